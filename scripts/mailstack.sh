@@ -1,0 +1,401 @@
+#!/usr/bin/env bash
+# scripts/mailstack.sh -- a real, self-contained loopback mail stack for srgate's tests.
+#
+#   Postfix (SMTP on 127.0.0.1:$MAILSTACK_SMTP_PORT)
+#       --LMTP over unix socket DIR/dovecot/run/lmtp-->
+#   Dovecot (IMAP on 127.0.0.1:$MAILSTACK_IMAP_PORT, maildirs under DIR/mail)
+#
+# Usage:
+#   scripts/mailstack.sh start DIR    start (idempotent: if DIR's stack is up, just print its info)
+#   scripts/mailstack.sh stop DIR     stop the stack in DIR (idempotent; MAILSTACK_PURGE=1 also deletes DIR)
+#
+# Everything (configs, queue, maildirs DIR/mail/<domain>/<user>/Maildir, sockets, pid files,
+# logs DIR/log/{dovecot,postfix}.log) lives under DIR. Outside DIR only the package binaries and
+# /etc/postfix/postfix-files (Postfix's meta_directory) are read; nothing outside DIR is written.
+#
+# Environment (defaults):
+#   MAILSTACK_IMAP_PORT=1143  MAILSTACK_SMTP_PORT=2525  MAILSTACK_HOST=127.0.0.1 (loopback only)
+#   MAILSTACK_DOMAINS="example.test example.com"   any local part in these domains is accepted,
+#                                                  delivered, and may log in (IMAP + SMTP AUTH)
+#   MAILSTACK_PASSWORD=secret                      the password for every such address
+#   MAILSTACK_START_TIMEOUT=20                     seconds to wait for both banners
+#   MAILSTACK_DEBUG=1                              timestamped `set -x` trace
+#
+# `start` writes DIR/mailstack.env (sourceable KEY=VALUE lines: MAILSTACK_DIR, _HOST, _IMAP_PORT,
+# _SMTP_PORT, _DOVECOT_PID, _POSTFIX_PID, _MAILDIR_ROOT, _LOG_DIR).
+#
+# Requirements: root (Postfix's master(8) refuses to run unprivileged) and
+#   apt-get install -y --no-install-recommends dovecot-imapd dovecot-lmtpd postfix
+#
+# Exit codes: 2 usage/bad DIR or host, 3 binary missing, 4 port in use, 6 start-up timeout,
+#             7 not root; stop: 1 if processes could not be killed.
+#
+# Gotchas this script encodes (each was hit for real):
+#  * As root, Dovecot refuses uid 0 for login and mail processes: internals run as `dovecot`,
+#    login as `dovenull`, mail as `mail` (uid 8), with first_valid_uid = last_valid_uid = 8.
+#  * Postfix's fatal errors go to syslog unless stderr is a TTY, and this kind of machine has no
+#    syslog: hence `maillog_file` (which must match `maillog_file_prefixes`) plus the postlog
+#    service in master.cf. Debug a silent failure with: script -qc "postfix -c DIR/postfix check" /dev/null
+#  * `postfix start` costs ~2.4 s of checks (and `master -w` ~1.5 s): we create the queue
+#    directories by hand and run `master -c` directly, backgrounded (it stays in the foreground
+#    and calls setsid() itself). No -w means no start-up status, so we poll both banners.
+#  * Empty virtual_mailbox_maps + virtual_mailbox_domains = catch-all: every local part is
+#    accepted and handed to Dovecot over LMTP; Dovecot's static userdb (allow_all_users) creates
+#    the mailbox on first delivery. A second static passdb, restricted by username_filter to
+#    the test domains, lets any such address log in with the password.
+#  * Unix socket paths are limited to 108 bytes: DIR must be short (we refuse > 100 chars).
+#  * Dovecot's children (anvil, log, stats, auth) can linger for seconds after the master's
+#    SIGTERM: `stop` SIGKILLs whatever is left in the master's session after a short grace.
+#  * Where PID 1 does not reap orphans, <defunct> zombies may remain; they are harmless and skipped.
+#  * Daemons must not inherit our stdout/stderr: callers that capture output (e.g. Rust's
+#    Command::output) would otherwise wait for EOF forever.
+set -euo pipefail
+if [ "${MAILSTACK_DEBUG:-0}" = 1 ]; then
+  PS4='+ $(date +%T.%N) ${LINENO}: '   # bash ignores an inherited PS4 when run as root
+  set -x
+fi
+
+SELF=$(basename "$0")
+CMD=${1:-}
+DIR=${2:-}
+usage() { echo "usage: $SELF start|stop DIR" >&2; exit 2; }
+[ -n "$CMD" ] && [ -n "$DIR" ] || usage
+
+HOST=${MAILSTACK_HOST:-127.0.0.1}
+IMAP_PORT=${MAILSTACK_IMAP_PORT:-1143}
+SMTP_PORT=${MAILSTACK_SMTP_PORT:-2525}
+DOMAINS=${MAILSTACK_DOMAINS:-example.test example.com}
+PASSWORD=${MAILSTACK_PASSWORD:-secret}
+START_TIMEOUT=${MAILSTACK_START_TIMEOUT:-20}
+
+DOVECOT_BIN=/usr/sbin/dovecot
+MASTER_BIN=/usr/lib/postfix/sbin/master
+
+die() { local code=$1; shift; echo "mailstack: $*" >&2; exit "$code"; }
+read_pid() { [ -s "$1" ] && tr -dc '0-9' < "$1" || true; }
+pid_alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
+
+# Layout (set once DIR is absolute).
+layout() {
+  DV=$DIR/dovecot; PF=$DIR/postfix; SPOOL=$PF/spool; LOG=$DIR/log; MAIL=$DIR/mail
+  LMTP_SOCK=$DV/run/lmtp; AUTH_SOCK=$DV/run/auth-client
+  DV_PIDFILE=$DV/run/master.pid; PF_PIDFILE=$SPOOL/pid/master.pid
+}
+
+# ======================================================================== stop
+# pids (not zombies) whose session id is $1: both masters call setsid(), so each master's pid
+# is the session id of all its children.
+session_pids() {
+  ps -e -o pid=,stat=,sid= | awk -v sid="$1" '$3 == sid && $2 !~ /^Z/ {print $1}'
+}
+is_exe() { # pid expected-executable: guards against a stale pid file naming someone else
+  local exe; exe=$(readlink "/proc/$1/exe" 2>/dev/null) || return 1
+  [ "${exe% (deleted)}" = "$2" ]
+}
+stop_one() { # name pidfile exe -> 0 if nothing of it is left
+  local name=$1 pidfile=$2 exe=$3 pid rest
+  pid=$(read_pid "$pidfile")
+  [ -n "$pid" ] || return 0
+  if ! is_exe "$pid" "$exe"; then
+    echo "mailstack: $name pid $pid not running (stale pid file)"; rm -f "$pidfile"; return 0
+  fi
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 15); do                      # 1.5 s grace for the master and its children
+    [ -z "$(session_pids "$pid")" ] && break
+    sleep 0.1
+  done
+  rest=$(session_pids "$pid")
+  if [ -n "$rest" ]; then
+    # shellcheck disable=SC2086 # word splitting intended: a list of pids
+    kill -KILL $rest 2>/dev/null || true
+    sleep 0.2
+    if [ -n "$(session_pids "$pid")" ]; then
+      echo "mailstack: $name: pids $(session_pids "$pid" | tr '\n' ' ')survived SIGKILL" >&2; return 1
+    fi
+  fi
+  rm -f "$pidfile"
+  echo "mailstack: $name (pid $pid) stopped"
+}
+do_stop() {
+  local left=0
+  stop_one postfix "$PF_PIDFILE" "$MASTER_BIN" || left=1
+  stop_one dovecot "$DV_PIDFILE" "$DOVECOT_BIN" || left=1
+  return $left
+}
+
+if [ "$CMD" = stop ]; then
+  [ -d "$DIR" ] || { echo "mailstack: $DIR does not exist, nothing to stop"; exit 0; }
+  DIR=$(cd "$DIR" && pwd -P); layout
+  rc=0; do_stop || rc=1
+  if [ "${MAILSTACK_PURGE:-0}" = 1 ] && [ $rc = 0 ]; then rm -rf "$DIR"; echo "mailstack: removed $DIR"; fi
+  exit $rc
+fi
+[ "$CMD" = start ] || usage
+
+# ======================================================================= start
+case "$HOST" in 127.*) ;; localhost) HOST=127.0.0.1 ;; *) die 2 "refusing non-loopback host $HOST" ;; esac
+
+# Binaries: fail early and clearly instead of at the first delivery.
+need() { # path package
+  [ -x "$1" ] || die 3 "$1 missing (package $2). Install with:
+  apt-get install -y --no-install-recommends dovecot-imapd dovecot-lmtpd postfix   (or run scripts/test.sh)"
+}
+need "$DOVECOT_BIN" dovecot-core
+need /usr/lib/dovecot/imap dovecot-imapd
+need /usr/lib/dovecot/lmtp dovecot-lmtpd
+need "$MASTER_BIN" postfix
+need /usr/lib/postfix/sbin/smtpd postfix
+need /usr/lib/postfix/sbin/lmtp postfix
+for tool in ps awk; do command -v "$tool" >/dev/null || die 3 "'$tool' missing (needed to manage the daemons)"; done
+
+[ "$(id -u)" = 0 ] || die 7 "must run as root: Postfix's master(8) refuses to run unprivileged (hard-coded uid check)."
+for u in dovecot dovenull mail postfix; do id "$u" >/dev/null 2>&1 || die 3 "system user '$u' missing (reinstall dovecot-core/postfix)"; done
+getent group postdrop >/dev/null || die 3 "group 'postdrop' missing (reinstall postfix)"
+
+mkdir -p "$DIR"
+DIR=$(cd "$DIR" && pwd -P); layout
+[ ${#LMTP_SOCK} -le 100 ] || die 2 "DIR path too long for unix sockets (${#LMTP_SOCK} > 100 chars): $DIR"
+
+port_answers() { # port expected-banner-prefix
+  local l
+  ( exec 3<>"/dev/tcp/$HOST/$1" && IFS= read -r -t 2 l <&3 && [[ $l == "$2"* ]] && printf 'QUIT\r\n' >&3 ) 2>/dev/null
+}
+print_info() {
+  local dpid ppid
+  dpid=$(read_pid "$DV_PIDFILE"); ppid=$(read_pid "$PF_PIDFILE")
+  cat > "$DIR/mailstack.env" <<EOF
+MAILSTACK_DIR=$DIR
+MAILSTACK_HOST=$HOST
+MAILSTACK_IMAP_PORT=$IMAP_PORT
+MAILSTACK_SMTP_PORT=$SMTP_PORT
+MAILSTACK_DOVECOT_PID=$dpid
+MAILSTACK_POSTFIX_PID=$ppid
+MAILSTACK_MAILDIR_ROOT=$MAIL
+MAILSTACK_LOG_DIR=$LOG
+EOF
+  echo "mailstack: up  dir=$DIR"
+  echo "mailstack: imap=$HOST:$IMAP_PORT smtp=$HOST:$SMTP_PORT (plain, no TLS; any user@{${DOMAINS// /,}} / $PASSWORD)"
+  echo "mailstack: dovecot_pid=$dpid postfix_master_pid=$ppid"
+  echo "mailstack: env file $DIR/mailstack.env; logs $LOG/{dovecot,postfix}.log"
+}
+
+# Already up? Then just report. Half up or stale? Stop what is ours, start fresh.
+DPID=$(read_pid "$DV_PIDFILE"); PPID_=$(read_pid "$PF_PIDFILE")
+if pid_alive "$DPID" && pid_alive "$PPID_" && port_answers "$IMAP_PORT" "* OK" && port_answers "$SMTP_PORT" "220"; then
+  print_info; exit 0
+fi
+if pid_alive "$DPID" || pid_alive "$PPID_"; then do_stop >/dev/null 2>&1 || true; fi
+
+# Someone else on our ports? (callers picking free ports may retry with others on exit 4)
+for p in "$IMAP_PORT" "$SMTP_PORT"; do
+  if (exec 3<>"/dev/tcp/$HOST/$p") 2>/dev/null; then die 4 "port $HOST:$p already in use by another process"; fi
+done
+
+# Identities (root only, see above).
+MAIL_UID=$(id -u mail); MAIL_GID=$(id -g mail)
+
+# Fresh runtime state every start (configs are regenerated too; maildirs are kept).
+rm -rf "$DV/run" "$SPOOL" "$PF/data"
+mkdir -p "$DV/run" "$DV/state" "$PF" "$SPOOL" "$PF/data" "$LOG" "$MAIL"
+chmod 755 "$DIR" "$DV" "$DV/run" "$PF" "$LOG"       # mail/dovecot/postfix users must traverse
+chown "$MAIL_UID:$MAIL_GID" "$MAIL"
+chown root:root "$SPOOL"; chown postfix "$PF/data"
+
+FIRST_DOMAIN=${DOMAINS%% *}
+FILTER=""; for d in $DOMAINS; do FILTER="$FILTER *@${d,,}"; done
+
+# ------------------------------------------------------------------- Dovecot
+# Each block is written over several lines: `service x { user = y }` on one line is a syntax error.
+cat > "$DV/dovecot.conf" <<EOF
+# generated by srgate scripts/mailstack.sh -- self-contained test instance
+base_dir = $DV/run
+state_dir = $DV/state
+instance_name = mailstack-$IMAP_PORT
+log_path = $LOG/dovecot.log
+protocols = imap lmtp
+listen = $HOST
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+auth_username_format = %Lu
+# tests log in with wrong passwords on purpose; the default 2 s penalty only slows them down
+auth_failure_delay = 0
+# root: Dovecot refuses uid 0 for its login and mail processes
+default_internal_user = dovecot
+default_internal_group = dovecot
+default_login_user = dovenull
+first_valid_uid = $MAIL_UID
+last_valid_uid = $MAIL_UID
+mail_location = maildir:$MAIL/%d/%n/Maildir
+mail_fsync = never
+# many parallel test connections from 127.0.0.1 for the same user
+mail_max_userip_connections = 500
+namespace inbox {
+  inbox = yes
+  separator = /
+  mailbox Drafts {
+    special_use = \Drafts
+    auto = subscribe
+  }
+  mailbox Sent {
+    special_use = \Sent
+    auto = subscribe
+  }
+  mailbox Trash {
+    special_use = \Trash
+    auto = subscribe
+  }
+}
+# catch-all login: any address in the test domains, one password
+passdb {
+  driver = static
+  args = password=$PASSWORD
+  username_filter =$FILTER
+}
+# mailboxes are created on first delivery/login
+userdb {
+  driver = static
+  args = uid=$MAIL_UID gid=$MAIL_GID home=$MAIL/%d/%n allow_all_users=yes
+}
+service imap-login {
+  chroot =
+  inet_listener imap {
+    address = $HOST
+    port = $IMAP_PORT
+  }
+  inet_listener imaps {
+    port = 0
+  }
+}
+service lmtp {
+  unix_listener lmtp {
+    mode = 0666
+  }
+}
+# Postfix's SMTP AUTH asks Dovecot (smtpd_sasl_type = dovecot)
+service auth {
+  unix_listener auth-client {
+    mode = 0666
+  }
+}
+protocol lmtp {
+  postmaster_address = postmaster@$FIRST_DOMAIN
+}
+EOF
+
+# ------------------------------------------------------------------- Postfix
+cat > "$PF/main.cf" <<EOF
+# generated by srgate scripts/mailstack.sh -- self-contained test instance
+compatibility_level = 3.6
+queue_directory = $SPOOL
+data_directory = $PF/data
+command_directory = /usr/sbin
+daemon_directory = /usr/lib/postfix/sbin
+shlib_directory = /usr/lib/postfix
+meta_directory = /etc/postfix
+mail_owner = postfix
+setgid_group = postdrop
+# no syslog here: log to a file (must match a prefix, or master dies silently)
+maillog_file_prefixes = $LOG
+maillog_file = $LOG/postfix.log
+myhostname = mail.$FIRST_DOMAIN
+mydomain = $FIRST_DOMAIN
+myorigin = \$mydomain
+mydestination =
+local_recipient_maps =
+alias_maps =
+alias_database =
+inet_interfaces = $HOST
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+# catch-all: every address in these domains is accepted and handed to Dovecot over LMTP
+virtual_mailbox_domains = $DOMAINS
+virtual_mailbox_maps =
+virtual_transport = lmtp:unix:$LMTP_SOCK
+# nothing ever leaves the machine
+smtpd_relay_restrictions = reject_unauth_destination
+default_transport = error:5.7.1 outbound mail disabled in test stack
+relay_transport = error:5.7.1 outbound mail disabled in test stack
+# SMTP AUTH (PLAIN/LOGIN, no TLS) against Dovecot; optional for loopback clients
+smtpd_sasl_auth_enable = yes
+smtpd_sasl_type = dovecot
+smtpd_sasl_path = $AUTH_SOCK
+smtpd_tls_security_level = none
+smtpd_tls_auth_only = no
+broken_sasl_auth_clients = yes
+# speed and test friendliness
+smtpd_peername_lookup = no
+smtpd_banner = \$myhostname ESMTP mailstack
+smtpd_error_sleep_time = 0
+smtpd_soft_error_limit = 1000
+smtpd_hard_error_limit = 1000
+smtpd_client_connection_rate_limit = 0
+in_flow_delay = 0
+queue_run_delay = 2s
+minimal_backoff_time = 2s
+maximal_backoff_time = 5s
+maximal_queue_lifetime = 5m
+bounce_queue_lifetime = 5m
+delay_warning_time = 0
+lmtp_destination_concurrency_limit = 10
+lmtp_destination_recipient_limit = 50
+biff = no
+append_dot_mydomain = no
+readme_directory = no
+smtputf8_enable = yes
+EOF
+cat > "$PF/master.cf" <<EOF
+# service   type  private unpriv chroot wakeup maxproc command
+$HOST:$SMTP_PORT inet n - n - - smtpd
+pickup      unix  n       -      n      60     1       pickup
+cleanup     unix  n       -      n      -      0       cleanup
+qmgr        unix  n       -      n      300    1       qmgr
+rewrite     unix  -       -      n      -      -       trivial-rewrite
+bounce      unix  -       -      n      -      0       bounce
+defer       unix  -       -      n      -      0       bounce
+trace       unix  -       -      n      -      0       bounce
+verify      unix  -       -      n      -      1       verify
+flush       unix  n       -      n      1000?  0       flush
+proxymap    unix  -       -      n      -      -       proxymap
+showq       unix  n       -      n      -      -       showq
+error       unix  -       -      n      -      -       error
+retry       unix  -       -      n      -      -       error
+discard     unix  -       -      n      -      -       discard
+lmtp        unix  -       -      n      -      -       lmtp
+anvil       unix  -       -      n      -      1       anvil
+scache      unix  -       -      n      -      1       scache
+# maillog_file is written by postlogd
+postlog     unix-dgram n  -      n      -      1       postlogd
+EOF
+
+# Queue layout by hand (what `postfix start`/post-install would do, minus ~2.4 s of checks).
+QUEUES="active bounce corrupt defer deferred flush hold incoming private saved trace"
+for q in $QUEUES; do mkdir -p "$SPOOL/$q"; chmod 700 "$SPOOL/$q"; done
+mkdir -p "$SPOOL/pid" "$SPOOL/public" "$SPOOL/maildrop"
+chmod 755 "$SPOOL/pid"; chmod 710 "$SPOOL/public"; chmod 730 "$SPOOL/maildrop"
+# shellcheck disable=SC2086 # word splitting intended
+(cd "$SPOOL" && chown postfix $QUEUES && chown postfix:postdrop public maildrop && chown root:root pid)
+
+# -------------------------------------------------------------------- start
+T0=$(date +%s%N)
+# Dovecot daemonizes itself; keep its stdio away from our caller's pipes.
+if ! "$DOVECOT_BIN" -c "$DV/dovecot.conf" </dev/null >"$LOG/dovecot-start.out" 2>&1; then
+  cat "$LOG/dovecot-start.out" >&2
+  die 6 "dovecot failed to start (config: $DV/dovecot.conf, log: $LOG/dovecot.log)"
+fi
+# master(8) stays in the foreground and calls setsid() itself: background it here.
+MAIL_CONFIG=$PF nohup "$MASTER_BIN" -c "$PF" </dev/null >"$LOG/postfix-start.out" 2>&1 &
+
+deadline=$(( $(date +%s) + START_TIMEOUT ))
+until port_answers "$IMAP_PORT" "* OK" && port_answers "$SMTP_PORT" "220"; do
+  if [ "$(date +%s)" -ge "$deadline" ]; then
+    echo "mailstack: ports did not answer within ${START_TIMEOUT}s; log tails:" >&2
+    tail -n 20 "$LOG/dovecot.log" "$LOG/postfix.log" "$LOG/postfix-start.out" >&2 2>/dev/null || true
+    do_stop >/dev/null 2>&1 || true
+    exit 6
+  fi
+  sleep 0.05
+done
+T1=$(date +%s%N)
+echo "mailstack: started in $(( (T1 - T0) / 1000000 )) ms"
+print_info

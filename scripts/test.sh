@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# scripts/test.sh [cargo test args...] -- run srgate's test suite.
+#
+# The integration tests talk to a REAL Postfix + Dovecot (and use mutt/swaks as real clients),
+# started per test binary by tests/common via scripts/mailstack.sh. On a fresh Debian/Ubuntu
+# machine this script installs those packages first (as root, or through sudo when available).
+# Note: the mail stack itself needs root (Postfix's master(8) refuses to run unprivileged).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PKGS=(dovecot-imapd dovecot-lmtpd postfix mutt swaks ca-certificates)
+
+have_all() {
+  [ -x /usr/sbin/dovecot ] && [ -x /usr/lib/dovecot/imap ] && [ -x /usr/lib/dovecot/lmtp ] &&
+    [ -x /usr/lib/postfix/sbin/master ] && command -v mutt >/dev/null && command -v swaks >/dev/null &&
+    [ -e /etc/ssl/certs/ca-certificates.crt ]
+}
+
+if ! have_all; then
+  if [ "$(id -u)" = 0 ]; then
+    SUDO=()
+  elif command -v sudo >/dev/null; then
+    SUDO=(sudo)
+  else
+    echo "test.sh: missing test packages (${PKGS[*]}) and neither root nor sudo available." >&2
+    exit 1
+  fi
+  if ! command -v apt-get >/dev/null; then
+    echo "test.sh: missing test packages (${PKGS[*]}) and no apt-get: install them by hand." >&2
+    exit 1
+  fi
+  echo "test.sh: installing ${PKGS[*]}"
+  # Postfix: no system configuration (the tests write their own); no interactive questions.
+  echo 'postfix postfix/main_mailer_type select No configuration' | "${SUDO[@]}" debconf-set-selections
+  "${SUDO[@]}" apt-get update
+  "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${PKGS[@]}"
+  have_all || { echo "test.sh: packages installed but binaries still missing" >&2; exit 1; }
+fi
+
+command -v cargo >/dev/null || { echo "test.sh: cargo not found (install Rust: https://rustup.rs)" >&2; exit 1; }
+
+# tests/common leaves a detached watchdog per test binary that stops its mail stack once the
+# binary has exited. Wait (max 15 s) for those whose test process is gone, so that nothing of
+# ours is left running when this script returns. Watchdogs of still-running tests (e.g. another
+# concurrent cargo test) are left alone.
+wait_for_stack_cleanup() {
+  local deadline=$((SECONDS + 15)) busy p args
+  while :; do
+    busy=0
+    for p in /proc/[0-9]*; do
+      # cmdline: sh -c <script> srgate-mailstack-watchdog <watched pid> <mailstack.sh> <dir> <keep>
+      mapfile -t -d '' args 2>/dev/null <"$p/cmdline" || continue
+      [ "${args[3]:-}" = srgate-mailstack-watchdog ] || continue
+      kill -0 "${args[4]:-0}" 2>/dev/null || busy=1
+    done
+    if [ $busy = 0 ]; then return 0; fi
+    if [ $SECONDS -ge $deadline ]; then
+      echo "test.sh: mail stack clean-up still running after 15 s" >&2; return 0
+    fi
+    sleep 0.2
+  done
+}
+
+rc=0
+cargo test "$@" || rc=$?
+wait_for_stack_cleanup
+exit $rc

@@ -1,0 +1,469 @@
+//! The configuration file: raw TOML → validated [`Config`].
+//!
+//! Loading happens in two stages, as in ripgrep and vector: the TOML document
+//! is parsed with spans, every section is deserialized on its own (so one bad
+//! section does not hide the next), and then the values are validated. Every
+//! problem is reported at once, each with file and line.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use toml::Spanned;
+use toml::de::{DeTable, DeValue, ValueDeserializer};
+
+use crate::diag::{Diagnostic, Diagnostics, from_toml};
+
+/// A password: never printed, never logged.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The password itself, for the one place that sends it to a server.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// How a connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Tls {
+    /// Plain TCP (loopback or trusted networks only).
+    None,
+    /// Plain TCP upgraded with STARTTLS.
+    Starttls,
+    /// TLS from the first byte (implicit TLS).
+    Tls,
+}
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file this configuration came from.
+    pub path: PathBuf,
+    /// Where the store, attachments and control socket live.
+    pub data_dir: PathBuf,
+    /// Folder of rule and policy files.
+    pub rules_dir: PathBuf,
+    /// Folder of mail templates (`<lang>/<name>.txt`).
+    pub templates_dir: PathBuf,
+    /// The address customers write to; From and Reply-To of everything sent.
+    pub support_address: String,
+    /// Display name for the support address.
+    pub support_name: Option<String>,
+    /// Outgoing mail server.
+    pub smtp: Smtp,
+    /// Mailboxes to read.
+    pub mailboxes: Vec<Mailbox>,
+    /// The roster of support engineers.
+    pub cses: Vec<Cse>,
+}
+
+/// Outgoing mail server settings.
+#[derive(Debug, Clone)]
+pub struct Smtp {
+    /// Host name or address.
+    pub host: String,
+    /// TCP port.
+    pub port: u16,
+    /// Connection security.
+    pub tls: Tls,
+    /// Login, when the server wants one.
+    pub username: Option<String>,
+    /// Password for `username`.
+    pub password: Option<Secret>,
+    /// Parallel connections used to deliver the outbox.
+    pub connections: usize,
+    /// How long a temporarily refused mail is retried before it is given up.
+    pub retry_for: Duration,
+}
+
+/// One IMAP mailbox to read.
+#[derive(Debug, Clone)]
+pub struct Mailbox {
+    /// A short name for logs, metrics and the store (default `username/folder`).
+    pub name: String,
+    /// Host name or address.
+    pub host: String,
+    /// TCP port.
+    pub port: u16,
+    /// Connection security.
+    pub tls: Tls,
+    /// Login name.
+    pub username: String,
+    /// Password.
+    pub password: Secret,
+    /// Folder to read (default `INBOX`).
+    pub folder: String,
+    /// Folder processed mail is moved to; when absent it is flagged `\Seen`.
+    pub processed_folder: Option<String>,
+    /// Folder unreadable mail is moved to (default `Quarantine`).
+    pub quarantine_folder: String,
+    /// How often to look for mail when IDLE is not available.
+    pub poll_interval: Duration,
+}
+
+/// A support engineer on the roster.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cse {
+    /// Display name.
+    pub name: String,
+    /// Mail address (compared case-insensitively).
+    pub email: String,
+}
+
+impl Config {
+    /// Loads and validates the configuration at `path`.
+    pub fn load(path: &Path) -> Result<Config, Diagnostics> {
+        let source =
+            std::fs::read_to_string(path).map_err(|e| Diagnostics(vec![Diagnostic::in_file(path, format!("cannot read: {e}"))]))?;
+        compile(path, &source)
+    }
+
+    /// The roster entry for `address`, if it belongs to a CSE.
+    pub fn cse_by_email(&self, address: &str) -> Option<&Cse> {
+        self.cses.iter().find(|c| c.email.eq_ignore_ascii_case(address))
+    }
+
+    /// The control socket of a daemon running on this data directory.
+    pub fn control_socket(&self) -> PathBuf {
+        self.data_dir.join("srgate.sock")
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSmtp {
+    host: String,
+    port: u16,
+    #[serde(default = "default_tls")]
+    tls: Tls,
+    username: Option<String>,
+    password: Option<String>,
+    password_file: Option<PathBuf>,
+    #[serde(default = "default_connections")]
+    connections: usize,
+    #[serde(default = "default_retry_for")]
+    retry_for: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMailbox {
+    name: Option<String>,
+    host: String,
+    port: u16,
+    #[serde(default = "default_tls")]
+    tls: Tls,
+    username: String,
+    password: Option<String>,
+    password_file: Option<PathBuf>,
+    #[serde(default = "default_folder")]
+    folder: String,
+    processed_folder: Option<String>,
+    #[serde(default = "default_quarantine")]
+    quarantine_folder: String,
+    #[serde(default = "default_poll")]
+    poll_interval: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCse {
+    name: String,
+    email: String,
+}
+
+fn default_tls() -> Tls {
+    Tls::None
+}
+fn default_connections() -> usize {
+    4
+}
+fn default_retry_for() -> String {
+    "5d".into()
+}
+fn default_folder() -> String {
+    "INBOX".into()
+}
+fn default_quarantine() -> String {
+    "Quarantine".into()
+}
+fn default_poll() -> String {
+    "30s".into()
+}
+
+/// Collects diagnostics while one file is compiled.
+struct Compiler<'a> {
+    path: &'a Path,
+    source: &'a str,
+    base: PathBuf,
+    errors: Vec<Diagnostic>,
+}
+
+impl Compiler<'_> {
+    fn error(&mut self, span: Option<std::ops::Range<usize>>, message: impl Into<String>) {
+        self.errors.push(Diagnostic::at_offset(self.path, self.source, span.map(|s| s.start), message));
+    }
+
+    /// Deserializes one value, recording its error (with line) on failure.
+    fn value<T: DeserializeOwned>(&mut self, value: &Spanned<DeValue<'_>>) -> Option<T> {
+        match T::deserialize(ValueDeserializer::from(value.clone())) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                let mut d = from_toml(self.path, self.source, &e);
+                if d.line.is_none() {
+                    d.line = Some(crate::diag::line_of(self.source, value.span().start));
+                }
+                self.errors.push(d);
+                None
+            }
+        }
+    }
+
+    /// Deserializes an array of tables item by item.
+    fn list<T: DeserializeOwned>(&mut self, key: &str, value: &Spanned<DeValue<'_>>) -> Vec<(T, std::ops::Range<usize>)> {
+        let DeValue::Array(items) = value.get_ref() else {
+            self.error(Some(value.span()), format!("`{key}` must be an array of tables ([[{key}]])"));
+            return Vec::new();
+        };
+        items.iter().filter_map(|item| self.value::<T>(item).map(|v| (v, item.span()))).collect()
+    }
+
+    fn path(&self, p: &Path) -> PathBuf {
+        if p.is_absolute() { p.to_path_buf() } else { self.base.join(p) }
+    }
+
+    fn duration(&mut self, text: &str, span: &std::ops::Range<usize>, key: &str) -> Duration {
+        match parse_duration(text) {
+            Some(d) => d,
+            None => {
+                self.error(Some(span.clone()), format!("`{key}`: `{text}` is not a duration (examples: \"30s\", \"5m\", \"2h\", \"5d\")"));
+                Duration::from_secs(30)
+            }
+        }
+    }
+
+    fn password(&mut self, inline: Option<String>, file: Option<PathBuf>, span: &std::ops::Range<usize>) -> Option<Secret> {
+        match (inline, file) {
+            (Some(_), Some(_)) => {
+                self.error(Some(span.clone()), "give `password` or `password_file`, not both");
+                None
+            }
+            (Some(p), None) => Some(Secret(p)),
+            (None, Some(f)) => {
+                let f = self.path(&f);
+                match std::fs::read_to_string(&f) {
+                    Ok(p) => Some(Secret(p.trim_end_matches(['\r', '\n']).to_string())),
+                    Err(e) => {
+                        self.error(Some(span.clone()), format!("cannot read password_file {}: {e}", f.display()));
+                        None
+                    }
+                }
+            }
+            (None, None) => None,
+        }
+    }
+}
+
+/// Compiles configuration text; `path` names it in diagnostics and anchors relative paths.
+pub fn compile(path: &Path, source: &str) -> Result<Config, Diagnostics> {
+    let root = DeTable::parse(source).map_err(|e| Diagnostics(vec![from_toml(path, source, &e)]))?;
+    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut c = Compiler { path, source, base, errors: Vec::new() };
+
+    let mut data_dir: Option<PathBuf> = None;
+    let mut rules_dir = PathBuf::from("rules");
+    let mut templates_dir = PathBuf::from("templates");
+    let mut support_address: Option<String> = None;
+    let mut support_name = None;
+    let mut smtp = None;
+    let mut mailboxes = Vec::new();
+    let mut cses = Vec::new();
+
+    let mut present = std::collections::HashSet::new();
+    for (key, value) in root.get_ref() {
+        present.insert(key.get_ref().to_string());
+        match &**key.get_ref() {
+            "data_dir" => data_dir = c.value(value),
+            "rules_dir" => rules_dir = c.value(value).unwrap_or(rules_dir),
+            "templates_dir" => templates_dir = c.value(value).unwrap_or(templates_dir),
+            "support_address" => support_address = c.value(value),
+            "support_name" => support_name = c.value(value),
+            "smtp" => smtp = c.value::<RawSmtp>(value).map(|s| (s, value.span())),
+            "mailbox" => mailboxes = c.list::<RawMailbox>("mailbox", value),
+            "cse" => cses = c.list::<RawCse>("cse", value),
+            other => c.error(Some(key.span()), format!("unknown key `{other}`")),
+        }
+    }
+
+    let whole = Some(0..0);
+    if data_dir.is_none() {
+        c.error(whole.clone(), "missing key `data_dir`");
+    }
+    match &support_address {
+        None => c.error(whole.clone(), "missing key `support_address`"),
+        Some(a) if !looks_like_address(a) => c.error(whole.clone(), format!("`support_address`: `{a}` is not a mail address")),
+        _ => {}
+    }
+    let smtp = smtp.map(|(s, span)| compile_smtp(&mut c, s, &span));
+    if !present.contains("smtp") {
+        c.error(whole.clone(), "missing section [smtp]");
+    }
+    if mailboxes.is_empty() && !present.contains("mailbox") {
+        c.error(whole.clone(), "no [[mailbox]] configured: give at least one");
+    }
+    if cses.is_empty() && !present.contains("cse") {
+        c.error(whole.clone(), "no [[cse]] configured: the roster needs at least one engineer");
+    }
+    let mailboxes: Vec<Mailbox> = mailboxes.into_iter().map(|(m, span)| compile_mailbox(&mut c, m, &span)).collect();
+    let cses = compile_roster(&mut c, cses);
+    let mut names = std::collections::HashSet::new();
+    for m in &mailboxes {
+        if !names.insert(m.name.clone()) {
+            c.error(whole.clone(), format!("two mailboxes are named `{}`: give each a distinct `name`", m.name));
+        }
+    }
+
+    if !c.errors.is_empty() {
+        return Err(Diagnostics(c.errors));
+    }
+    let (Some(data_dir), Some(support_address), Some(smtp)) = (data_dir, support_address, smtp) else {
+        return Err(Diagnostics(vec![Diagnostic::in_file(path, "incomplete configuration")]));
+    };
+    Ok(Config {
+        path: path.to_path_buf(),
+        data_dir: c.path(&data_dir),
+        rules_dir: c.path(&rules_dir),
+        templates_dir: c.path(&templates_dir),
+        support_address,
+        support_name,
+        smtp,
+        mailboxes,
+        cses,
+    })
+}
+
+fn compile_smtp(c: &mut Compiler<'_>, s: RawSmtp, span: &std::ops::Range<usize>) -> Smtp {
+    let password = c.password(s.password, s.password_file, span);
+    if s.connections == 0 {
+        c.error(Some(span.clone()), "`connections` must be at least 1");
+    }
+    let retry_for = c.duration(&s.retry_for, span, "retry_for");
+    Smtp { host: s.host, port: s.port, tls: s.tls, username: s.username, password, connections: s.connections.max(1), retry_for }
+}
+
+fn compile_mailbox(c: &mut Compiler<'_>, m: RawMailbox, span: &std::ops::Range<usize>) -> Mailbox {
+    let password = c.password(m.password, m.password_file, span).unwrap_or_else(|| {
+        c.error(Some(span.clone()), format!("mailbox `{}`: give `password` or `password_file`", m.username));
+        Secret::default()
+    });
+    let poll_interval = c.duration(&m.poll_interval, span, "poll_interval");
+    Mailbox {
+        name: m.name.unwrap_or_else(|| format!("{}/{}", m.username, m.folder)),
+        host: m.host,
+        port: m.port,
+        tls: m.tls,
+        username: m.username,
+        password,
+        folder: m.folder,
+        processed_folder: m.processed_folder,
+        quarantine_folder: m.quarantine_folder,
+        poll_interval,
+    }
+}
+
+fn compile_roster(c: &mut Compiler<'_>, raw: Vec<(RawCse, std::ops::Range<usize>)>) -> Vec<Cse> {
+    let mut roster: Vec<Cse> = Vec::new();
+    for (cse, span) in raw {
+        if !looks_like_address(&cse.email) {
+            c.error(Some(span), format!("cse `{}`: `{}` is not a mail address", cse.name, cse.email));
+        } else if roster.iter().any(|r| r.email.eq_ignore_ascii_case(&cse.email)) {
+            c.error(Some(span), format!("cse `{}` is listed twice", cse.email));
+        } else {
+            roster.push(Cse { name: cse.name, email: cse.email.to_ascii_lowercase() });
+        }
+    }
+    roster
+}
+
+fn looks_like_address(a: &str) -> bool {
+    let mut parts = a.splitn(2, '@');
+    matches!((parts.next(), parts.next()), (Some(l), Some(d)) if !l.is_empty() && d.contains('.') && !a.contains(char::is_whitespace))
+}
+
+/// Parses `"500ms"`, `"30s"`, `"5m"`, `"2h"`, `"5d"` (a bare number means seconds).
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let t = text.trim();
+    let split = t.find(|ch: char| !ch.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num.parse().ok()?;
+    let secs = match unit.trim() {
+        "ms" => return Some(Duration::from_millis(n)),
+        "" | "s" => n,
+        "m" => n.checked_mul(60)?,
+        "h" => n.checked_mul(3600)?,
+        "d" => n.checked_mul(86_400)?,
+        _ => return None,
+    };
+    Some(Duration::from_secs(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+data_dir = "data"
+support_address = "support@example.test"
+[smtp]
+host = "127.0.0.1"
+port = 2525
+[[mailbox]]
+host = "127.0.0.1"
+port = 1143
+username = "support@example.test"
+password = "secret"
+[[cse]]
+name = "Ann"
+email = "Ann@Example.test"
+"#;
+
+    #[test]
+    fn good_config_compiles_with_defaults() {
+        let c = compile(Path::new("/etc/srgate/srgate.toml"), GOOD).expect("valid");
+        assert_eq!(c.data_dir, PathBuf::from("/etc/srgate/data"));
+        assert_eq!(c.mailboxes[0].folder, "INBOX");
+        assert_eq!(c.mailboxes[0].poll_interval, Duration::from_secs(30));
+        assert_eq!(c.cses[0].email, "ann@example.test");
+        assert!(c.cse_by_email("ANN@example.test").is_some());
+        assert!(!format!("{:?}", c).contains("secret"));
+    }
+
+    #[test]
+    fn every_error_is_reported_with_its_line() {
+        let bad = GOOD.replace("port = 1143", "port = 1143\nfolderr = \"x\"").replace("[smtp]", "colour = 1\n[smtp]");
+        let errs = compile(Path::new("c.toml"), &bad).expect_err("invalid");
+        let text = errs.to_string();
+        assert!(text.contains("c.toml:4: unknown key `colour`"), "{text}");
+        assert!(text.contains("folderr"), "{text}");
+        assert_eq!(errs.0.len(), 2, "{text}");
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("30s"), Some(Duration::from_secs(30)));
+        assert_eq!(parse_duration("5d"), Some(Duration::from_secs(432_000)));
+        assert_eq!(parse_duration("250ms"), Some(Duration::from_millis(250)));
+        assert_eq!(parse_duration("soon"), None);
+    }
+}

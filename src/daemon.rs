@@ -1,0 +1,466 @@
+//! The imperative shell: reads mailboxes, runs the pure core, commits, flags, delivers.
+//!
+//! One task per mailbox, one delivery task, one control-socket task; a watch
+//! channel tells them all to stop. The order for every mail is fixed:
+//! fetch → decide (pure) → commit SR + outbox + position in one transaction →
+//! flush → flag or move on the server. A crash between any two steps loses
+//! nothing: an unflushed commit is redone from the server copy (the decision is
+//! deterministic and deduplicated), a flushed but unflagged mail is flagged
+//! from the `pending` list on the next pass.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use futures_util::StreamExt;
+use jiff::{SignedDuration, Timestamp};
+use tokio::sync::{Mutex, Notify, watch};
+use tracing::{Instrument, debug, error, info, info_span, warn};
+
+use crate::config::{Config, Mailbox};
+use crate::gateway::{self, Ctx, Threading};
+use crate::io::imap::{self, Connection, Wake};
+use crate::io::smtp::{Mailer, SendError};
+use crate::io::store::{Commit, Disposition, OutboxItem, QuarantineRecord, Store, StoreError};
+use crate::mail::inbound::{self, Inbound};
+use crate::mail::outbound;
+use crate::template::Templates;
+use crate::time::Clock;
+
+/// Mails fetched and committed per flush (group commit).
+const BATCH: usize = 200;
+
+/// Everything a running gateway holds.
+pub struct Gateway {
+    /// Validated configuration.
+    pub config: Config,
+    /// Compiled templates.
+    pub templates: Templates,
+    /// The store.
+    pub store: Arc<Store>,
+    instance: String,
+    clock: Clock,
+    /// Serializes decide+commit across mailbox tasks (an SR is changed by one mail at a time).
+    decide_lock: Mutex<()>,
+    outbox_ready: Notify,
+}
+
+impl std::fmt::Debug for Gateway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gateway").field("instance", &self.instance).finish_non_exhaustive()
+    }
+}
+
+/// What a cycle over one mailbox did.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct CycleStats {
+    /// Mails read and committed.
+    pub processed: usize,
+    /// Mails seen before (re-read).
+    pub duplicates: usize,
+    /// Mails quarantined.
+    pub quarantined: usize,
+}
+
+enum Outcome {
+    Processed,
+    Duplicate,
+    Quarantined,
+}
+
+impl Gateway {
+    /// Opens the store and loads templates.
+    pub fn open(config: Config, clock: Clock) -> anyhow::Result<Gateway> {
+        let templates = Templates::load(&config.templates_dir).map_err(|d| anyhow::anyhow!("{d}"))?;
+        let store = Store::open(&config.data_dir)?;
+        let instance = store.instance()?;
+        Ok(Gateway { config, templates, store: Arc::new(store), instance, clock, decide_lock: Mutex::new(()), outbox_ready: Notify::new() })
+    }
+
+    fn ctx(&self) -> Ctx<'_> {
+        Ctx { config: &self.config, templates: &self.templates, instance: &self.instance }
+    }
+
+    /// Commits the effect of one raw mail read from `mailbox` at (`validity`, `uid`).
+    async fn ingest(&self, mailbox: &str, validity: u32, uid: u32, raw: &[u8]) -> Result<Outcome, StoreError> {
+        let now = self.clock.now();
+        let source = Some((validity, uid));
+        let mail = match inbound::parse(raw) {
+            Ok(mail) => mail,
+            Err(why) => return self.quarantine(mailbox, source, raw, why.to_string(), None, now),
+        };
+        let span = info_span!("mail", mailbox, uid, message_id = mail.message_id.as_deref().unwrap_or("-"), sr = tracing::field::Empty);
+        let _enter = span.enter();
+        let key = mail.dedupe_key();
+        let own = mail.message_id.as_deref().is_some_and(|id| id.contains(&format!(".{}@", self.instance)));
+        if own || self.store.seen(&key)?.is_some() {
+            debug!(own, "already processed; flagging only");
+            let c = Commit { mailbox: mailbox.into(), source, disposition: Some(Disposition::Processed), ..Commit::default() };
+            self.store.commit(&c)?;
+            return Ok(Outcome::Duplicate);
+        }
+        let _guard = self.decide_lock.lock().await;
+        let threading = gateway::thread(&mail, self.store.as_ref());
+        let existing = threading.sr().map(|id| self.store.get_sr(id)).transpose()?.flatten();
+        let new_id = self.store.next_sr_id()?;
+        let rr = self.store.rr_turn()?;
+        let decision = match gateway::decide(self.ctx(), &mail, existing, new_id, rr, now) {
+            Ok(d) => d,
+            Err(e) => return self.quarantine(mailbox, source, raw, e.to_string(), Some(&mail), now),
+        };
+        span.record("sr", decision.sr.id);
+        match &threading {
+            Threading::Token(id) => info!(sr = id, signal = "token", "threaded"),
+            Threading::Reference(id, mid) => info!(sr = id, signal = "references", reference = %mid, "threaded"),
+            Threading::New => info!(sr = decision.sr.id, signal = "none", "new SR"),
+        }
+        let mut outbox = Vec::new();
+        for m in &decision.outgoing {
+            let bytes = match outbound::render(m) {
+                Ok(b) => b,
+                Err(e) => return self.quarantine(mailbox, source, raw, format!("cannot render reply: {e}"), Some(&mail), now),
+            };
+            outbox.push(OutboxItem {
+                sr: m.sr,
+                kind: m.kind,
+                from: m.from.clone(),
+                to: m.to.clone(),
+                message_id: m.message_id.clone(),
+                queued_at: now,
+                attempts: 0,
+                next_attempt_at: now,
+                last_error: None,
+                bytes,
+            });
+        }
+        let mut message_ids = vec![mail.record_id()];
+        message_ids.extend(decision.outgoing.iter().map(|m| m.message_id.clone()));
+        let c = Commit {
+            mailbox: mailbox.into(),
+            source,
+            disposition: Some(Disposition::Processed),
+            seen: Some((key, decision.sr.id)),
+            next_rr: decision.created.then_some(rr + 1),
+            sr: Some((decision.sr, decision.created)),
+            message_ids,
+            outbox,
+            raw: Some((mail.content_hash.clone(), raw.to_vec())),
+            quarantine: None,
+        };
+        self.store.commit(&c)?;
+        Ok(Outcome::Processed)
+    }
+
+    fn quarantine(
+        &self,
+        mailbox: &str,
+        source: Option<(u32, u32)>,
+        raw: &[u8],
+        reason: String,
+        mail: Option<&Inbound>,
+        now: Timestamp,
+    ) -> Result<Outcome, StoreError> {
+        let hash = inbound::sha256_hex(raw);
+        warn!(mailbox, uid = source.map(|s| s.1), %reason, "quarantined");
+        let record = QuarantineRecord {
+            mailbox: mailbox.into(),
+            uid: source.map(|s| s.1).unwrap_or(0),
+            reason,
+            from: mail.map(|m| m.from.clone()).unwrap_or_default(),
+            subject: mail.map(|m| m.subject.clone()).unwrap_or_default(),
+            at: now,
+            content_hash: hash.clone(),
+        };
+        let c = Commit {
+            mailbox: mailbox.into(),
+            source,
+            disposition: Some(Disposition::Quarantine),
+            seen: Some((format!("sha256:{hash}"), 0)),
+            raw: Some((hash, raw.to_vec())),
+            quarantine: Some(record),
+            ..Commit::default()
+        };
+        self.store.commit(&c)?;
+        Ok(Outcome::Quarantined)
+    }
+
+    /// Flags or moves every committed-but-unflagged mail of `mb` on the server.
+    async fn settle_pending(&self, conn: &mut Connection, mb: &Mailbox, validity: u32) -> anyhow::Result<()> {
+        let pending = self.store.pending(&mb.name)?;
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let uids =
+            |d: Disposition| pending.iter().filter(|p| p.uid_validity == validity && p.disposition == d).map(|p| p.uid).collect::<Vec<_>>();
+        let processed = uids(Disposition::Processed);
+        match &mb.processed_folder {
+            Some(folder) => conn.move_to(&processed, folder).await?,
+            None => conn.mark_seen(&processed).await?,
+        }
+        conn.move_to(&uids(Disposition::Quarantine), &mb.quarantine_folder).await?;
+        for p in &pending {
+            self.store.clear_pending(&mb.name, p)?;
+        }
+        Ok(())
+    }
+
+    /// Reads every new mail of `mb` once. Stops early (after the mail in hand) when `stop` is set.
+    pub async fn cycle(&self, conn: &mut Connection, mb: &Mailbox, stop: &watch::Receiver<bool>) -> anyhow::Result<CycleStats> {
+        let selected = conn.select(&mb.folder).await?;
+        let state = self.store.mailbox_state(&mb.name)?;
+        let after = match state {
+            Some(s) if s.uid_validity == selected.uid_validity => s.last_uid,
+            Some(s) => {
+                warn!(mailbox = %mb.name, old = s.uid_validity, new = selected.uid_validity, "UIDVALIDITY changed: reading the folder again (duplicates are recognised)");
+                self.store.reset_mailbox(&mb.name, selected.uid_validity)?;
+                0
+            }
+            None => 0,
+        };
+        self.settle_pending(conn, mb, selected.uid_validity).await?;
+        let mut stats = CycleStats::default();
+        let uids = conn.uids_after(after).await?;
+        for chunk in uids.chunks(BATCH) {
+            let fetched = conn.fetch(chunk).await?;
+            let mut failure = None;
+            for (uid, raw) in &fetched {
+                if *stop.borrow() {
+                    break;
+                }
+                match self.ingest(&mb.name, selected.uid_validity, *uid, raw).await {
+                    Ok(Outcome::Processed) => stats.processed += 1,
+                    Ok(Outcome::Duplicate) => stats.duplicates += 1,
+                    Ok(Outcome::Quarantined) => stats.quarantined += 1,
+                    Err(e) => {
+                        error!(mailbox = %mb.name, uid, error = %e, "store write failed: the mail stays unflagged and is read again");
+                        failure = Some(e);
+                        break;
+                    }
+                }
+            }
+            self.store.flush().await.context("flushing the store")?;
+            self.outbox_ready.notify_one();
+            self.settle_pending(conn, mb, selected.uid_validity).await?;
+            if let Some(e) = failure {
+                return Err(e.into());
+            }
+            if *stop.borrow() {
+                break;
+            }
+        }
+        if stats.processed + stats.quarantined > 0 {
+            info!(mailbox = %mb.name, processed = stats.processed, duplicates = stats.duplicates, quarantined = stats.quarantined, "cycle done");
+        }
+        Ok(stats)
+    }
+
+    /// Delivers every due outbox item once, over the pool. Returns (sent, failed).
+    pub async fn deliver_due(&self, mailer: &Mailer) -> anyhow::Result<(usize, usize)> {
+        let (mut sent, mut failed) = (0, 0);
+        loop {
+            let now = self.clock.now();
+            let due = self.store.outbox_due(now, 64)?;
+            if due.is_empty() {
+                break;
+            }
+            let results: Vec<_> = futures_util::stream::iter(due)
+                .map(|(key, item)| async move {
+                    let r = mailer.send(&item.from, &item.to, &item.bytes).await;
+                    (key, item, r)
+                })
+                .buffer_unordered(self.config.smtp.connections)
+                .collect()
+                .await;
+            let mut transient = false;
+            for (key, mut item, result) in results {
+                let _span = info_span!("deliver", sr = item.sr, kind = ?item.kind, message_id = %item.message_id).entered();
+                match result {
+                    Ok(()) => {
+                        self.store.outbox_remove(key)?;
+                        sent += 1;
+                    }
+                    Err(SendError::Transient(e)) if !self.expired(&item, now) => {
+                        item.attempts += 1;
+                        item.next_attempt_at = now + backoff(item.attempts);
+                        warn!(error = %e, attempts = item.attempts, next = %item.next_attempt_at, "delivery deferred");
+                        item.last_error = Some(e);
+                        self.store.outbox_update(key, &item)?;
+                        transient = true;
+                        failed += 1;
+                    }
+                    Err(e) => {
+                        error!(error = %e, to = ?item.to, "delivery failed permanently; mail abandoned");
+                        self.store.outbox_remove(key)?;
+                        failed += 1;
+                    }
+                }
+            }
+            self.store.flush().await?;
+            if transient {
+                break;
+            }
+        }
+        Ok((sent, failed))
+    }
+
+    fn expired(&self, item: &OutboxItem, now: Timestamp) -> bool {
+        let limit = SignedDuration::try_from(self.config.smtp.retry_for).unwrap_or(SignedDuration::MAX);
+        now.duration_since(item.queued_at) > limit
+    }
+}
+
+/// Delay before delivery attempt `n + 1`: 30 s doubling, capped at one hour.
+fn backoff(attempts: u32) -> SignedDuration {
+    let secs = 30i64.saturating_mul(1i64 << attempts.min(7).saturating_sub(1));
+    SignedDuration::from_secs(secs.min(3600))
+}
+
+/// `run --once`: read every mailbox, process, deliver the outbox, return.
+pub async fn run_once(gw: &Gateway) -> anyhow::Result<()> {
+    let (_tx, stop) = watch::channel(false);
+    let mut failures = Vec::new();
+    for mb in &gw.config.mailboxes {
+        let result = async {
+            let mut conn = imap::connect(mb).await?;
+            let stats = gw.cycle(&mut conn, mb, &stop).await?;
+            conn.logout().await;
+            anyhow::Ok(stats)
+        }
+        .await;
+        match result {
+            Ok(stats) => info!(mailbox = %mb.name, processed = stats.processed, "mailbox read"),
+            Err(e) => {
+                error!(mailbox = %mb.name, error = %e, "mailbox could not be read");
+                failures.push(format!("{}: {e}", mb.name));
+            }
+        }
+    }
+    let mailer = Mailer::new(&gw.config.smtp)?;
+    let (sent, failed) = gw.deliver_due(&mailer).await?;
+    info!(sent, failed, waiting = gw.store.outbox_len(), "outbox delivered");
+    gw.store.flush().await?;
+    if failures.is_empty() { Ok(()) } else { anyhow::bail!("some mailboxes could not be read: {}", failures.join("; ")) }
+}
+
+/// The daemon: runs until SIGTERM/SIGINT, then finishes the mail in hand, flushes and returns.
+pub async fn run(gw: Arc<Gateway>) -> anyhow::Result<()> {
+    let (stop_tx, stop) = watch::channel(false);
+    let mut tasks = tokio::task::JoinSet::new();
+    let socket = gw.config.control_socket();
+    {
+        let (store, stop) = (gw.store.clone(), stop.clone());
+        tasks.spawn(async move {
+            if let Err(e) = crate::io::control::serve(&socket, store, stop).await {
+                error!(error = %e, "control socket failed");
+            }
+        });
+    }
+    for mb in gw.config.mailboxes.clone() {
+        let (gw, stop) = (gw.clone(), stop.clone());
+        let span = info_span!("mailbox", name = %mb.name);
+        tasks.spawn(async move { watch_mailbox(gw, mb, stop).await }.instrument(span));
+    }
+    {
+        let (gw, stop) = (gw.clone(), stop.clone());
+        tasks.spawn(async move { deliver_forever(gw, stop).await }.instrument(info_span!("outbox")));
+    }
+    info!(mailboxes = gw.config.mailboxes.len(), "srgate running");
+    wait_for_signal().await;
+    info!("stopping: finishing the mail in hand");
+    let _ = stop_tx.send(true);
+    let drained = tokio::time::timeout(Duration::from_secs(20), async { while tasks.join_next().await.is_some() {} }).await;
+    if drained.is_err() {
+        warn!("some tasks did not stop within 20 s; aborting them");
+        tasks.abort_all();
+    }
+    gw.store.flush().await?;
+    info!("stopped");
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending::<()>().await } } => {}
+    }
+}
+
+/// One mailbox, forever: connect, read, wait (IDLE or poll), with capped backoff on errors.
+async fn watch_mailbox(gw: Arc<Gateway>, mb: Mailbox, mut stop: watch::Receiver<bool>) {
+    let mut failures: u32 = 0;
+    while !*stop.borrow() {
+        let result = async {
+            let mut conn = imap::connect(&mb).await?;
+            info!(idle = conn.idle_supported(), "connected");
+            failures = 0;
+            loop {
+                gw.cycle(&mut conn, &mb, &stop).await?;
+                if *stop.borrow() {
+                    conn.logout().await;
+                    return anyhow::Ok(());
+                }
+                if conn.idle_supported() {
+                    let wait = mb.poll_interval.min(Duration::from_secs(25 * 60));
+                    let (c, wake) = conn.idle(wait, &mut stop).await?;
+                    conn = c;
+                    if wake == Wake::Interrupted {
+                        conn.logout().await;
+                        return Ok(());
+                    }
+                } else {
+                    tokio::select! {
+                        _ = tokio::time::sleep(mb.poll_interval) => {}
+                        _ = stop.changed() => {}
+                    }
+                }
+            }
+        }
+        .await;
+        if let Err(e) = result {
+            failures = failures.saturating_add(1);
+            let delay = retry_delay(failures);
+            warn!(error = %e, retry_in = ?delay, "mailbox failed; reconnecting");
+            tokio::select! {
+                _ = tokio::time::sleep(delay) => {}
+                _ = stop.changed() => {}
+            }
+        }
+    }
+}
+
+/// Capped exponential backoff with jitter: 1 s, 2 s, 4 s … 5 min.
+fn retry_delay(failures: u32) -> Duration {
+    let base = Duration::from_secs(1u64 << failures.min(9).saturating_sub(1)).min(Duration::from_secs(300));
+    let jitter = std::time::SystemTime::UNIX_EPOCH.elapsed().map(|d| d.subsec_millis() as u64 % 1000).unwrap_or(0);
+    base + Duration::from_millis(jitter * base.as_millis().min(1000) as u64 / 4000)
+}
+
+async fn deliver_forever(gw: Arc<Gateway>, mut stop: watch::Receiver<bool>) {
+    let mailer = match Mailer::new(&gw.config.smtp) {
+        Ok(m) => m,
+        Err(e) => {
+            error!(error = %e, "cannot set up SMTP; outbox will not be delivered");
+            return;
+        }
+    };
+    loop {
+        if let Err(e) = gw.deliver_due(&mailer).await {
+            error!(error = %e, "outbox pass failed");
+        }
+        if *stop.borrow() {
+            break;
+        }
+        let wait = match gw.store.outbox_next_due() {
+            Ok(Some(t)) => Duration::try_from(t.duration_since(gw.clock.now()))
+                .unwrap_or(Duration::ZERO)
+                .clamp(Duration::from_millis(50), Duration::from_secs(30)),
+            _ => Duration::from_secs(30),
+        };
+        tokio::select! {
+            _ = gw.outbox_ready.notified() => {}
+            _ = tokio::time::sleep(wait) => {}
+            _ = stop.changed() => {}
+        }
+    }
+}

@@ -1,0 +1,283 @@
+//! Reading a mailbox over IMAP (async-imap on tokio, plain/STARTTLS/TLS).
+//!
+//! This adapter knows IMAP and nothing of SRs: it selects a folder, lists
+//! UIDs above a position, fetches raw messages without setting `\Seen`
+//! (`BODY.PEEK[]`), flags or moves them, and waits in IDLE.
+
+use std::fmt::Debug;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_imap::Session;
+use async_imap::extensions::idle::IdleResponse;
+use futures_util::TryStreamExt;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
+
+use crate::config::{Mailbox, Tls};
+
+/// Any byte stream IMAP can run over.
+pub trait ImapStream: AsyncRead + AsyncWrite + Unpin + Send + Debug {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send + Debug> ImapStream for T {}
+
+type Stream = Box<dyn ImapStream>;
+
+/// How long one IMAP command may take before the connection is given up.
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// IMAP failures; all of them are worth a retry on a new connection.
+#[derive(Debug, thiserror::Error)]
+pub enum ImapError {
+    /// TCP or TLS failed.
+    #[error("connect to {0}: {1}")]
+    Connect(String, String),
+    /// The server said no or the protocol broke.
+    #[error("imap: {0}")]
+    Protocol(String),
+    /// The server did not answer in time.
+    #[error("imap: timed out during {0}")]
+    Timeout(&'static str),
+}
+
+impl From<async_imap::error::Error> for ImapError {
+    fn from(e: async_imap::error::Error) -> Self {
+        ImapError::Protocol(e.to_string())
+    }
+}
+
+async fn timed<T>(what: &'static str, fut: impl Future<Output = Result<T, ImapError>>) -> Result<T, ImapError> {
+    tokio::time::timeout(COMMAND_TIMEOUT, fut).await.map_err(|_| ImapError::Timeout(what))?
+}
+
+/// A logged-in connection.
+pub struct Connection {
+    session: Session<Stream>,
+    idle_supported: bool,
+    move_supported: bool,
+}
+
+/// What SELECT reported.
+#[derive(Debug, Clone, Copy)]
+pub struct Selected {
+    /// UIDVALIDITY (0 when the server gave none).
+    pub uid_validity: u32,
+    /// Messages in the folder.
+    pub exists: u32,
+}
+
+/// Why an IDLE wait ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wake {
+    /// The server announced a change.
+    Changed,
+    /// The wait timed out (time for a periodic check).
+    Timeout,
+    /// We were asked to stop.
+    Interrupted,
+}
+
+fn tls_connector() -> Result<tokio_rustls::TlsConnector, ImapError> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| ImapError::Connect("tls".into(), e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(tokio_rustls::TlsConnector::from(Arc::new(config)))
+}
+
+async fn wrap_tls(host: &str, tcp: TcpStream) -> Result<Stream, ImapError> {
+    let name = rustls::pki_types::ServerName::try_from(host.to_string()).map_err(|e| ImapError::Connect(host.into(), e.to_string()))?;
+    let tls = tls_connector()?.connect(name, tcp).await.map_err(|e| ImapError::Connect(host.into(), e.to_string()))?;
+    Ok(Box::new(tls))
+}
+
+/// Connects and logs in to `mb`.
+pub async fn connect(mb: &Mailbox) -> Result<Connection, ImapError> {
+    timed("login", async {
+        let addr = format!("{}:{}", mb.host, mb.port);
+        let tcp = TcpStream::connect(&addr).await.map_err(|e| ImapError::Connect(addr.clone(), e.to_string()))?;
+        tcp.set_nodelay(true).ok();
+        let stream: Stream = match mb.tls {
+            Tls::Tls => wrap_tls(&mb.host, tcp).await?,
+            Tls::None => Box::new(tcp),
+            Tls::Starttls => {
+                let mut client = async_imap::Client::new(tcp);
+                greeting(&mut client).await?;
+                client.run_command_and_check_ok("STARTTLS", None).await?;
+                wrap_tls(&mb.host, client.into_inner()).await?
+            }
+        };
+        let mut client = async_imap::Client::new(stream);
+        if mb.tls != Tls::Starttls {
+            greeting(&mut client).await?;
+        }
+        let mut session = client
+            .login(&mb.username, mb.password.expose())
+            .await
+            .map_err(|(e, _)| ImapError::Protocol(format!("login as {} refused: {e}", mb.username)))?;
+        let caps = session.capabilities().await?;
+        let idle_supported = caps.has_str("IDLE");
+        let move_supported = caps.has_str("MOVE");
+        Ok(Connection { session, idle_supported, move_supported })
+    })
+    .await
+}
+
+async fn greeting<T: ImapStream>(client: &mut async_imap::Client<T>) -> Result<(), ImapError> {
+    match client.read_response().await {
+        Ok(Some(_)) => Ok(()),
+        Ok(None) => Err(ImapError::Protocol("connection closed before greeting".into())),
+        Err(e) => Err(ImapError::Protocol(e.to_string())),
+    }
+}
+
+/// Formats UIDs as a compact IMAP sequence set (`1:4,7,9:10`).
+pub fn uid_set(uids: &[u32]) -> String {
+    let mut sorted = uids.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let mut parts = Vec::new();
+    let mut i = 0;
+    while i < sorted.len() {
+        let start = sorted[i];
+        let mut end = start;
+        while i + 1 < sorted.len() && sorted[i + 1] == end + 1 {
+            i += 1;
+            end = sorted[i];
+        }
+        parts.push(if start == end { start.to_string() } else { format!("{start}:{end}") });
+        i += 1;
+    }
+    parts.join(",")
+}
+
+impl Connection {
+    /// True when the server offers IDLE.
+    pub fn idle_supported(&self) -> bool {
+        self.idle_supported
+    }
+
+    fn drain_unsolicited(&mut self) {
+        while self.session.unsolicited_responses.try_recv().is_ok() {}
+    }
+
+    /// Selects `folder`.
+    pub async fn select(&mut self, folder: &str) -> Result<Selected, ImapError> {
+        let mb = timed("select", async { Ok(self.session.select(folder).await?) }).await?;
+        self.drain_unsolicited();
+        Ok(Selected { uid_validity: mb.uid_validity.unwrap_or(0), exists: mb.exists })
+    }
+
+    /// UIDs above `after`, ascending.
+    pub async fn uids_after(&mut self, after: u32) -> Result<Vec<u32>, ImapError> {
+        let query = format!("UID {}:*", after.saturating_add(1));
+        let found = timed("search", async { Ok(self.session.uid_search(&query).await?) }).await?;
+        self.drain_unsolicited();
+        let mut uids: Vec<u32> = found.into_iter().filter(|u| *u > after).collect();
+        uids.sort_unstable();
+        Ok(uids)
+    }
+
+    /// Raw messages for `uids` (BODY.PEEK[]: fetching does not set `\Seen`).
+    pub async fn fetch(&mut self, uids: &[u32]) -> Result<Vec<(u32, Vec<u8>)>, ImapError> {
+        if uids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let set = uid_set(uids);
+        let mut out = timed("fetch", async {
+            let stream = self.session.uid_fetch(&set, "(UID BODY.PEEK[])").await?;
+            let fetched: Vec<_> = stream.try_collect().await?;
+            Ok(fetched.iter().filter_map(|f| Some((f.uid?, f.body().unwrap_or_default().to_vec()))).collect::<Vec<_>>())
+        })
+        .await?;
+        self.drain_unsolicited();
+        out.sort_by_key(|(uid, _)| *uid);
+        Ok(out)
+    }
+
+    /// Flags `uids` as `\Seen`.
+    pub async fn mark_seen(&mut self, uids: &[u32]) -> Result<(), ImapError> {
+        if uids.is_empty() {
+            return Ok(());
+        }
+        let set = uid_set(uids);
+        timed("store", async {
+            let stream = self.session.uid_store(&set, "+FLAGS.SILENT (\\Seen)").await?;
+            let _: Vec<_> = stream.try_collect().await?;
+            Ok(())
+        })
+        .await?;
+        self.drain_unsolicited();
+        Ok(())
+    }
+
+    /// Moves `uids` to `folder`, creating it when missing.
+    pub async fn move_to(&mut self, uids: &[u32], folder: &str) -> Result<(), ImapError> {
+        if uids.is_empty() {
+            return Ok(());
+        }
+        let set = uid_set(uids);
+        timed("move", async {
+            // CREATE fails harmlessly when the folder exists.
+            let _ = self.session.create(folder).await;
+            if self.move_supported {
+                self.session.uid_mv(&set, folder).await?;
+            } else {
+                self.session.uid_copy(&set, folder).await?;
+                let stream = self.session.uid_store(&set, "+FLAGS.SILENT (\\Seen \\Deleted)").await?;
+                let _: Vec<_> = stream.try_collect().await?;
+                let stream = self.session.uid_expunge(&set).await?;
+                let _: Vec<_> = stream.try_collect().await?;
+            }
+            Ok(())
+        })
+        .await?;
+        self.drain_unsolicited();
+        Ok(())
+    }
+
+    /// Waits in IDLE until the server reports a change, `timeout` passes or `stop` fires.
+    pub async fn idle(self, timeout: Duration, stop: &mut tokio::sync::watch::Receiver<bool>) -> Result<(Connection, Wake), ImapError> {
+        let Connection { session, idle_supported, move_supported } = self;
+        let mut handle = session.idle();
+        timed("idle", async { Ok(handle.init().await?) }).await?;
+        let wake = {
+            let (wait, interrupt) = handle.wait_with_timeout(timeout);
+            tokio::pin!(wait);
+            tokio::select! {
+                r = &mut wait => match r? {
+                    IdleResponse::NewData(_) => Wake::Changed,
+                    IdleResponse::Timeout => Wake::Timeout,
+                    IdleResponse::ManualInterrupt => Wake::Interrupted,
+                },
+                _ = stop.changed() => {
+                    drop(interrupt);
+                    let _ = wait.await;
+                    Wake::Interrupted
+                }
+            }
+        };
+        let session = timed("idle done", async { Ok(handle.done().await?) }).await?;
+        let mut conn = Connection { session, idle_supported, move_supported };
+        conn.drain_unsolicited();
+        Ok((conn, wake))
+    }
+
+    /// Logs out (best effort).
+    pub async fn logout(mut self) {
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.session.logout()).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::uid_set;
+
+    #[test]
+    fn compact_sets() {
+        assert_eq!(uid_set(&[4, 1, 2, 3, 7, 9, 10]), "1:4,7,9:10");
+        assert_eq!(uid_set(&[5]), "5");
+    }
+}

@@ -1,0 +1,11 @@
+//! The edge: everything that touches disk or network.
+//!
+//! - [`store`]: the sled store; the only module that knows the key layout.
+//! - [`imap`]: reading mailboxes (async-imap).
+//! - [`smtp`]: delivering the outbox (lettre).
+//! - [`control`]: the control socket through which commands reach a running daemon.
+
+pub mod control;
+pub mod imap;
+pub mod smtp;
+pub mod store;

@@ -1,0 +1,470 @@
+//! The sled store: SRs, the Message-ID index, the dedupe set, the outbox,
+//! per-mailbox read positions, pending IMAP flags and the quarantine.
+//!
+//! **Invariant:** only this module knows the key layout. Every inbound mail's
+//! effect ([`Commit`]) is written in one transaction: the SR, its index
+//! entries, the dedupe key, the outgoing mail, the mailbox position and the
+//! pending flag. The caller flushes before it touches the mail on the server.
+//!
+//! One process owns a data directory at a time (an exclusive lock on
+//! `data_dir/lock`); other processes talk to it over [`super::control`].
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use sled::Transactional;
+use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
+
+use crate::gateway::Lookup;
+use crate::mail::outbound::OutKind;
+use crate::sr::{FIRST_SR, Sr};
+
+/// Store failures.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Another process holds the data directory.
+    #[error("another srgate process is using {0} (a daemon is running on this data_dir)")]
+    Locked(PathBuf),
+    /// The engine failed (I/O, disk full, corruption).
+    #[error("store: {0}")]
+    Engine(#[from] sled::Error),
+    /// A file next to the store failed.
+    #[error("store file {0}: {1}")]
+    File(PathBuf, std::io::Error),
+    /// A stored value did not decode.
+    #[error("store: undecodable value under {0}: {1}")]
+    Decode(String, String),
+}
+
+impl From<TransactionError<StoreError>> for StoreError {
+    fn from(e: TransactionError<StoreError>) -> Self {
+        match e {
+            TransactionError::Abort(e) => e,
+            TransactionError::Storage(e) => StoreError::Engine(e),
+        }
+    }
+}
+
+/// Where a mailbox's reading stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct MailboxState {
+    /// UIDVALIDITY the positions refer to.
+    pub uid_validity: u32,
+    /// Highest UID whose effect is committed.
+    pub last_uid: u32,
+}
+
+/// What to do on the server with a committed mail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Disposition {
+    /// Flag `\Seen` or move to `processed_folder`.
+    Processed,
+    /// Move to the quarantine folder.
+    Quarantine,
+}
+
+/// A mail committed but not yet flagged or moved on the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pending {
+    /// UIDVALIDITY at commit.
+    pub uid_validity: u32,
+    /// The mail's UID.
+    pub uid: u32,
+    /// What to do with it.
+    pub disposition: Disposition,
+}
+
+/// A mail that could not be processed, kept for the operator.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuarantineRecord {
+    /// Mailbox name.
+    pub mailbox: String,
+    /// UID in that mailbox.
+    pub uid: u32,
+    /// Why.
+    pub reason: String,
+    /// Sender, as far as it could be read.
+    pub from: String,
+    /// Subject, as far as it could be read.
+    pub subject: String,
+    /// When.
+    pub at: Timestamp,
+    /// Content hash of the raw mail (kept in the store).
+    pub content_hash: String,
+}
+
+/// An outgoing mail waiting for SMTP acceptance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxItem {
+    /// SR it belongs to.
+    pub sr: u64,
+    /// What it is.
+    pub kind: OutKind,
+    /// Envelope sender.
+    pub from: String,
+    /// Envelope recipients.
+    pub to: Vec<String>,
+    /// Our Message-ID.
+    pub message_id: String,
+    /// When it was queued.
+    pub queued_at: Timestamp,
+    /// Delivery attempts so far.
+    pub attempts: u32,
+    /// Not before this instant.
+    pub next_attempt_at: Timestamp,
+    /// The last delivery error.
+    pub last_error: Option<String>,
+    /// The rendered message.
+    #[serde(skip)]
+    pub bytes: Vec<u8>,
+}
+
+/// The full effect of one inbound mail, written atomically.
+#[derive(Debug, Clone, Default)]
+pub struct Commit {
+    /// Mailbox it was read from.
+    pub mailbox: String,
+    /// UIDVALIDITY and UID it was read under (None for mail that has no server copy).
+    pub source: Option<(u32, u32)>,
+    /// Processed or quarantined.
+    pub disposition: Option<Disposition>,
+    /// Dedupe key and the SR it produced (0 when none).
+    pub seen: Option<(String, u64)>,
+    /// The SR after the mail, and whether it is new.
+    pub sr: Option<(Sr, bool)>,
+    /// Message-IDs (received and sent) to index under the SR.
+    pub message_ids: Vec<String>,
+    /// Outgoing mail.
+    pub outbox: Vec<OutboxItem>,
+    /// The raw mail, by content hash.
+    pub raw: Option<(String, Vec<u8>)>,
+    /// A quarantine record.
+    pub quarantine: Option<QuarantineRecord>,
+    /// The next round-robin turn.
+    pub next_rr: Option<u64>,
+}
+
+/// The store.
+pub struct Store {
+    db: sled::Db,
+    srs: sled::Tree,
+    msgids: sled::Tree,
+    seen: sled::Tree,
+    outbox: sled::Tree,
+    meta: sled::Tree,
+    mailboxes: sled::Tree,
+    pending: sled::Tree,
+    quarantine: sled::Tree,
+    raw: sled::Tree,
+    _lock: File,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").finish_non_exhaustive()
+    }
+}
+
+type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
+
+fn abort(e: impl Into<StoreError>) -> ConflictableTransactionError<StoreError> {
+    ConflictableTransactionError::Abort(e.into())
+}
+
+fn json<T: Serialize>(value: &T) -> Vec<u8> {
+    // Serializing our own plain structs to JSON cannot fail.
+    serde_json::to_vec(value).unwrap_or_default()
+}
+
+fn decode<T: for<'de> Deserialize<'de>>(what: &str, bytes: &[u8]) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Decode(what.into(), e.to_string()))
+}
+
+fn be(n: u64) -> [u8; 8] {
+    n.to_be_bytes()
+}
+
+fn read_u64(bytes: &[u8]) -> Option<u64> {
+    bytes.try_into().ok().map(u64::from_be_bytes)
+}
+
+fn pending_key(mailbox: &str, validity: u32, uid: u32) -> Vec<u8> {
+    let mut k = mailbox.as_bytes().to_vec();
+    k.push(0);
+    k.extend_from_slice(&validity.to_be_bytes());
+    k.extend_from_slice(&uid.to_be_bytes());
+    k
+}
+
+fn mailbox_prefix(mailbox: &str) -> Vec<u8> {
+    let mut k = mailbox.as_bytes().to_vec();
+    k.push(0);
+    k
+}
+
+/// Outbox values: a length-prefixed JSON header, then the message bytes.
+fn encode_outbox(item: &OutboxItem) -> Vec<u8> {
+    let head = json(item);
+    let mut v = Vec::with_capacity(4 + head.len() + item.bytes.len());
+    v.extend_from_slice(&(head.len() as u32).to_be_bytes());
+    v.extend_from_slice(&head);
+    v.extend_from_slice(&item.bytes);
+    v
+}
+
+fn decode_outbox(v: &[u8]) -> Result<OutboxItem, StoreError> {
+    let bad = || StoreError::Decode("outbox".into(), "truncated".into());
+    let len = u32::from_be_bytes(v.get(..4).ok_or_else(bad)?.try_into().map_err(|_| bad())?) as usize;
+    let head = v.get(4..4 + len).ok_or_else(bad)?;
+    let mut item: OutboxItem = decode("outbox", head)?;
+    item.bytes = v[4 + len..].to_vec();
+    Ok(item)
+}
+
+impl Store {
+    /// Opens (or creates) the store in `data_dir`, taking the exclusive lock.
+    pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(data_dir).map_err(|e| StoreError::File(data_dir.to_path_buf(), e))?;
+        let lock_path = data_dir.join("lock");
+        let lock = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| StoreError::File(lock_path.clone(), e))?;
+        if lock.try_lock().is_err() {
+            return Err(StoreError::Locked(data_dir.to_path_buf()));
+        }
+        let db = sled::Config::new().path(data_dir.join("db")).cache_capacity(64 * 1024 * 1024).flush_every_ms(Some(1000)).open()?;
+        let tree = |name: &str| db.open_tree(name);
+        Ok(Store {
+            srs: tree("srs")?,
+            msgids: tree("msgids")?,
+            seen: tree("seen")?,
+            outbox: tree("outbox")?,
+            meta: tree("meta")?,
+            mailboxes: tree("mailboxes")?,
+            pending: tree("pending")?,
+            quarantine: tree("quarantine")?,
+            raw: tree("raw")?,
+            db,
+            _lock: lock,
+        })
+    }
+
+    /// This store's instance tag (made once, random), used in our Message-IDs.
+    pub fn instance(&self) -> Result<String, StoreError> {
+        if let Some(v) = self.meta.get("instance")? {
+            return Ok(String::from_utf8_lossy(&v).into_owned());
+        }
+        // A random tag: std's hasher keys are seeded from the OS's randomness.
+        use std::hash::{BuildHasher, Hasher};
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u64(self.db.generate_id()?);
+        let tag = format!("{:012x}", h.finish() & 0xffff_ffff_ffff);
+        self.meta.insert("instance", tag.as_bytes())?;
+        self.db.flush()?;
+        Ok(tag)
+    }
+
+    /// Waits until everything written so far is on disk.
+    pub async fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush_async().await?;
+        Ok(())
+    }
+
+    /// Checks that the store accepts a write (health).
+    pub fn probe_write(&self) -> Result<(), StoreError> {
+        self.meta.insert("probe", &be(0))?;
+        Ok(())
+    }
+
+    /// The SR with number `id`.
+    pub fn get_sr(&self, id: u64) -> Result<Option<Sr>, StoreError> {
+        self.srs.get(be(id))?.map(|v| decode("srs", &v)).transpose()
+    }
+
+    /// Every SR, oldest first.
+    pub fn srs(&self) -> impl Iterator<Item = Result<Sr, StoreError>> + '_ {
+        self.srs.iter().map(|r| r.map_err(StoreError::from).and_then(|(_, v)| decode("srs", &v)))
+    }
+
+    /// The number the next SR gets.
+    pub fn next_sr_id(&self) -> Result<u64, StoreError> {
+        Ok(self.meta.get("next_sr")?.and_then(|v| read_u64(&v)).unwrap_or(FIRST_SR))
+    }
+
+    /// The next round-robin turn.
+    pub fn rr_turn(&self) -> Result<u64, StoreError> {
+        Ok(self.meta.get("rr")?.and_then(|v| read_u64(&v)).unwrap_or(0))
+    }
+
+    /// The SR a dedupe key already produced, when the mail was read before.
+    pub fn seen(&self, key: &str) -> Result<Option<u64>, StoreError> {
+        Ok(self.seen.get(key)?.and_then(|v| read_u64(&v)))
+    }
+
+    /// Where reading of `mailbox` stands.
+    pub fn mailbox_state(&self, mailbox: &str) -> Result<Option<MailboxState>, StoreError> {
+        self.mailboxes.get(mailbox)?.map(|v| decode("mailboxes", &v)).transpose()
+    }
+
+    /// Starts reading `mailbox` afresh under a new UIDVALIDITY (old pending flags no longer apply).
+    pub fn reset_mailbox(&self, mailbox: &str, uid_validity: u32) -> Result<(), StoreError> {
+        for key in self.pending.scan_prefix(mailbox_prefix(mailbox)).keys() {
+            self.pending.remove(key?)?;
+        }
+        self.mailboxes.insert(mailbox, json(&MailboxState { uid_validity, last_uid: 0 }))?;
+        Ok(())
+    }
+
+    /// Mails of `mailbox` committed but not yet flagged or moved.
+    pub fn pending(&self, mailbox: &str) -> Result<Vec<Pending>, StoreError> {
+        let prefix = mailbox_prefix(mailbox);
+        let mut out = Vec::new();
+        for item in self.pending.scan_prefix(&prefix) {
+            let (k, v) = item?;
+            let rest = &k[prefix.len()..];
+            if rest.len() != 8 {
+                continue;
+            }
+            let uid_validity = u32::from_be_bytes([rest[0], rest[1], rest[2], rest[3]]);
+            let uid = u32::from_be_bytes([rest[4], rest[5], rest[6], rest[7]]);
+            let disposition = decode("pending", &v)?;
+            out.push(Pending { uid_validity, uid, disposition });
+        }
+        Ok(out)
+    }
+
+    /// Forgets a pending flag once the server has it.
+    pub fn clear_pending(&self, mailbox: &str, p: &Pending) -> Result<(), StoreError> {
+        self.pending.remove(pending_key(mailbox, p.uid_validity, p.uid))?;
+        Ok(())
+    }
+
+    /// A fresh, increasing key for an outbox item or a quarantine record.
+    pub fn next_key(&self) -> Result<u64, StoreError> {
+        Ok(self.db.generate_id()?)
+    }
+
+    /// Writes the whole effect of one mail atomically (not yet flushed).
+    pub fn commit(&self, c: &Commit) -> Result<(), StoreError> {
+        let trees =
+            (&self.srs, &self.msgids, &self.seen, &self.outbox, &self.meta, &self.mailboxes, &self.pending, &self.quarantine, &self.raw);
+        let keys: Vec<u64> = c.outbox.iter().map(|_| self.next_key()).collect::<Result<_, _>>()?;
+        let qkey = c.quarantine.as_ref().map(|_| self.next_key()).transpose()?;
+        trees.transaction(|(srs, msgids, seen, outbox, meta, mailboxes, pending, quarantine, raw)| -> TxResult<()> {
+            if let Some((sr, created)) = &c.sr {
+                srs.insert(&be(sr.id), json(sr))?;
+                if *created {
+                    let next = read_u64(&meta.get("next_sr")?.unwrap_or_default()).unwrap_or(FIRST_SR);
+                    meta.insert("next_sr", &be(next.max(sr.id + 1)))?;
+                }
+                for id in &c.message_ids {
+                    msgids.insert(id.as_bytes(), &be(sr.id))?;
+                }
+            }
+            if let Some(rr) = c.next_rr {
+                meta.insert("rr", &be(rr))?;
+            }
+            if let Some((key, sr)) = &c.seen {
+                seen.insert(key.as_bytes(), &be(*sr))?;
+            }
+            for (item, key) in c.outbox.iter().zip(&keys) {
+                outbox.insert(&be(*key), encode_outbox(item))?;
+            }
+            if let Some((hash, bytes)) = &c.raw {
+                raw.insert(hash.as_bytes(), bytes.as_slice())?;
+            }
+            if let (Some(q), Some(k)) = (&c.quarantine, qkey) {
+                quarantine.insert(&be(k), json(q))?;
+            }
+            if let Some((validity, uid)) = c.source {
+                advance_mailbox(mailboxes, &c.mailbox, validity, uid)?;
+                if let Some(d) = c.disposition {
+                    pending.insert(pending_key(&c.mailbox, validity, uid), json(&d))?;
+                }
+            }
+            Ok(())
+        })?;
+        Ok(())
+    }
+
+    /// Outbox items due at `now`, oldest first, at most `limit`.
+    pub fn outbox_due(&self, now: Timestamp, limit: usize) -> Result<Vec<(u64, OutboxItem)>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.outbox.iter() {
+            let (k, v) = item?;
+            let Some(key) = read_u64(&k) else { continue };
+            let it = decode_outbox(&v)?;
+            if it.next_attempt_at <= now {
+                out.push((key, it));
+                if out.len() >= limit {
+                    break;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Number of items in the outbox.
+    pub fn outbox_len(&self) -> usize {
+        self.outbox.len()
+    }
+
+    /// The earliest `next_attempt_at` in the outbox.
+    pub fn outbox_next_due(&self) -> Result<Option<Timestamp>, StoreError> {
+        let mut best: Option<Timestamp> = None;
+        for item in self.outbox.iter() {
+            let (_, v) = item?;
+            let it = decode_outbox(&v)?;
+            best = Some(best.map_or(it.next_attempt_at, |b| b.min(it.next_attempt_at)));
+        }
+        Ok(best)
+    }
+
+    /// Removes a delivered (or abandoned) outbox item.
+    pub fn outbox_remove(&self, key: u64) -> Result<(), StoreError> {
+        self.outbox.remove(be(key))?;
+        Ok(())
+    }
+
+    /// Rewrites an outbox item after a failed attempt.
+    pub fn outbox_update(&self, key: u64, item: &OutboxItem) -> Result<(), StoreError> {
+        self.outbox.insert(be(key), encode_outbox(item))?;
+        Ok(())
+    }
+
+    /// Every quarantine record, oldest first.
+    pub fn quarantine(&self) -> Result<Vec<QuarantineRecord>, StoreError> {
+        self.quarantine.iter().values().map(|v| decode("quarantine", &v?)).collect()
+    }
+
+    /// The raw bytes of a stored mail.
+    pub fn raw(&self, hash: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.raw.get(hash)?.map(|v| v.to_vec()))
+    }
+}
+
+fn advance_mailbox(mailboxes: &TransactionalTree, name: &str, validity: u32, uid: u32) -> TxResult<()> {
+    let current: MailboxState = match mailboxes.get(name)? {
+        Some(v) => decode("mailboxes", &v).map_err(abort)?,
+        None => MailboxState { uid_validity: validity, last_uid: 0 },
+    };
+    let last_uid = if current.uid_validity == validity { current.last_uid.max(uid) } else { uid };
+    mailboxes.insert(name, json(&MailboxState { uid_validity: validity, last_uid }))?;
+    Ok(())
+}
+
+impl Lookup for Store {
+    fn sr(&self, id: u64) -> Option<Sr> {
+        self.get_sr(id).ok().flatten()
+    }
+
+    fn sr_of_message(&self, message_id: &str) -> Option<u64> {
+        self.msgids.get(message_id).ok().flatten().and_then(|v| read_u64(&v))
+    }
+}

@@ -1,0 +1,32 @@
+//! srgate: an email-driven support-request (SR) gateway.
+//!
+//! Customers write to a support address; engineers (CSEs) answer from their
+//! ordinary mail client. srgate reads the support mailboxes over IMAP, turns
+//! each message into a new SR or a step of an existing one, keeps everything
+//! in an embedded sled store and sends templated mail over SMTP.
+//!
+//! # Layout
+//! - [`sr`]: the pure core: the SR record and its lifecycle steps.
+//! - [`mail`]: inbound parsing, threading keys, quote cutting, outbound rendering (pure).
+//! - [`template`]: templates compiled at start-up, checked with a sample context.
+//! - [`gateway`]: the pure decision for one inbound mail: which SR, what changes, what to send.
+//! - [`config`]: raw TOML → validated [`config::Config`], every error with file and line.
+//! - [`diag`]: file-and-line diagnostics shared by config and template checks.
+//! - [`time`]: the only place that reads the clock.
+//! - [`io`]: the edge: sled store, IMAP, SMTP, the control socket.
+//! - [`daemon`]: the loop that ties the edge to the core; `run` and `run --once`.
+//! - [`report`]: human and JSON views of SRs for the command line.
+//!
+//! See ARCHITECTURE.md for the invariants that hold between these modules.
+#![forbid(unsafe_code)]
+
+pub mod config;
+pub mod daemon;
+pub mod diag;
+pub mod gateway;
+pub mod io;
+pub mod mail;
+pub mod report;
+pub mod sr;
+pub mod template;
+pub mod time;

@@ -1,0 +1,147 @@
+//! Parsing a received message into the facts the gateway needs.
+
+use mail_parser::{MessageParser, MimeHeaders};
+use sha2::{Digest, Sha256};
+
+use super::{Attachment, bare_id, quote};
+
+/// A received message, reduced to what the gateway uses.
+#[derive(Debug, Clone)]
+pub struct Inbound {
+    /// Message-ID without brackets, when the mail has one.
+    pub message_id: Option<String>,
+    /// SHA-256 of the raw bytes, hex.
+    pub content_hash: String,
+    /// Sender address, lower-cased.
+    pub from: String,
+    /// Sender display name.
+    pub from_name: Option<String>,
+    /// To addresses, lower-cased.
+    pub to: Vec<String>,
+    /// Cc addresses, lower-cased.
+    pub cc: Vec<String>,
+    /// Subject as decoded (empty when absent).
+    pub subject: String,
+    /// In-Reply-To Message-IDs.
+    pub in_reply_to: Vec<String>,
+    /// References Message-IDs.
+    pub references: Vec<String>,
+    /// The whole text body (HTML converted to text when there is no plain part).
+    pub text: String,
+    /// The writer's new text: `text` without quoted history.
+    pub new_text: String,
+    /// Attached files.
+    pub attachments: Vec<Attachment>,
+}
+
+impl Inbound {
+    /// The key that makes re-reading this mail harmless: its Message-ID, or its content hash.
+    pub fn dedupe_key(&self) -> String {
+        match &self.message_id {
+            Some(id) => format!("mid:{id}"),
+            None => format!("sha256:{}", self.content_hash),
+        }
+    }
+
+    /// The Message-ID to record: the real one, or one derived from the content hash.
+    pub fn record_id(&self) -> String {
+        self.message_id.clone().unwrap_or_else(|| format!("{}@no-message-id.invalid", &self.content_hash[..32]))
+    }
+
+    /// Every Message-ID this mail refers to, most specific first.
+    pub fn referenced_ids(&self) -> impl Iterator<Item = &str> {
+        self.in_reply_to.iter().chain(self.references.iter().rev()).map(String::as_str)
+    }
+}
+
+/// Why a mail could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Unreadable {
+    /// mail-parser found no message in the bytes.
+    #[error("not a parseable RFC 5322 message")]
+    NotAMessage,
+    /// There is no usable From address.
+    #[error("no sender address (From)")]
+    NoSender,
+}
+
+/// SHA-256 of `bytes`, as lower-case hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Parses raw message bytes.
+pub fn parse(raw: &[u8]) -> Result<Inbound, Unreadable> {
+    let msg = MessageParser::default().parse(raw).ok_or(Unreadable::NotAMessage)?;
+    let sender = msg.from().and_then(|a| a.first()).ok_or(Unreadable::NoSender)?;
+    let from = sender.address().map(|a| a.trim().to_ascii_lowercase()).filter(|a| a.contains('@')).ok_or(Unreadable::NoSender)?;
+    let from_name = sender.name().map(str::trim).filter(|n| !n.is_empty()).map(str::to_string);
+    let addresses = |a: Option<&mail_parser::Address<'_>>| -> Vec<String> {
+        a.map(|a| a.iter().filter_map(|x| x.address()).map(|x| x.trim().to_ascii_lowercase()).collect()).unwrap_or_default()
+    };
+    let ids = |v: &mail_parser::HeaderValue<'_>| -> Vec<String> {
+        v.as_text_list().map(|l| l.iter().map(|s| bare_id(s)).filter(|s| !s.is_empty()).collect()).unwrap_or_default()
+    };
+    let text = msg.body_text(0).map(|t| t.into_owned()).unwrap_or_default();
+    let attachments = msg
+        .attachments()
+        .enumerate()
+        .map(|(i, part)| Attachment {
+            name: part.attachment_name().map(str::to_string).unwrap_or_else(|| format!("attachment-{}", i + 1)),
+            content_type: part
+                .content_type()
+                .map(|ct| match ct.subtype() {
+                    Some(sub) => format!("{}/{}", ct.ctype(), sub),
+                    None => ct.ctype().to_string(),
+                })
+                .unwrap_or_else(|| "application/octet-stream".into()),
+            data: part.contents().to_vec(),
+        })
+        .collect();
+    Ok(Inbound {
+        message_id: msg.message_id().map(bare_id).filter(|s| !s.is_empty()),
+        content_hash: sha256_hex(raw),
+        from,
+        from_name,
+        to: addresses(msg.to()),
+        cc: addresses(msg.cc()),
+        subject: msg.subject().unwrap_or_default().trim().to_string(),
+        in_reply_to: ids(msg.in_reply_to()),
+        references: ids(msg.references()),
+        new_text: quote::new_text(&text),
+        text,
+        attachments,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_facts() {
+        let raw = b"From: Jane Doe <Jane@Example.com>\r\nTo: support@example.test\r\nSubject: Re: [SR#100001] Printer\r\nMessage-ID: <abc@example.com>\r\nIn-Reply-To: <x@srgate>\r\nReferences: <a@b> <x@srgate>\r\n\r\nStill broken.\r\n\r\nOn Mon, 2 Mar 2026, Support wrote:\r\n> old\r\n";
+        let m = parse(raw).expect("parses");
+        assert_eq!(m.from, "jane@example.com");
+        assert_eq!(m.from_name.as_deref(), Some("Jane Doe"));
+        assert_eq!(m.message_id.as_deref(), Some("abc@example.com"));
+        assert_eq!(m.in_reply_to, vec!["x@srgate"]);
+        assert_eq!(m.references, vec!["a@b", "x@srgate"]);
+        assert_eq!(m.new_text, "Still broken.");
+        assert_eq!(m.dedupe_key(), "mid:abc@example.com");
+        assert_eq!(m.referenced_ids().collect::<Vec<_>>(), vec!["x@srgate", "x@srgate", "a@b"]);
+    }
+
+    #[test]
+    fn no_sender_is_unreadable() {
+        assert_eq!(parse(b"Subject: hi\r\n\r\nbody").map(|_| ()), Err(Unreadable::NoSender));
+    }
+
+    #[test]
+    fn missing_message_id_dedupes_by_content() {
+        let m = parse(b"From: a@example.com\r\nSubject: x\r\n\r\nbody").expect("parses");
+        assert!(m.dedupe_key().starts_with("sha256:"));
+        assert!(m.record_id().ends_with("@no-message-id.invalid"));
+    }
+}

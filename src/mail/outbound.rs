@@ -1,0 +1,160 @@
+//! Outgoing mail as a value, and its rendering to RFC 5322 bytes.
+
+use lettre::Message;
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
+use lettre::message::{Attachment as LettreAttachment, Mailbox, MultiPart, SinglePart};
+use serde::{Deserialize, Serialize};
+
+use super::Attachment;
+
+/// What an outgoing mail is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutKind {
+    /// Acknowledgement of a new SR to the customer.
+    Acknowledgement,
+    /// Notice of a new SR to its CSE.
+    CseNotification,
+    /// A CSE answer relayed to the customer.
+    Relay,
+    /// A customer mail forwarded to the CSE.
+    CustomerUpdate,
+}
+
+impl OutKind {
+    /// The template that renders this kind of mail.
+    pub fn template(self) -> &'static str {
+        match self {
+            OutKind::Acknowledgement => "acknowledgement",
+            OutKind::CseNotification => "cse_notification",
+            OutKind::Relay => "relay",
+            OutKind::CustomerUpdate => "customer_update",
+        }
+    }
+}
+
+/// A mail the gateway will send.
+#[derive(Debug, Clone)]
+pub struct OutMail {
+    /// What it is for.
+    pub kind: OutKind,
+    /// The SR it belongs to.
+    pub sr: u64,
+    /// Display name on the From line.
+    pub from_name: Option<String>,
+    /// The support address (From, Reply-To, envelope sender).
+    pub from: String,
+    /// Recipients.
+    pub to: Vec<String>,
+    /// Subject line.
+    pub subject: String,
+    /// Our Message-ID, without brackets.
+    pub message_id: String,
+    /// The message this one answers.
+    pub in_reply_to: Option<String>,
+    /// The thread so far.
+    pub references: Vec<String>,
+    /// Plain-text body.
+    pub body: String,
+    /// Files to attach.
+    pub attachments: Vec<Attachment>,
+    /// `Auto-Submitted` value (RFC 3834), when automated.
+    pub auto_submitted: Option<&'static str>,
+    /// The Date header: the gateway's clock, never the system's.
+    pub date: jiff::Timestamp,
+}
+
+/// Why a mail could not be rendered.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    /// An address did not parse.
+    #[error("bad address {0:?}: {1}")]
+    Address(String, String),
+    /// lettre refused to build the message.
+    #[error("cannot build message: {0}")]
+    Build(String),
+}
+
+fn mailbox(name: Option<&str>, address: &str) -> Result<Mailbox, RenderError> {
+    let email = address.parse().map_err(|e: lettre::address::AddressError| RenderError::Address(address.into(), e.to_string()))?;
+    Ok(Mailbox::new(name.map(str::to_string), email))
+}
+
+fn raw_header(name: &'static str, value: String) -> HeaderValue {
+    HeaderValue::new(HeaderName::new_from_ascii_str(name), value)
+}
+
+/// Renders `mail` to RFC 5322 bytes, with threading and loop-prevention headers.
+pub fn render(mail: &OutMail) -> Result<Vec<u8>, RenderError> {
+    let from = mailbox(mail.from_name.as_deref(), &mail.from)?;
+    let mut builder = Message::builder()
+        .from(from.clone())
+        .reply_to(mailbox(None, &mail.from)?)
+        .subject(mail.subject.clone())
+        .message_id(Some(format!("<{}>", mail.message_id)))
+        .date(std::time::SystemTime::from(mail.date));
+    for to in &mail.to {
+        builder = builder.to(mailbox(None, to)?);
+    }
+    if let Some(parent) = &mail.in_reply_to {
+        builder = builder.in_reply_to(format!("<{parent}>"));
+    }
+    if !mail.references.is_empty() {
+        let refs: Vec<String> = mail.references.iter().map(|r| format!("<{r}>")).collect();
+        builder = builder.references(refs.join(" "));
+    }
+    let text = SinglePart::plain(mail.body.clone());
+    let built = if mail.attachments.is_empty() {
+        builder.singlepart(text)
+    } else {
+        let mut parts = MultiPart::mixed().singlepart(text);
+        for a in &mail.attachments {
+            let ct = ContentType::parse(&a.content_type)
+                .unwrap_or(ContentType::parse("application/octet-stream").map_err(|e| RenderError::Build(e.to_string()))?);
+            parts = parts.singlepart(LettreAttachment::new(a.name.clone()).body(a.data.clone(), ct));
+        }
+        builder.multipart(parts)
+    };
+    let mut message = built.map_err(|e| RenderError::Build(e.to_string()))?;
+    let headers = message.headers_mut();
+    headers.insert_raw(raw_header("X-Loop", mail.from.clone()));
+    headers.insert_raw(raw_header("X-SRGate-SR", mail.sr.to_string()));
+    if let Some(value) = mail.auto_submitted {
+        headers.insert_raw(raw_header("Auto-Submitted", value.into()));
+    }
+    Ok(message.formatted())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_threading_headers() {
+        let mail = OutMail {
+            kind: OutKind::Acknowledgement,
+            sr: 100_001,
+            from_name: Some("Example Support".into()),
+            from: "support@example.test".into(),
+            to: vec!["jane@example.com".into()],
+            subject: "[SR#100001] Printer".into(),
+            message_id: "sr100001.2.abc@example.test".into(),
+            in_reply_to: Some("orig@example.com".into()),
+            references: vec!["orig@example.com".into()],
+            body: "We have your request.".into(),
+            attachments: vec![Attachment { name: "log.txt".into(), content_type: "text/plain".into(), data: b"log".to_vec() }],
+            auto_submitted: Some("auto-replied"),
+            date: "2026-03-03T10:00:00Z".parse().expect("instant"),
+        };
+        let bytes = render(&mail).expect("renders");
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(text.contains("Message-ID: <sr100001.2.abc@example.test>"), "{text}");
+        assert!(text.contains("In-Reply-To: <orig@example.com>"), "{text}");
+        assert!(text.contains("Auto-Submitted: auto-replied"), "{text}");
+        assert!(text.contains("Reply-To: support@example.test"), "{text}");
+        assert!(text.contains("log.txt"), "{text}");
+        let parsed = crate::mail::inbound::parse(&bytes).expect("round trip");
+        assert_eq!(parsed.subject, "[SR#100001] Printer");
+        assert_eq!(parsed.attachments.len(), 1);
+    }
+}

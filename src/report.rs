@@ -1,0 +1,95 @@
+//! Views of SRs for people and scripts: the `sr show --json` contract and a readable form.
+
+use serde_json::{Value, json};
+
+use crate::sr::Sr;
+
+/// The JSON object `sr show --json` prints (and `sr list --json` prints an array of).
+pub fn sr_json(sr: &Sr) -> Value {
+    let messages: Vec<Value> = sr
+        .messages
+        .iter()
+        .map(|m| {
+            json!({
+                "direction": m.direction,
+                "from": m.from,
+                "to": m.to,
+                "subject": m.subject,
+                "message_id": m.message_id,
+                "kind": m.kind,
+                "at": m.at.to_string(),
+                "attachments": m.attachments,
+                "text": m.text,
+            })
+        })
+        .collect();
+    json!({
+        "id": sr.id,
+        "token": sr.token(),
+        "state": sr.state,
+        "priority": sr.priority,
+        "language": sr.language,
+        "customer": sr.customer,
+        "customer_name": sr.customer_name,
+        "assignee": sr.assignee,
+        "subject": sr.subject,
+        "contact_attempts": sr.contact_attempts,
+        "created_at": sr.created_at.to_string(),
+        "updated_at": sr.updated_at.to_string(),
+        "closed_at": sr.closed_at.map(|t| t.to_string()),
+        "close_reason": sr.close_reason,
+        "messages": messages,
+    })
+}
+
+fn s<'a>(v: &'a Value, key: &str) -> &'a str {
+    v.get(key).and_then(Value::as_str).unwrap_or("-")
+}
+
+/// One line per SR, for `sr list`.
+pub fn list_line(v: &Value) -> String {
+    format!(
+        "{:<14} {:<18} {:<3} {:<28} {:<28} {}",
+        s(v, "token"),
+        s(v, "state"),
+        s(v, "priority"),
+        s(v, "customer"),
+        s(v, "assignee"),
+        s(v, "subject")
+    )
+}
+
+/// The readable form of one SR, for `sr show`.
+pub fn show_text(v: &Value) -> String {
+    let mut out = format!("{} {}\n", s(v, "token"), s(v, "subject"));
+    for key in [
+        "state",
+        "priority",
+        "language",
+        "customer",
+        "assignee",
+        "contact_attempts",
+        "created_at",
+        "updated_at",
+        "closed_at",
+        "close_reason",
+    ] {
+        let value = match v.get(key) {
+            Some(Value::String(x)) => x.clone(),
+            Some(Value::Null) | None => "-".into(),
+            Some(other) => other.to_string(),
+        };
+        out.push_str(&format!("  {key:<17} {value}\n"));
+    }
+    out.push_str("\nmessages:\n");
+    for m in v.get("messages").and_then(Value::as_array).into_iter().flatten() {
+        let dir = if s(m, "direction") == "in" { "<-" } else { "->" };
+        let to: Vec<&str> = m.get("to").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect();
+        out.push_str(&format!("  {} {} {:<16} {} -> {}\n", s(m, "at"), dir, s(m, "kind"), s(m, "from"), to.join(", ")));
+        let files: Vec<&str> = m.get("attachments").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect();
+        if !files.is_empty() {
+            out.push_str(&format!("      attachments: {}\n", files.join(", ")));
+        }
+    }
+    out
+}

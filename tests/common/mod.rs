@@ -1,0 +1,738 @@
+//! Real-mail-stack harness for srgate's integration tests.
+//!
+//! `stack()` starts ONE real Postfix (SMTP) + Dovecot (IMAP, fed by Postfix over LMTP) per test
+//! binary, on free loopback ports, in a short temp dir under /tmp, via `scripts/mailstack.sh`.
+//! Every address in `example.test` / `example.com` is a mailbox (catch-all) and can log in over
+//! IMAP with [`PASSWORD`]; use [`MailStack::unique_domain_user`] so each test has its own mailboxes.
+//!
+//! The helpers are deliberately tiny *blocking* SMTP / IMAP clients over `std::net::TcpStream`
+//! (independent of the crate's own lettre/async-imap code paths, so they can check its work),
+//! plus `mutt` as a real third-party mail client. Every call opens its own connection, so tests
+//! in the same binary may use the stack from parallel threads.
+//!
+//! Clean-up: statics are never dropped, so `stack()` first spawns a detached watchdog (own
+//! session, via `setsid`) that polls the test process and, once it has exited (normally, by
+//! panic, Ctrl-C or SIGKILL), runs `mailstack.sh stop DIR` and deletes DIR.
+//! Set `SRGATE_MAILSTACK_KEEP=1` to keep DIR (configs, maildirs, logs) for debugging.
+//!
+//! Use from a test file with `mod common;`.
+#![allow(dead_code)] // each test binary uses a different subset of the helpers
+
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// Password of every catch-all address.
+pub const PASSWORD: &str = "secret";
+/// The domains the stack accepts and delivers (any local part).
+pub const DOMAINS: [&str; 2] = ["example.test", "example.com"];
+/// Socket timeout for the helper clients.
+const IO_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A running loopback mail stack (see the module docs).
+#[derive(Debug)]
+pub struct MailStack {
+    /// Stack directory: configs, `mail/<domain>/<user>/Maildir`, `log/{dovecot,postfix}.log`.
+    pub dir: PathBuf,
+    /// Always `127.0.0.1`.
+    pub host: String,
+    pub imap_port: u16,
+    pub smtp_port: u16,
+}
+
+/// One message as read over IMAP.
+#[derive(Debug, Clone)]
+pub struct ImapMessage {
+    pub uid: u32,
+    pub flags: Vec<String>,
+    pub raw: Vec<u8>,
+}
+
+static STACK: OnceLock<Result<MailStack, String>> = OnceLock::new();
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+/// The stack of this test binary, started on first use (thread-safe; later callers wait for it).
+/// Panics with the start script's output if it cannot be started.
+pub fn stack() -> &'static MailStack {
+    match STACK.get_or_init(start_stack) {
+        Ok(s) => s,
+        Err(e) => panic!("mail stack unavailable: {e}"),
+    }
+}
+
+/// Polls `f` every `poll` until it returns true (→ true) or `timeout` has passed (→ false).
+/// `f` is always evaluated at least once, and once more at the deadline.
+pub fn wait_until(timeout: Duration, poll: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if f() {
+            return true;
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return false;
+        }
+        std::thread::sleep(poll.min(deadline - now));
+    }
+}
+
+fn script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/mailstack.sh")
+}
+
+/// Two distinct free loopback ports (both bound at once, then released).
+fn free_ports() -> io::Result<(u16, u16)> {
+    let a = TcpListener::bind("127.0.0.1:0")?;
+    let b = TcpListener::bind("127.0.0.1:0")?;
+    Ok((a.local_addr()?.port(), b.local_addr()?.port()))
+}
+
+fn start_stack() -> Result<MailStack, String> {
+    let script = script();
+    // Short path: unix sockets under DIR are limited to 108 bytes.
+    let dir = tempfile::Builder::new()
+        .prefix("srgate-ms-")
+        .tempdir_in("/tmp")
+        .map_err(|e| format!("cannot create temp dir in /tmp: {e}"))?
+        .keep();
+    spawn_watchdog(&script, &dir)?;
+
+    let mut last = String::new();
+    for _attempt in 0..3 {
+        let (imap_port, smtp_port) = free_ports().map_err(|e| format!("cannot pick free ports: {e}"))?;
+        let out = Command::new(&script)
+            .arg("start")
+            .arg(&dir)
+            .env("MAILSTACK_IMAP_PORT", imap_port.to_string())
+            .env("MAILSTACK_SMTP_PORT", smtp_port.to_string())
+            .env("MAILSTACK_HOST", "127.0.0.1")
+            .env("MAILSTACK_PASSWORD", PASSWORD)
+            .env("MAILSTACK_DOMAINS", DOMAINS.join(" "))
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
+        last = format!(
+            "{} start {} exited with {}\n--- stdout\n{}--- stderr\n{}",
+            script.display(),
+            dir.display(),
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        match out.status.code() {
+            Some(0) => {
+                eprintln!("mailstack: {} (imap {imap_port}, smtp {smtp_port})", dir.display());
+                return Ok(MailStack { dir, host: "127.0.0.1".into(), imap_port, smtp_port });
+            }
+            Some(4) => continue, // a port was grabbed in the meantime: pick others
+            _ => break,
+        }
+    }
+    Err(last)
+}
+
+/// Detached process that stops the stack and removes `dir` once this test process is gone.
+fn spawn_watchdog(script: &Path, dir: &Path) -> Result<(), String> {
+    const WATCH: &str = r#"
+        while kill -0 "$1" 2>/dev/null; do sleep 0.5; done
+        "$2" stop "$3" >/dev/null 2>&1
+        [ "$4" = 1 ] || rm -rf "$3"
+    "#;
+    let keep = if std::env::var_os("SRGATE_MAILSTACK_KEEP").is_some_and(|v| v == "1") { "1" } else { "0" };
+    let args: Vec<std::ffi::OsString> = vec![
+        "-c".into(),
+        WATCH.into(),
+        "srgate-mailstack-watchdog".into(), // $0
+        std::process::id().to_string().into(),
+        script.as_os_str().to_owned(),
+        dir.as_os_str().to_owned(),
+        keep.into(),
+    ];
+    // Own session (setsid): survives Ctrl-C / SIGHUP sent to the test's process group.
+    // Fall back to an own process group where setsid(1) is missing.
+    let mut cmd = if Path::new("/usr/bin/setsid").exists() || Path::new("/bin/setsid").exists() {
+        let mut c = Command::new("setsid");
+        c.arg("sh");
+        c
+    } else {
+        let mut c = Command::new("sh");
+        std::os::unix::process::CommandExt::process_group(&mut c, 0);
+        c
+    };
+    cmd.args(&args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map(drop)
+        .map_err(|e| format!("cannot spawn clean-up watchdog: {e}"))
+}
+
+impl MailStack {
+    /// A fresh address `<prefix>-<n>-<pid>@example.test`, lowercased (Dovecot lowercases logins);
+    /// its mailbox springs into existence on first delivery or login.
+    pub fn unique_domain_user(&self, prefix: &str) -> String {
+        self.unique_user_at(prefix, DOMAINS[0])
+    }
+
+    /// Like [`Self::unique_domain_user`] in another of the stack's [`DOMAINS`].
+    pub fn unique_user_at(&self, prefix: &str, domain: &str) -> String {
+        assert!(DOMAINS.contains(&domain), "{domain} is not served by the stack ({DOMAINS:?})");
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        format!("{prefix}-{n}-{}@{domain}", std::process::id()).to_lowercase()
+    }
+
+    /// `127.0.0.1:<imap_port>`
+    pub fn imap_addr(&self) -> String {
+        format!("{}:{}", self.host, self.imap_port)
+    }
+
+    /// `127.0.0.1:<smtp_port>`
+    pub fn smtp_addr(&self) -> String {
+        format!("{}:{}", self.host, self.smtp_port)
+    }
+
+    /// The last `n` lines of the Postfix and Dovecot logs (for failure messages).
+    pub fn log_tail(&self, n: usize) -> String {
+        let mut s = String::new();
+        for name in ["postfix.log", "dovecot.log"] {
+            let path = self.dir.join("log").join(name);
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            let lines: Vec<&str> = text.lines().collect();
+            s += &format!("--- {}\n", path.display());
+            for l in &lines[lines.len().saturating_sub(n)..] {
+                s += l;
+                s.push('\n');
+            }
+        }
+        s
+    }
+
+    // ------------------------------------------------------------------ SMTP
+
+    /// Submits `raw` (a full RFC 5322 message; LF or CRLF line ends) to Postfix over plain SMTP
+    /// without auth. Panics with the server's reply on any failure.
+    pub fn send(&self, raw: &[u8], from: &str, to: &[&str]) {
+        if let Err(e) = self.try_send(raw, from, to) {
+            panic!("SMTP send to {} failed: {e}", self.smtp_addr());
+        }
+    }
+
+    /// Like [`Self::send`], returning the first unexpected reply (e.g. `554 5.7.1 ... Relay
+    /// access denied` for a recipient outside [`DOMAINS`]) instead of panicking.
+    pub fn try_send(&self, raw: &[u8], from: &str, to: &[&str]) -> Result<(), String> {
+        let mut s = Smtp::connect(&self.smtp_addr()).map_err(|e| e.to_string())?;
+        s.expect(220, None)?;
+        s.expect(250, Some("EHLO srgate-tests.example.test"))?;
+        s.expect(250, Some(&format!("MAIL FROM:<{from}>")))?;
+        for rcpt in to {
+            s.expect(250, Some(&format!("RCPT TO:<{rcpt}>")))?;
+        }
+        s.expect(354, Some("DATA"))?;
+        s.write_all(&dot_stuff(raw)).map_err(|e| e.to_string())?;
+        s.expect(250, Some("."))?;
+        let _ = s.expect(221, Some("QUIT"));
+        Ok(())
+    }
+
+    // ------------------------------------------------------------------ IMAP
+
+    fn imap(&self, user: &str) -> Result<Imap, String> {
+        let mut c = Imap::connect(&self.imap_addr())?;
+        c.command(&format!("LOGIN {} {}", quote(user), quote(PASSWORD))).map_err(|e| format!("LOGIN {user}: {e}"))?;
+        Ok(c)
+    }
+
+    /// Number of messages in `folder` (0 if the folder does not exist). Panics if `user`
+    /// cannot log in.
+    pub fn count_messages(&self, user: &str, folder: &str) -> usize {
+        let mut c = self.imap(user).unwrap_or_else(|e| panic!("IMAP: {e}"));
+        let n = match c.command(&format!("STATUS {} (MESSAGES)", quote(folder))) {
+            Ok(resps) => {
+                resps.iter().find(|r| r.text.starts_with(b"* STATUS ")).and_then(|r| number_after(&r.text, b"MESSAGES ")).unwrap_or(0)
+                    as usize
+            }
+            Err(ImapError::No(_)) => 0,
+            Err(e) => panic!("IMAP STATUS {folder} as {user}: {e}"),
+        };
+        c.logout();
+        n
+    }
+
+    /// All messages of `folder` in UID order, read without setting `\Seen` (EXAMINE +
+    /// BODY.PEEK[]). Empty if the folder does not exist.
+    pub fn messages(&self, user: &str, folder: &str) -> Vec<ImapMessage> {
+        self.fetch(user, folder, true).unwrap_or_else(|e| panic!("IMAP fetch {folder} as {user}: {e}"))
+    }
+
+    /// `(uid, flags)` of every message in `folder`, in UID order (empty if it does not exist).
+    pub fn flags(&self, user: &str, folder: &str) -> Vec<(u32, Vec<String>)> {
+        self.fetch(user, folder, false)
+            .unwrap_or_else(|e| panic!("IMAP fetch {folder} as {user}: {e}"))
+            .into_iter()
+            .map(|m| (m.uid, m.flags))
+            .collect()
+    }
+
+    fn fetch(&self, user: &str, folder: &str, bodies: bool) -> Result<Vec<ImapMessage>, String> {
+        let mut c = self.imap(user)?;
+        let exists = match c.command(&format!("EXAMINE {}", quote(folder))) {
+            Ok(resps) => resps
+                .iter()
+                .filter(|r| r.text.ends_with(b" EXISTS\r\n"))
+                .filter_map(|r| number_after(&r.text, b"* "))
+                .next_back()
+                .unwrap_or(0),
+            Err(ImapError::No(_)) => return Ok(Vec::new()),
+            Err(e) => return Err(e.to_string()),
+        };
+        if exists == 0 {
+            c.logout();
+            return Ok(Vec::new());
+        }
+        let items = if bodies { "(UID FLAGS BODY.PEEK[])" } else { "(UID FLAGS)" };
+        let resps = c.command(&format!("UID FETCH 1:* {items}")).map_err(|e| e.to_string())?;
+        c.logout();
+        let mut out = Vec::new();
+        for r in resps {
+            if !(r.text.starts_with(b"* ") && contains(&r.text, b" FETCH (")) {
+                continue;
+            }
+            let uid = number_after(&r.text, b"UID ").ok_or_else(|| format!("no UID in {}", String::from_utf8_lossy(&r.text)))?;
+            let flags = parse_flags(&r.text);
+            let raw = if bodies {
+                if contains(&r.text, b"BODY[] NIL") {
+                    Vec::new()
+                } else {
+                    r.literals.into_iter().next().ok_or_else(|| format!("no body literal in {}", String::from_utf8_lossy(&r.text)))?
+                }
+            } else {
+                Vec::new()
+            };
+            out.push(ImapMessage { uid, flags, raw });
+        }
+        out.sort_by_key(|m| m.uid);
+        Ok(out)
+    }
+
+    /// Polls (every 100 ms) until `folder` of `user` holds at least `count` messages, then
+    /// returns all their raw bodies in UID order. Panics on timeout, with the mail logs.
+    pub fn wait_for_messages(&self, user: &str, folder: &str, count: usize, timeout: Duration) -> Vec<Vec<u8>> {
+        let mut have = 0;
+        let ok = wait_until(timeout, Duration::from_millis(100), || {
+            have = self.count_messages(user, folder);
+            have >= count
+        });
+        if !ok {
+            panic!(
+                "timed out after {timeout:?} waiting for {count} message(s) in {user}/{folder} \
+                 (have {have})\n{}",
+                self.log_tail(15)
+            );
+        }
+        self.messages(user, folder).into_iter().map(|m| m.raw).collect()
+    }
+
+    /// Every folder of `user` (`LIST "" "*"`), e.g. `["INBOX", "Drafts", "Sent", "Trash"]`.
+    pub fn list_folders(&self, user: &str) -> Vec<String> {
+        let mut c = self.imap(user).unwrap_or_else(|e| panic!("IMAP: {e}"));
+        let resps = c.command(r#"LIST "" "*""#).unwrap_or_else(|e| panic!("IMAP LIST as {user}: {e}"));
+        c.logout();
+        resps.into_iter().filter(|r| r.text.starts_with(b"* LIST ")).filter_map(parse_list_name).collect()
+    }
+
+    /// Creates `folder` for `user` (ok if it already exists).
+    pub fn create_folder(&self, user: &str, folder: &str) {
+        let mut c = self.imap(user).unwrap_or_else(|e| panic!("IMAP: {e}"));
+        match c.command(&format!("CREATE {}", quote(folder))) {
+            Ok(_) => {}
+            Err(ImapError::No(t)) if t.contains("ALREADYEXISTS") => {}
+            Err(e) => panic!("IMAP CREATE {folder} as {user}: {e}"),
+        }
+        c.logout();
+    }
+
+    /// Stores `raw` directly into `folder` (IMAP APPEND, no SMTP involved); returns its UID.
+    pub fn append(&self, user: &str, folder: &str, raw: &[u8]) -> u32 {
+        let mut c = self.imap(user).unwrap_or_else(|e| panic!("IMAP: {e}"));
+        let raw = crlf(raw);
+        // LITERAL+ (`{n+}`): no need to wait for a continuation request
+        let mut cmd = format!("APPEND {} {{{}+}}\r\n", quote(folder), raw.len()).into_bytes();
+        cmd.extend_from_slice(&raw);
+        let resps = c.command_bytes(&cmd).unwrap_or_else(|e| panic!("IMAP APPEND {folder} as {user}: {e}"));
+        c.logout();
+        // tagged `OK [APPENDUID <validity> <uid>] ...` (UIDPLUS)
+        resps
+            .last()
+            .and_then(|r| {
+                let i = find(&r.text, b"[APPENDUID ")?;
+                let rest = &r.text[i + 11..];
+                let sp = find(rest, b" ")?;
+                number_after(&rest[sp..], b" ")
+            })
+            .unwrap_or_else(|| panic!("no APPENDUID in APPEND reply"))
+    }
+
+    // ------------------------------------------------------------------ mutt
+
+    /// Sends `draft` (full headers + blank line + body, e.g. a reply with In-Reply-To and
+    /// References) with the real `mutt` client through the stack's SMTP port, as a real user's
+    /// mail client would (mutt adds Message-ID, Date, MIME headers, ...). `from` sets mutt's
+    /// `$from` (a `From:` line in the draft takes precedence). Panics with mutt's output on failure.
+    pub fn mutt_send(&self, from: &str, draft: &str) {
+        assert!(!from.contains('\''), "from must not contain a single quote: {from}");
+        let tmp = tempfile::tempdir().expect("mutt temp dir");
+        let home = tmp.path();
+        let muttrc = home.join("muttrc");
+        let draft_path = home.join("draft.eml");
+        let rc = format!(
+            "set from='{from}'\n\
+             set realname=''\n\
+             set use_from=yes\n\
+             set envelope_from=yes\n\
+             set hostname='srgate-tests.example.test'\n\
+             set smtp_url='smtp://{host}:{port}/'\n\
+             set ssl_starttls=no\n\
+             set ssl_force_tls=no\n\
+             set record=''\n\
+             set copy=no\n\
+             set edit_headers=yes\n\
+             set charset='utf-8'\n\
+             set send_charset='utf-8'\n\
+             unset sig_dashes\n\
+             set signature=''\n\
+             set tmpdir='{tmpdir}'\n",
+            host = self.host,
+            port = self.smtp_port,
+            tmpdir = home.display(),
+        );
+        std::fs::write(&muttrc, rc).expect("write muttrc");
+        std::fs::write(&draft_path, draft).expect("write draft");
+        let mut child = Command::new("mutt")
+            .arg("-n")
+            .arg("-F")
+            .arg(&muttrc)
+            .arg("-H")
+            .arg(&draft_path)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into()))
+            .env("HOME", home)
+            .env("TMPDIR", home)
+            .env("LANG", "C.UTF-8")
+            .env("TERM", "dumb")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run mutt ({e}); install it: apt-get install -y mutt (scripts/test.sh does)"));
+        // mutt must not hang a test: kill it after 60 s
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while child.try_wait().expect("wait for mutt").is_none() {
+            if Instant::now() >= deadline {
+                let _ = child.kill();
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let out = child.wait_with_output().expect("mutt output");
+        if !out.status.success() {
+            panic!(
+                "mutt failed ({})\n--- stdout\n{}\n--- stderr\n{}\n--- draft\n{draft}\n{}",
+                out.status,
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr),
+                self.log_tail(10)
+            );
+        }
+    }
+}
+
+// ====================================================================== SMTP client
+
+struct Smtp {
+    r: BufReader<TcpStream>,
+    w: TcpStream,
+    transcript: String,
+}
+
+impl Smtp {
+    fn connect(addr: &str) -> io::Result<Smtp> {
+        let w = TcpStream::connect(addr)?;
+        w.set_read_timeout(Some(IO_TIMEOUT))?;
+        w.set_write_timeout(Some(IO_TIMEOUT))?;
+        Ok(Smtp { r: BufReader::new(w.try_clone()?), w, transcript: String::new() })
+    }
+
+    fn write_all(&mut self, b: &[u8]) -> io::Result<()> {
+        self.w.write_all(b)
+    }
+
+    /// Sends `cmd` (if any), reads a (multi-line) reply, and checks its code.
+    fn expect(&mut self, code: u16, cmd: Option<&str>) -> Result<String, String> {
+        if let Some(cmd) = cmd {
+            self.transcript += &format!("C: {cmd}\n");
+            self.w.write_all(format!("{cmd}\r\n").as_bytes()).map_err(|e| format!("{e}\n{}", self.transcript))?;
+        }
+        let mut reply = String::new();
+        loop {
+            let mut line = String::new();
+            let n = self.r.read_line(&mut line).map_err(|e| format!("{e}\n{}", self.transcript))?;
+            if n == 0 {
+                return Err(format!("connection closed\n{}", self.transcript));
+            }
+            self.transcript += &format!("S: {}", line);
+            reply += &line;
+            // "250-..." continues, "250 ..." ends
+            if line.len() < 4 || line.as_bytes()[3] != b'-' {
+                break;
+            }
+        }
+        let got: u16 = reply.get(..3).and_then(|c| c.parse().ok()).unwrap_or(0);
+        if got != code {
+            let _ = self.w.write_all(b"QUIT\r\n");
+            let _ = self.w.shutdown(Shutdown::Both);
+            return Err(format!("expected {code}, got: {}\ntranscript:\n{}", reply.trim_end(), self.transcript));
+        }
+        Ok(reply)
+    }
+}
+
+/// Normalizes line ends to CRLF.
+fn crlf(raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(raw.len() + raw.len() / 40 + 2);
+    let mut lines: Vec<&[u8]> = raw.split(|&b| b == b'\n').collect();
+    if lines.last().is_some_and(|l| l.is_empty()) {
+        lines.pop(); // raw ended with a newline
+    }
+    for l in lines {
+        out.extend_from_slice(l.strip_suffix(b"\r").unwrap_or(l));
+        out.extend_from_slice(b"\r\n");
+    }
+    out
+}
+
+/// CRLF line ends, leading dots doubled, terminated by `.` — ready for after `354`.
+fn dot_stuff(raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(raw.len() + 16);
+    for line in crlf(raw).split_inclusive(|&b| b == b'\n') {
+        if line.first() == Some(&b'.') {
+            out.push(b'.');
+        }
+        out.extend_from_slice(line);
+    }
+    out.extend_from_slice(b".\r\n");
+    out
+}
+
+// ====================================================================== IMAP client
+
+#[derive(Debug)]
+enum ImapError {
+    /// Tagged `NO` (e.g. folder does not exist).
+    No(String),
+    /// `BAD`, I/O or protocol errors.
+    Other(String),
+}
+
+impl std::fmt::Display for ImapError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ImapError::No(t) => write!(f, "NO: {t}"),
+            ImapError::Other(t) => write!(f, "{t}"),
+        }
+    }
+}
+
+/// One response: its text (with `{n}` literal markers in place) and the literals' bytes.
+struct Resp {
+    text: Vec<u8>,
+    literals: Vec<Vec<u8>>,
+}
+
+struct Imap {
+    r: BufReader<TcpStream>,
+    w: TcpStream,
+    tag: u32,
+}
+
+impl Imap {
+    fn connect(addr: &str) -> Result<Imap, String> {
+        let w = TcpStream::connect(addr).map_err(|e| format!("connect {addr}: {e}"))?;
+        w.set_read_timeout(Some(IO_TIMEOUT)).map_err(|e| e.to_string())?;
+        w.set_write_timeout(Some(IO_TIMEOUT)).map_err(|e| e.to_string())?;
+        let r = BufReader::new(w.try_clone().map_err(|e| e.to_string())?);
+        let mut c = Imap { r, w, tag: 0 };
+        let greeting = c.read_resp().map_err(|e| format!("greeting: {e}"))?;
+        if !greeting.text.starts_with(b"* OK") {
+            return Err(format!("bad greeting {}", String::from_utf8_lossy(&greeting.text)));
+        }
+        Ok(c)
+    }
+
+    /// Reads one response line, following `{n}` / `{n+}` literals.
+    fn read_resp(&mut self) -> io::Result<Resp> {
+        let mut text = Vec::new();
+        let mut literals = Vec::new();
+        loop {
+            let start = text.len();
+            let n = self.r.read_until(b'\n', &mut text)?;
+            if n == 0 {
+                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "IMAP connection closed"));
+            }
+            match literal_len(&text[start..]) {
+                Some(len) => {
+                    let mut lit = vec![0; len];
+                    self.r.read_exact(&mut lit)?;
+                    literals.push(lit);
+                }
+                None => return Ok(Resp { text, literals }),
+            }
+        }
+    }
+
+    fn command(&mut self, cmd: &str) -> Result<Vec<Resp>, ImapError> {
+        self.command_bytes(cmd.as_bytes())
+    }
+
+    /// Sends `tag cmd`, collects responses up to the tagged one (included, last).
+    fn command_bytes(&mut self, cmd: &[u8]) -> Result<Vec<Resp>, ImapError> {
+        self.tag += 1;
+        let tag = format!("t{}", self.tag);
+        let mut line = format!("{tag} ").into_bytes();
+        line.extend_from_slice(cmd);
+        line.extend_from_slice(b"\r\n");
+        self.w.write_all(&line).map_err(|e| ImapError::Other(e.to_string()))?;
+        let mut resps = Vec::new();
+        loop {
+            let r = self.read_resp().map_err(|e| ImapError::Other(e.to_string()))?;
+            if r.text.starts_with(tag.as_bytes()) && r.text.get(tag.len()) == Some(&b' ') {
+                let status = String::from_utf8_lossy(&r.text[tag.len() + 1..]).trim_end().to_string();
+                if status.starts_with("OK") {
+                    resps.push(r);
+                    return Ok(resps);
+                } else if status.starts_with("NO") {
+                    return Err(ImapError::No(status));
+                }
+                return Err(ImapError::Other(status));
+            }
+            resps.push(r);
+        }
+    }
+
+    fn logout(&mut self) {
+        let _ = self.command("LOGOUT");
+    }
+}
+
+/// `n` if `line` ends with `{n}\r\n` or `{n+}\r\n`.
+fn literal_len(line: &[u8]) -> Option<usize> {
+    let line = line.strip_suffix(b"\r\n").or_else(|| line.strip_suffix(b"\n"))?;
+    let body = line.strip_suffix(b"}")?;
+    let open = body.iter().rposition(|&b| b == b'{')?;
+    let digits = &body[open + 1..];
+    let digits = digits.strip_suffix(b"+").unwrap_or(digits);
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(digits).ok()?.parse().ok()
+}
+
+/// IMAP quoted string.
+fn quote(s: &str) -> String {
+    assert!(!s.contains(['\r', '\n']), "CR/LF in IMAP string {s:?}");
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    find(hay, needle).is_some()
+}
+
+/// The decimal number right after the first `key` in `text`.
+fn number_after(text: &[u8], key: &[u8]) -> Option<u32> {
+    let i = find(text, key)? + key.len();
+    let digits: Vec<u8> = text[i..].iter().take_while(|b| b.is_ascii_digit()).copied().collect();
+    std::str::from_utf8(&digits).ok()?.parse().ok()
+}
+
+/// The contents of `FLAGS (...)` in a FETCH response.
+fn parse_flags(text: &[u8]) -> Vec<String> {
+    let Some(i) = find(text, b"FLAGS (") else {
+        return Vec::new();
+    };
+    let rest = &text[i + 7..];
+    let end = rest.iter().position(|&b| b == b')').unwrap_or(rest.len());
+    String::from_utf8_lossy(&rest[..end]).split_whitespace().map(str::to_string).collect()
+}
+
+/// Mailbox name of `* LIST (flags) delim name` (quoted, literal or atom).
+fn parse_list_name(r: Resp) -> Option<String> {
+    let text = &r.text;
+    let close = text.iter().position(|&b| b == b')')?;
+    let rest = text.get(close + 2..)?; // after ") "
+    // delimiter: "x" (maybe "\\") or NIL
+    let rest = if rest.starts_with(b"NIL ") {
+        &rest[4..]
+    } else {
+        let mut i = 1;
+        while i < rest.len() && rest[i] != b'"' {
+            i += if rest[i] == b'\\' { 2 } else { 1 };
+        }
+        rest.get(i + 2..)?
+    };
+    let rest = rest.strip_suffix(b"\r\n").unwrap_or(rest);
+    if literal_len(&r.text).is_some() || rest.starts_with(b"{") {
+        return r.literals.into_iter().next().map(|l| String::from_utf8_lossy(&l).into_owned());
+    }
+    if let Some(q) = rest.strip_prefix(b"\"") {
+        let mut out = Vec::new();
+        let mut it = q.iter();
+        while let Some(&b) = it.next() {
+            match b {
+                b'\\' => out.extend(it.next()),
+                b'"' => break,
+                _ => out.push(b),
+            }
+        }
+        return Some(String::from_utf8_lossy(&out).into_owned());
+    }
+    Some(String::from_utf8_lossy(rest).into_owned())
+}
+
+#[cfg(test)]
+mod unit {
+    use super::*;
+
+    #[test]
+    fn dot_stuffing_and_crlf() {
+        assert_eq!(dot_stuff(b"a\n.b\r\n..c"), b"a\r\n..b\r\n...c\r\n.\r\n");
+        assert_eq!(dot_stuff(b""), b".\r\n");
+        assert_eq!(crlf(b"x\r\ny\n"), b"x\r\ny\r\n");
+    }
+
+    #[test]
+    fn literal_lengths() {
+        assert_eq!(literal_len(b"* 1 FETCH (BODY[] {12}\r\n"), Some(12));
+        assert_eq!(literal_len(b"a {3+}\r\n"), Some(3));
+        assert_eq!(literal_len(b"* OK {x}\r\n"), None);
+        assert_eq!(literal_len(b"* OK done\r\n"), None);
+    }
+
+    #[test]
+    fn list_names() {
+        let r = |t: &[u8]| Resp { text: t.to_vec(), literals: vec![] };
+        assert_eq!(parse_list_name(r(b"* LIST (\\HasNoChildren) \"/\" INBOX\r\n")).as_deref(), Some("INBOX"));
+        assert_eq!(
+            parse_list_name(r(b"* LIST (\\HasNoChildren \\Sent) \"/\" \"Sent \\\"Items\\\"\"\r\n")).as_deref(),
+            Some("Sent \"Items\"")
+        );
+        assert_eq!(parse_list_name(r(b"* LIST () NIL Foo\r\n")).as_deref(), Some("Foo"));
+    }
+}
