@@ -92,7 +92,7 @@ pub fn render(mail: &OutMail) -> Result<Vec<u8>, RenderError> {
         .reply_to(mailbox(None, &mail.from)?)
         .subject(mail.subject.clone())
         .message_id(Some(format!("<{}>", mail.message_id)))
-        .date(std::time::SystemTime::from(mail.date));
+        .date(std::time::SystemTime::try_from(mail.date).unwrap_or(std::time::UNIX_EPOCH));
     for to in &mail.to {
         builder = builder.to(mailbox(None, to)?);
     }
