@@ -14,7 +14,9 @@ use std::time::Duration;
 use anyhow::Context as _;
 use futures_util::StreamExt;
 use jiff::{SignedDuration, Timestamp};
-use tokio::sync::{Mutex, Notify, watch};
+use std::sync::Mutex;
+
+use tokio::sync::{Notify, watch};
 use tracing::{Instrument, debug, error, info, info_span, warn};
 
 use crate::config::{Config, Mailbox};
@@ -82,7 +84,7 @@ impl Gateway {
     }
 
     /// Commits the effect of one raw mail read from `mailbox` at (`validity`, `uid`).
-    async fn ingest(&self, mailbox: &str, validity: u32, uid: u32, raw: &[u8]) -> Result<Outcome, StoreError> {
+    fn ingest(&self, mailbox: &str, validity: u32, uid: u32, raw: &[u8]) -> Result<Outcome, StoreError> {
         let now = self.clock.now();
         let source = Some((validity, uid));
         let mail = match inbound::parse(raw) {
@@ -99,7 +101,7 @@ impl Gateway {
             self.store.commit(&c)?;
             return Ok(Outcome::Duplicate);
         }
-        let _guard = self.decide_lock.lock().await;
+        let _guard = self.decide_lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let threading = gateway::thread(&mail, self.store.as_ref());
         let existing = threading.sr().map(|id| self.store.get_sr(id)).transpose()?.flatten();
         let new_id = self.store.next_sr_id()?;
@@ -227,7 +229,7 @@ impl Gateway {
                 if *stop.borrow() {
                     break;
                 }
-                match self.ingest(&mb.name, selected.uid_validity, *uid, raw).await {
+                match self.ingest(&mb.name, selected.uid_validity, *uid, raw) {
                     Ok(Outcome::Processed) => stats.processed += 1,
                     Ok(Outcome::Duplicate) => stats.duplicates += 1,
                     Ok(Outcome::Quarantined) => stats.quarantined += 1,
@@ -255,52 +257,70 @@ impl Gateway {
     }
 
     /// Delivers every due outbox item once, over the pool. Returns (sent, failed).
+    ///
+    /// Only durable items are sent (the store is flushed before the outbox is
+    /// read), and each item leaves the outbox, flushed, as soon as the server
+    /// accepted it: a crash can repeat at most the mails in flight.
     pub async fn deliver_due(&self, mailer: &Mailer) -> anyhow::Result<(usize, usize)> {
         let (mut sent, mut failed) = (0, 0);
         loop {
+            self.store.flush().await?;
             let now = self.clock.now();
             let due = self.store.outbox_due(now, 64)?;
             if due.is_empty() {
                 break;
             }
-            let results: Vec<_> = futures_util::stream::iter(due)
-                .map(|(key, item)| async move {
-                    let r = mailer.send(&item.from, &item.to, &item.bytes).await;
-                    (key, item, r)
-                })
+            let results: Vec<Result<bool, StoreError>> = futures_util::stream::iter(due)
+                .map(|(key, item)| self.deliver_one(mailer, key, item, now))
                 .buffer_unordered(self.config.smtp.connections)
                 .collect()
                 .await;
-            let mut transient = false;
-            for (key, mut item, result) in results {
-                let _span = info_span!("deliver", sr = item.sr, kind = ?item.kind, message_id = %item.message_id).entered();
-                match result {
-                    Ok(()) => {
-                        self.store.outbox_remove(key)?;
-                        sent += 1;
-                    }
-                    Err(SendError::Transient(e)) if !self.expired(&item, now) => {
-                        item.attempts += 1;
-                        item.next_attempt_at = now + backoff(item.attempts);
-                        warn!(error = %e, attempts = item.attempts, next = %item.next_attempt_at, "delivery deferred");
-                        item.last_error = Some(e);
-                        self.store.outbox_update(key, &item)?;
-                        transient = true;
+            let mut deferred = false;
+            for result in results {
+                match result? {
+                    true => sent += 1,
+                    false => {
                         failed += 1;
-                    }
-                    Err(e) => {
-                        error!(error = %e, to = ?item.to, "delivery failed permanently; mail abandoned");
-                        self.store.outbox_remove(key)?;
-                        failed += 1;
+                        deferred = true;
                     }
                 }
             }
-            self.store.flush().await?;
-            if transient {
+            if deferred {
                 break;
             }
         }
         Ok((sent, failed))
+    }
+
+    /// Sends one outbox item and records the outcome; true when it was accepted.
+    async fn deliver_one(&self, mailer: &Mailer, key: u64, mut item: OutboxItem, now: Timestamp) -> Result<bool, StoreError> {
+        let span = info_span!("deliver", sr = item.sr, kind = ?item.kind, message_id = %item.message_id);
+        let result = mailer.send(&item.from, &item.to, &item.bytes).instrument(span.clone()).await;
+        async move {
+            match result {
+                Ok(()) => {
+                    self.store.outbox_remove(key)?;
+                    self.store.flush().await?;
+                    debug!("delivered");
+                    Ok(true)
+                }
+                Err(SendError::Transient(e)) if !self.expired(&item, now) => {
+                    item.attempts += 1;
+                    item.next_attempt_at = now + backoff(item.attempts);
+                    warn!(error = %e, attempts = item.attempts, next = %item.next_attempt_at, "delivery deferred");
+                    item.last_error = Some(e);
+                    self.store.outbox_update(key, &item)?;
+                    Ok(false)
+                }
+                Err(e) => {
+                    error!(error = %e, to = ?item.to, "delivery failed permanently; mail abandoned");
+                    self.store.outbox_remove(key)?;
+                    Ok(false)
+                }
+            }
+        }
+        .instrument(span)
+        .await
     }
 
     fn expired(&self, item: &OutboxItem, now: Timestamp) -> bool {
@@ -432,8 +452,7 @@ async fn watch_mailbox(gw: Arc<Gateway>, mb: Mailbox, mut stop: watch::Receiver<
 /// Capped exponential backoff with jitter: 1 s, 2 s, 4 s … 5 min.
 fn retry_delay(failures: u32) -> Duration {
     let base = Duration::from_secs(1u64 << failures.min(9).saturating_sub(1)).min(Duration::from_secs(300));
-    let jitter = std::time::SystemTime::UNIX_EPOCH.elapsed().map(|d| d.subsec_millis() as u64 % 1000).unwrap_or(0);
-    base + Duration::from_millis(jitter * base.as_millis().min(1000) as u64 / 4000)
+    base + crate::time::jitter(base / 4)
 }
 
 async fn deliver_forever(gw: Arc<Gateway>, mut stop: watch::Receiver<bool>) {

@@ -23,3 +23,11 @@ impl Clock {
         }
     }
 }
+
+/// A random delay in `[0, max)`, to spread retries of many clients apart.
+pub fn jitter(max: std::time::Duration) -> std::time::Duration {
+    use std::hash::{BuildHasher, Hasher};
+    let random = std::collections::hash_map::RandomState::new().build_hasher().finish();
+    let nanos = max.as_nanos().max(1) as u64;
+    std::time::Duration::from_nanos(random % nanos)
+}
