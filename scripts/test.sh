@@ -8,34 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PKGS=(dovecot-imapd dovecot-lmtpd postfix mutt swaks ca-certificates)
-
-have_all() {
-  [ -x /usr/sbin/dovecot ] && [ -x /usr/lib/dovecot/imap ] && [ -x /usr/lib/dovecot/lmtp ] &&
-    [ -x /usr/lib/postfix/sbin/master ] && command -v mutt >/dev/null && command -v swaks >/dev/null &&
-    [ -e /etc/ssl/certs/ca-certificates.crt ]
-}
-
-if ! have_all; then
-  if [ "$(id -u)" = 0 ]; then
-    SUDO=()
-  elif command -v sudo >/dev/null; then
-    SUDO=(sudo)
-  else
-    echo "test.sh: missing test packages (${PKGS[*]}) and neither root nor sudo available." >&2
-    exit 1
-  fi
-  if ! command -v apt-get >/dev/null; then
-    echo "test.sh: missing test packages (${PKGS[*]}) and no apt-get: install them by hand." >&2
-    exit 1
-  fi
-  echo "test.sh: installing ${PKGS[*]}"
-  # Postfix: no system configuration (the tests write their own); no interactive questions.
-  echo 'postfix postfix/main_mailer_type select No configuration' | "${SUDO[@]}" debconf-set-selections
-  "${SUDO[@]}" apt-get update
-  "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${PKGS[@]}"
-  have_all || { echo "test.sh: packages installed but binaries still missing" >&2; exit 1; }
-fi
+scripts/install-deps.sh
 
 command -v cargo >/dev/null || { echo "test.sh: cargo not found (install Rust: https://rustup.rs)" >&2; exit 1; }
 
