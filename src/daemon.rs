@@ -95,13 +95,14 @@ impl Gateway {
         let _enter = span.enter();
         let key = mail.dedupe_key();
         let own = mail.message_id.as_deref().is_some_and(|id| id.contains(&format!(".{}@", self.instance)));
+        // Held from the dedupe check to the commit: the same mail in two mailboxes is decided once.
+        let _guard = self.decide_lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if own || self.store.seen(&key)?.is_some() {
             debug!(own, "already processed; flagging only");
             let c = Commit { mailbox: mailbox.into(), source, disposition: Some(Disposition::Processed), ..Commit::default() };
             self.store.commit(&c)?;
             return Ok(Outcome::Duplicate);
         }
-        let _guard = self.decide_lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let threading = gateway::thread(&mail, self.store.as_ref());
         let existing = threading.sr().map(|id| self.store.get_sr(id)).transpose()?.flatten();
         let new_id = self.store.next_sr_id()?;
