@@ -13,6 +13,7 @@ scripts/install-deps.sh
 cargo build --release --quiet
 BIN=$ROOT/target/release/srgate
 DIR=$(mktemp -d /tmp/srgate-tp-XXXXXX)
+chmod 755 "$DIR"   # Postfix and Dovecot run as their own users and must reach the stack folder
 trap 'scripts/mailstack.sh stop "$DIR/stack" >/dev/null 2>&1; rm -rf "$DIR"' EXIT
 MAILSTACK_IMAP_PORT=${TP_IMAP_PORT:-33143} MAILSTACK_SMTP_PORT=${TP_SMTP_PORT:-34525} scripts/mailstack.sh start "$DIR/stack" >/dev/null
 . "$DIR/stack/mailstack.env"
@@ -48,7 +49,7 @@ email = "cse2@example.test"
 TOML
 
 start=$(date +%s.%N)
-SRGATE_LOG=warn "$BIN" --config "$DIR/srgate.toml" run --once
+SRGATE_LOG=${TP_LOG:-warn} "$BIN" --config "$DIR/srgate.toml" run --once
 end=$(date +%s.%N)
 srs=$("$BIN" --config "$DIR/srgate.toml" sr list | wc -l)
 awk -v n="$N" -v s="$start" -v e="$end" -v srs="$srs" 'BEGIN {

@@ -87,10 +87,14 @@ fn tls_connector() -> Result<tokio_rustls::TlsConnector, ImapError> {
     Ok(tokio_rustls::TlsConnector::from(Arc::new(config)))
 }
 
-async fn wrap_tls(host: &str, tcp: TcpStream) -> Result<Stream, ImapError> {
+/// Opens TLS over `tcp` to `host`, verified against the Mozilla roots (shared with SMTP).
+pub async fn tls_connect(host: &str, tcp: TcpStream) -> Result<tokio_rustls::client::TlsStream<TcpStream>, ImapError> {
     let name = rustls::pki_types::ServerName::try_from(host.to_string()).map_err(|e| ImapError::Connect(host.into(), e.to_string()))?;
-    let tls = tls_connector()?.connect(name, tcp).await.map_err(|e| ImapError::Connect(host.into(), e.to_string()))?;
-    Ok(Box::new(tls))
+    tls_connector()?.connect(name, tcp).await.map_err(|e| ImapError::Connect(host.into(), e.to_string()))
+}
+
+async fn wrap_tls(host: &str, tcp: TcpStream) -> Result<Stream, ImapError> {
+    Ok(Box::new(tls_connect(host, tcp).await?))
 }
 
 /// Connects and logs in to `mb`.

@@ -1,14 +1,30 @@
-//! Delivering mail over SMTP (lettre on tokio, rustls, a pool of reused connections).
+//! Delivering mail over SMTP: lettre's protocol client on our own pool of connections.
+//!
+//! We open the TCP connections ourselves so that they run with `TCP_NODELAY`:
+//! lettre writes a message and its final `.` in two writes, and with Nagle's
+//! algorithm the second waits for a delayed ACK (about 40 ms per mail).
+//! Connections are reused; one that fails is dropped, and a send that failed
+//! on a reused connection is tried once more on a fresh one.
 
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use lettre::address::Envelope;
-use lettre::transport::smtp::PoolConfig;
-use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls as LettreTls, TlsParameters};
-use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream, TlsParameters};
+use lettre::transport::smtp::extension::ClientId;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+use tokio::sync::Mutex;
 
 use crate::config::{Smtp as SmtpConfig, Tls};
+
+/// How long connecting (and greeting, TLS, AUTH) may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long one message submission may take.
+const SEND_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// A delivery failure, sorted by what to do about it.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -21,35 +37,83 @@ pub enum SendError {
     Permanent(String),
 }
 
-/// The SMTP client.
+impl From<lettre::transport::smtp::Error> for SendError {
+    fn from(e: lettre::transport::smtp::Error) -> Self {
+        if e.is_permanent() { SendError::Permanent(e.to_string()) } else { SendError::Transient(e.to_string()) }
+    }
+}
+
+/// The SMTP client: settings plus idle connections ready for reuse.
 #[derive(Clone)]
 pub struct Mailer {
-    transport: AsyncSmtpTransport<Tokio1Executor>,
+    config: Arc<SmtpConfig>,
+    idle: Arc<Mutex<Vec<AsyncSmtpConnection>>>,
 }
 
 impl std::fmt::Debug for Mailer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Mailer").finish_non_exhaustive()
+        f.debug_struct("Mailer").field("host", &self.config.host).field("port", &self.config.port).finish_non_exhaustive()
+    }
+}
+
+/// An implicit-TLS stream, as lettre wants it.
+#[derive(Debug)]
+struct TlsStream(tokio_rustls::client::TlsStream<TcpStream>);
+
+impl AsyncRead for TlsStream {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.0).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for TlsStream {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.0).poll_write(cx, buf)
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.0).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.0).poll_shutdown(cx)
+    }
+}
+
+impl AsyncTokioStream for TlsStream {
+    fn peer_addr(&self) -> std::io::Result<std::net::SocketAddr> {
+        self.0.get_ref().0.peer_addr()
     }
 }
 
 impl Mailer {
-    /// Builds the client from the `[smtp]` section (no connection is made yet).
+    /// The client for the `[smtp]` section (no connection is made yet).
     pub fn new(cfg: &SmtpConfig) -> Result<Mailer, SendError> {
-        let tls = |host: &str| TlsParameters::new(host.into()).map_err(|e| SendError::Permanent(format!("tls setup: {e}")));
-        let builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(cfg.host.clone()).port(cfg.port).tls(match cfg.tls {
-            Tls::None => LettreTls::None,
-            Tls::Starttls => LettreTls::Required(tls(&cfg.host)?),
-            Tls::Tls => LettreTls::Wrapper(tls(&cfg.host)?),
-        });
-        let builder = builder
-            .timeout(Some(Duration::from_secs(60)))
-            .pool_config(PoolConfig::new().max_size(cfg.connections as u32).idle_timeout(Duration::from_secs(30)));
-        let builder = match (&cfg.username, &cfg.password) {
-            (Some(user), Some(pass)) => builder.credentials(Credentials::new(user.clone(), pass.expose().to_string())),
-            _ => builder,
+        Ok(Mailer { config: Arc::new(cfg.clone()), idle: Arc::new(Mutex::new(Vec::new())) })
+    }
+
+    async fn connect(&self) -> Result<AsyncSmtpConnection, SendError> {
+        let cfg = &self.config;
+        let addr = format!("{}:{}", cfg.host, cfg.port);
+        let work = async {
+            let tcp = TcpStream::connect(&addr).await.map_err(|e| SendError::Transient(format!("connect {addr}: {e}")))?;
+            tcp.set_nodelay(true).ok();
+            let hello = ClientId::default();
+            let stream: Box<dyn AsyncTokioStream> = match cfg.tls {
+                Tls::Tls => Box::new(TlsStream(
+                    crate::io::imap::tls_connect(&cfg.host, tcp).await.map_err(|e| SendError::Transient(e.to_string()))?,
+                )),
+                Tls::None | Tls::Starttls => Box::new(tcp),
+            };
+            let mut conn = AsyncSmtpConnection::connect_with_transport(stream, &hello).await?;
+            if cfg.tls == Tls::Starttls {
+                let params = TlsParameters::new(cfg.host.clone()).map_err(|e| SendError::Permanent(format!("tls setup: {e}")))?;
+                conn.starttls(params, &hello).await?;
+            }
+            if let (Some(user), Some(pass)) = (&cfg.username, &cfg.password) {
+                conn.auth(&[Mechanism::Plain, Mechanism::Login], &Credentials::new(user.clone(), pass.expose().to_string())).await?;
+            }
+            Ok(conn)
         };
-        Ok(Mailer { transport: builder.build() })
+        tokio::time::timeout(CONNECT_TIMEOUT, work).await.map_err(|_| SendError::Transient(format!("connect {addr}: timed out")))?
     }
 
     /// Submits one rendered message.
@@ -57,10 +121,37 @@ impl Mailer {
         let parse = |a: &str| a.parse::<lettre::Address>().map_err(|e| SendError::Permanent(format!("bad address {a:?}: {e}")));
         let rcpts = to.iter().map(|a| parse(a)).collect::<Result<Vec<_>, _>>()?;
         let envelope = Envelope::new(Some(parse(from)?), rcpts).map_err(|e| SendError::Permanent(e.to_string()))?;
-        match self.transport.send_raw(&envelope, bytes).await {
-            Ok(_) => Ok(()),
-            Err(e) if e.is_permanent() => Err(SendError::Permanent(e.to_string())),
-            Err(e) => Err(SendError::Transient(e.to_string())),
+        let reused = self.idle.lock().await.pop();
+        let fresh = reused.is_none();
+        let conn = match reused {
+            Some(c) => c,
+            None => self.connect().await?,
+        };
+        match self.send_on(conn, &envelope, bytes).await {
+            Err(SendError::Transient(_)) if !fresh => {
+                // The reused connection may have gone stale: once more on a new one.
+                let conn = self.connect().await?;
+                self.send_on(conn, &envelope, bytes).await
+            }
+            other => other,
+        }
+    }
+
+    async fn send_on(&self, mut conn: AsyncSmtpConnection, envelope: &Envelope, bytes: &[u8]) -> Result<(), SendError> {
+        let result = tokio::time::timeout(SEND_TIMEOUT, conn.send(envelope, bytes)).await;
+        match result {
+            Ok(Ok(_)) => {
+                let mut idle = self.idle.lock().await;
+                if idle.len() < self.config.connections {
+                    idle.push(conn);
+                }
+                Ok(())
+            }
+            Ok(Err(e)) => {
+                conn.abort().await;
+                Err(e.into())
+            }
+            Err(_) => Err(SendError::Transient("SMTP send timed out".into())),
         }
     }
 }
