@@ -1,0 +1,2 @@
+//! Rule files (stub).
+pub(crate) mod spans;
