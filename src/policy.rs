@@ -210,10 +210,10 @@ impl Policy {
         }
         let mut date = self.date_of(t);
         for _ in 0..SEARCH_DAYS {
-            if let Some((open, close)) = self.window(date) {
-                if t < close {
-                    return open.max(t);
-                }
+            if let Some((open, close)) = self.window(date)
+                && t < close
+            {
+                return open.max(t);
             }
             match date.tomorrow() {
                 Ok(d) => date = d,
