@@ -303,3 +303,20 @@ fn load_dir_skips_policy_and_other_files() {
     let set = RuleSet::load_dir(dir.path(), &roster()).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(set.evaluate(&facts("", "")).tags, vec!["a", "b"]);
 }
+
+#[test]
+fn readme_examples_compile() {
+    let readme = include_str!("../../rules/README.md");
+    let blocks: Vec<&str> = readme.split("```toml\n").skip(1).filter_map(|b| b.split("```").next()).collect();
+    let mut tried = 0;
+    for block in blocks.iter().filter(|b| b.contains("[[rule]]") && !b.contains("[rule.when]")) {
+        one(block).unwrap_or_else(|e| panic!("README example does not compile:\n{block}\n{e}"));
+        tried += 1;
+    }
+    assert!(tried >= 4, "{tried}");
+    // The grammar block compiles once `assign` or `assign_pool` is dropped.
+    let grammar = blocks.iter().find(|b| b.contains("[rule.when]")).expect("grammar block");
+    let without_pool: String = grammar.lines().filter(|l| !l.starts_with("assign_pool")).collect::<Vec<_>>().join("\n");
+    let set = one(&without_pool.replace("ann@example.com", "ann@example.test")).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(set.len(), 1);
+}
