@@ -9,6 +9,9 @@
 //! - [`sr`]: the pure core: the SR record and its lifecycle steps.
 //! - [`mail`]: inbound parsing, threading keys, quote cutting, outbound rendering (pure).
 //! - [`template`]: templates compiled at start-up, checked with a sample context.
+//! - [`rules`]: rule files (conditions → priority, product, language, tags, assignee), compiled once (pure).
+//! - [`policy`]: business hours, holidays and first-response targets from rules/policy.toml (pure).
+//! - [`lang`]: language detection of the customer's new text (pure).
 //! - [`gateway`]: the pure decision for one inbound mail: which SR, what changes, what to send.
 //! - [`config`]: raw TOML → validated [`config::Config`], every error with file and line.
 //! - [`diag`]: file-and-line diagnostics shared by config and template checks.
@@ -25,8 +28,11 @@ pub mod daemon;
 pub mod diag;
 pub mod gateway;
 pub mod io;
+pub mod lang;
 pub mod mail;
+pub mod policy;
 pub mod report;
+pub mod rules;
 pub mod sr;
 pub mod template;
 pub mod time;
