@@ -66,6 +66,47 @@ pub struct Config {
     pub mailboxes: Vec<Mailbox>,
     /// The roster of support engineers.
     pub cses: Vec<Cse>,
+    /// Where after-hours P1 pages go (no page when absent).
+    pub oncall_address: Option<String>,
+    /// Where first-response warnings (and later escalations) go (none when absent).
+    pub escalation_address: Option<String>,
+    /// Customer accounts, found by sender domain.
+    pub accounts: Vec<Account>,
+}
+
+/// Service tier of an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Tier {
+    /// The default.
+    Standard,
+    /// Has a named Customer Service Manager.
+    Premium,
+}
+
+impl Tier {
+    /// The name used in rules and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tier::Standard => "standard",
+            Tier::Premium => "premium",
+        }
+    }
+}
+
+/// A customer organisation.
+#[derive(Debug, Clone)]
+pub struct Account {
+    /// Name, as rules and reports use it.
+    pub name: String,
+    /// Sender domains that belong to it (lower case).
+    pub domains: Vec<String>,
+    /// Service tier.
+    pub tier: Tier,
+    /// The Customer Service Manager's address (premium accounts).
+    pub csm: Option<String>,
+    /// The customer's time zone, for times quoted to them.
+    pub timezone: Option<jiff::tz::TimeZone>,
 }
 
 /// Outgoing mail server settings.
@@ -119,6 +160,27 @@ pub struct Cse {
     pub name: String,
     /// Mail address (compared case-insensitively).
     pub email: String,
+    /// Languages they handle (ISO 639-1; default `["en"]`).
+    pub languages: Vec<String>,
+    /// Products they handle; `None` means every product.
+    pub products: Option<Vec<String>>,
+    /// On the on-call rota for after-hours P1s.
+    pub on_call: bool,
+}
+
+impl Cse {
+    /// True when they handle `product` (every CSE handles "no product").
+    pub fn handles_product(&self, product: Option<&str>) -> bool {
+        match (product, &self.products) {
+            (None, _) | (_, None) => true,
+            (Some(p), Some(list)) => list.iter().any(|x| x.eq_ignore_ascii_case(p)),
+        }
+    }
+
+    /// True when they speak `language`.
+    pub fn speaks(&self, language: &str) -> bool {
+        self.languages.iter().any(|l| l.eq_ignore_ascii_case(language))
+    }
 }
 
 impl Config {
@@ -132,6 +194,12 @@ impl Config {
     /// The roster entry for `address`, if it belongs to a CSE.
     pub fn cse_by_email(&self, address: &str) -> Option<&Cse> {
         self.cses.iter().find(|c| c.email.eq_ignore_ascii_case(address))
+    }
+
+    /// The account a sender address belongs to, by its domain.
+    pub fn account_of(&self, address: &str) -> Option<&Account> {
+        let domain = address.rsplit('@').next()?.to_ascii_lowercase();
+        self.accounts.iter().find(|a| a.domains.iter().any(|d| *d == domain))
     }
 
     /// The control socket of a daemon running on this data directory.
@@ -181,6 +249,29 @@ struct RawMailbox {
 struct RawCse {
     name: String,
     email: String,
+    #[serde(default = "default_languages")]
+    languages: Vec<String>,
+    products: Option<Vec<String>>,
+    #[serde(default)]
+    on_call: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAccount {
+    name: String,
+    domains: Vec<String>,
+    #[serde(default = "default_tier")]
+    tier: Tier,
+    csm: Option<String>,
+    timezone: Option<String>,
+}
+
+fn default_languages() -> Vec<String> {
+    vec!["en".into()]
+}
+fn default_tier() -> Tier {
+    Tier::Standard
 }
 
 fn default_tls() -> Tls {
@@ -289,6 +380,9 @@ pub fn compile(path: &Path, source: &str) -> Result<Config, Diagnostics> {
     let mut smtp = None;
     let mut mailboxes = Vec::new();
     let mut cses = Vec::new();
+    let mut accounts = Vec::new();
+    let mut oncall_address: Option<String> = None;
+    let mut escalation_address: Option<String> = None;
 
     let mut present = std::collections::HashSet::new();
     for (key, value) in root.get_ref() {
@@ -302,6 +396,9 @@ pub fn compile(path: &Path, source: &str) -> Result<Config, Diagnostics> {
             "smtp" => smtp = c.value::<RawSmtp>(value).map(|s| (s, value.span())),
             "mailbox" => mailboxes = c.list::<RawMailbox>("mailbox", value),
             "cse" => cses = c.list::<RawCse>("cse", value),
+            "account" => accounts = c.list::<RawAccount>("account", value),
+            "oncall_address" => oncall_address = c.value(value),
+            "escalation_address" => escalation_address = c.value(value),
             other => c.error(Some(key.span()), format!("unknown key `{other}`")),
         }
     }
@@ -327,6 +424,12 @@ pub fn compile(path: &Path, source: &str) -> Result<Config, Diagnostics> {
     }
     let mailboxes: Vec<Mailbox> = mailboxes.into_iter().map(|(m, span)| compile_mailbox(&mut c, m, &span)).collect();
     let cses = compile_roster(&mut c, cses);
+    let accounts = compile_accounts(&mut c, accounts);
+    for (key, addr) in [("oncall_address", &oncall_address), ("escalation_address", &escalation_address)] {
+        if let Some(a) = addr.as_deref().filter(|a| !looks_like_address(a)) {
+            c.error(whole.clone(), format!("`{key}`: `{a}` is not a mail address"));
+        }
+    }
     let mut names = std::collections::HashSet::new();
     for m in &mailboxes {
         if !names.insert(m.name.clone()) {
@@ -350,7 +453,37 @@ pub fn compile(path: &Path, source: &str) -> Result<Config, Diagnostics> {
         smtp,
         mailboxes,
         cses,
+        oncall_address,
+        escalation_address,
+        accounts,
     })
+}
+
+fn compile_accounts(c: &mut Compiler<'_>, raw: Vec<(RawAccount, std::ops::Range<usize>)>) -> Vec<Account> {
+    let mut out: Vec<Account> = Vec::new();
+    for (a, span) in raw {
+        let timezone = a.timezone.as_deref().and_then(|tz| match jiff::tz::TimeZone::get(tz) {
+            Ok(z) => Some(z),
+            Err(e) => {
+                c.error(Some(span.clone()), format!("account `{}`: unknown time zone `{tz}`: {e}", a.name));
+                None
+            }
+        });
+        if let Some(csm) = a.csm.as_deref().filter(|x| !looks_like_address(x)) {
+            c.error(Some(span.clone()), format!("account `{}`: csm `{csm}` is not a mail address", a.name));
+        }
+        if a.domains.is_empty() {
+            c.error(Some(span.clone()), format!("account `{}` lists no domains", a.name));
+        }
+        let domains: Vec<String> = a.domains.iter().map(|d| d.trim().trim_start_matches('@').to_ascii_lowercase()).collect();
+        for d in &domains {
+            if let Some(other) = out.iter().find(|o| o.domains.contains(d)) {
+                c.error(Some(span.clone()), format!("domain `{d}` belongs to accounts `{}` and `{}`", other.name, a.name));
+            }
+        }
+        out.push(Account { name: a.name, domains, tier: a.tier, csm: a.csm.map(|x| x.to_ascii_lowercase()), timezone });
+    }
+    out
 }
 
 fn compile_smtp(c: &mut Compiler<'_>, s: RawSmtp, span: &std::ops::Range<usize>) -> Smtp {
@@ -390,7 +523,9 @@ fn compile_roster(c: &mut Compiler<'_>, raw: Vec<(RawCse, std::ops::Range<usize>
         } else if roster.iter().any(|r| r.email.eq_ignore_ascii_case(&cse.email)) {
             c.error(Some(span), format!("cse `{}` is listed twice", cse.email));
         } else {
-            roster.push(Cse { name: cse.name, email: cse.email.to_ascii_lowercase() });
+            let languages = cse.languages.iter().map(|l| l.to_ascii_lowercase()).collect();
+            let products = cse.products.map(|p| p.iter().map(|x| x.to_ascii_lowercase()).collect());
+            roster.push(Cse { name: cse.name, email: cse.email.to_ascii_lowercase(), languages, products, on_call: cse.on_call });
         }
     }
     roster

@@ -19,14 +19,14 @@ use std::sync::Mutex;
 use tokio::sync::{Notify, watch};
 use tracing::{Instrument, debug, error, info, info_span, warn};
 
-use crate::config::{Config, Mailbox};
-use crate::gateway::{self, Ctx, Threading};
+use crate::config::Mailbox;
+use crate::gateway::{self, Ctx, NewSr, Threading};
 use crate::io::imap::{self, Connection, Wake};
 use crate::io::smtp::{Mailer, SendError};
 use crate::io::store::{Commit, Disposition, OutboxItem, QuarantineRecord, Store, StoreError};
 use crate::mail::inbound::{self, Inbound};
 use crate::mail::outbound;
-use crate::template::Templates;
+use crate::setup::Setup;
 use crate::time::Clock;
 
 /// Mails fetched and committed per flush (group commit).
@@ -34,10 +34,8 @@ const BATCH: usize = 200;
 
 /// Everything a running gateway holds.
 pub struct Gateway {
-    /// Validated configuration.
-    pub config: Config,
-    /// Compiled templates.
-    pub templates: Templates,
+    /// Config, rules, policy and templates.
+    pub setup: Setup,
     /// The store.
     pub store: Arc<Store>,
     instance: String,
@@ -71,16 +69,88 @@ enum Outcome {
 }
 
 impl Gateway {
-    /// Opens the store and loads templates.
-    pub fn open(config: Config, clock: Clock) -> anyhow::Result<Gateway> {
-        let templates = Templates::load(&config.templates_dir).map_err(|d| anyhow::anyhow!("{d}"))?;
-        let store = Store::open(&config.data_dir)?;
+    /// Opens the store for a loaded setup.
+    pub fn open(setup: Setup, clock: Clock) -> anyhow::Result<Gateway> {
+        let store = Store::open(&setup.config.data_dir)?;
         let instance = store.instance()?;
-        Ok(Gateway { config, templates, store: Arc::new(store), instance, clock, decide_lock: Mutex::new(()), outbox_ready: Notify::new() })
+        Ok(Gateway { setup, store: Arc::new(store), instance, clock, decide_lock: Mutex::new(()), outbox_ready: Notify::new() })
     }
 
     fn ctx(&self) -> Ctx<'_> {
-        Ctx { config: &self.config, templates: &self.templates, instance: &self.instance }
+        let s = &self.setup;
+        Ctx { config: &s.config, templates: &s.templates, rules: &s.rules, policy: &s.policy, instance: &self.instance }
+    }
+
+    /// Runs the scheduled work that is due (from the due index), committing each SR's change.
+    pub async fn run_due(&self) -> anyhow::Result<usize> {
+        let mut done = 0;
+        loop {
+            let now = self.clock.now();
+            let ids = self.store.due_until(now, 500)?;
+            if ids.is_empty() {
+                break;
+            }
+            for id in &ids {
+                let _guard = self.decide_lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                let Some(sr) = self.store.get_sr(*id)? else { continue };
+                let before = sr.next_wake();
+                let (loads, rr) = (self.store.loads()?, self.store.rr_turn()?);
+                let assignee_before = sr.assignee.clone();
+                let decision = match gateway::tick(self.ctx(), sr.clone(), &loads, rr, now) {
+                    Ok(Some(d)) => d,
+                    Ok(None) => {
+                        // Nothing due after all: fix the index entry.
+                        let c = Commit { wake: Some((before, sr.next_wake())), sr: Some((sr, false)), ..Commit::default() };
+                        self.store.commit(&c)?;
+                        continue;
+                    }
+                    Err(e) => {
+                        error!(sr = id, error = %e, "scheduled work failed to render; will retry");
+                        continue;
+                    }
+                };
+                let newly_assigned = assignee_before.is_none() && decision.sr.assignee.is_some();
+                let load_delta = decision.sr.assignee.iter().filter(|_| newly_assigned).map(|a| (a.clone(), 1)).collect();
+                let c = Commit {
+                    message_ids: decision.outgoing.iter().map(|m| m.message_id.clone()).collect(),
+                    outbox: self.render_outbox(&decision.outgoing, now).map_err(|e| anyhow::anyhow!("SR {id}: {e}"))?,
+                    next_rr: newly_assigned.then_some(rr + 1),
+                    load_delta,
+                    wake: Some((before, decision.sr.next_wake())),
+                    sr: Some((decision.sr, false)),
+                    ..Commit::default()
+                };
+                self.store.commit(&c)?;
+                info!(sr = id, "scheduled work done");
+                done += 1;
+            }
+            self.store.flush().await?;
+            self.outbox_ready.notify_one();
+            if ids.len() < 500 {
+                break;
+            }
+        }
+        Ok(done)
+    }
+
+    fn render_outbox(&self, mails: &[outbound::OutMail], now: Timestamp) -> Result<Vec<OutboxItem>, outbound::RenderError> {
+        mails
+            .iter()
+            .map(|m| {
+                Ok(OutboxItem {
+                    sr: m.sr,
+                    kind: m.kind,
+                    from: m.from.clone(),
+                    to: m.to.iter().chain(m.cc.iter()).cloned().collect(),
+                    message_id: m.message_id.clone(),
+                    queued_at: now,
+                    attempts: 0,
+                    next_attempt_at: now,
+                    last_error: None,
+                    bytes: outbound::render(m)?,
+                })
+            })
+            .collect()
     }
 
     /// Commits the effect of one raw mail read from `mailbox` at (`validity`, `uid`).
@@ -105,9 +175,10 @@ impl Gateway {
         }
         let threading = gateway::thread(&mail, self.store.as_ref());
         let existing = threading.sr().map(|id| self.store.get_sr(id)).transpose()?.flatten();
-        let new_id = self.store.next_sr_id()?;
-        let rr = self.store.rr_turn()?;
-        let decision = match gateway::decide(self.ctx(), &mail, existing, new_id, rr, now) {
+        let before = existing.as_ref().and_then(|sr| sr.next_wake());
+        let (loads, rr) = (self.store.loads()?, self.store.rr_turn()?);
+        let new = NewSr { id: self.store.next_sr_id()?, mailbox, loads: &loads, rr };
+        let decision = match gateway::decide(self.ctx(), &mail, existing, &new, now) {
             Ok(d) => d,
             Err(e) => return self.quarantine(mailbox, source, raw, e.to_string(), Some(&mail), now),
         };
@@ -117,25 +188,10 @@ impl Gateway {
             Threading::Reference(id, mid) => info!(sr = id, signal = "references", reference = %mid, "threaded"),
             Threading::New => info!(sr = decision.sr.id, signal = "none", "new SR"),
         }
-        let mut outbox = Vec::new();
-        for m in &decision.outgoing {
-            let bytes = match outbound::render(m) {
-                Ok(b) => b,
-                Err(e) => return self.quarantine(mailbox, source, raw, format!("cannot render reply: {e}"), Some(&mail), now),
-            };
-            outbox.push(OutboxItem {
-                sr: m.sr,
-                kind: m.kind,
-                from: m.from.clone(),
-                to: m.to.clone(),
-                message_id: m.message_id.clone(),
-                queued_at: now,
-                attempts: 0,
-                next_attempt_at: now,
-                last_error: None,
-                bytes,
-            });
-        }
+        let outbox = match self.render_outbox(&decision.outgoing, now) {
+            Ok(o) => o,
+            Err(e) => return self.quarantine(mailbox, source, raw, format!("cannot render reply: {e}"), Some(&mail), now),
+        };
         let mut message_ids = vec![mail.record_id()];
         message_ids.extend(decision.outgoing.iter().map(|m| m.message_id.clone()));
         let c = Commit {
@@ -144,6 +200,8 @@ impl Gateway {
             disposition: Some(Disposition::Processed),
             seen: Some((key, decision.sr.id)),
             next_rr: decision.created.then_some(rr + 1),
+            load_delta: decision.sr.assignee.iter().filter(|_| decision.created).map(|a| (a.clone(), 1)).collect(),
+            wake: Some((before, decision.sr.next_wake())),
             sr: Some((decision.sr, decision.created)),
             message_ids,
             outbox,
@@ -273,7 +331,7 @@ impl Gateway {
             }
             let results: Vec<Result<bool, StoreError>> = futures_util::stream::iter(due)
                 .map(|(key, item)| self.deliver_one(mailer, key, item, now))
-                .buffer_unordered(self.config.smtp.connections)
+                .buffer_unordered(self.setup.config.smtp.connections)
                 .collect()
                 .await;
             let mut deferred = false;
@@ -325,7 +383,7 @@ impl Gateway {
     }
 
     fn expired(&self, item: &OutboxItem, now: Timestamp) -> bool {
-        let limit = SignedDuration::try_from(self.config.smtp.retry_for).unwrap_or(SignedDuration::MAX);
+        let limit = SignedDuration::try_from(self.setup.config.smtp.retry_for).unwrap_or(SignedDuration::MAX);
         now.duration_since(item.queued_at) > limit
     }
 }
@@ -340,7 +398,7 @@ fn backoff(attempts: u32) -> SignedDuration {
 pub async fn run_once(gw: &Gateway) -> anyhow::Result<()> {
     let (_tx, stop) = watch::channel(false);
     let mut failures = Vec::new();
-    for mb in &gw.config.mailboxes {
+    for mb in &gw.setup.config.mailboxes {
         let result = async {
             let mut conn = imap::connect(mb).await?;
             let stats = gw.cycle(&mut conn, mb, &stop).await?;
@@ -356,7 +414,11 @@ pub async fn run_once(gw: &Gateway) -> anyhow::Result<()> {
             }
         }
     }
-    let mailer = Mailer::new(&gw.config.smtp)?;
+    let scheduled = gw.run_due().await?;
+    if scheduled > 0 {
+        info!(scheduled, "scheduled work done");
+    }
+    let mailer = Mailer::new(&gw.setup.config.smtp)?;
     let (sent, failed) = gw.deliver_due(&mailer).await?;
     info!(sent, failed, waiting = gw.store.outbox_len(), "outbox delivered");
     gw.store.flush().await?;
@@ -367,7 +429,7 @@ pub async fn run_once(gw: &Gateway) -> anyhow::Result<()> {
 pub async fn run(gw: Arc<Gateway>) -> anyhow::Result<()> {
     let (stop_tx, stop) = watch::channel(false);
     let mut tasks = tokio::task::JoinSet::new();
-    let socket = gw.config.control_socket();
+    let socket = gw.setup.config.control_socket();
     {
         let (store, stop) = (gw.store.clone(), stop.clone());
         tasks.spawn(async move {
@@ -376,7 +438,7 @@ pub async fn run(gw: Arc<Gateway>) -> anyhow::Result<()> {
             }
         });
     }
-    for mb in gw.config.mailboxes.clone() {
+    for mb in gw.setup.config.mailboxes.clone() {
         let (gw, stop) = (gw.clone(), stop.clone());
         let span = info_span!("mailbox", name = %mb.name);
         tasks.spawn(async move { watch_mailbox(gw, mb, stop).await }.instrument(span));
@@ -385,7 +447,11 @@ pub async fn run(gw: Arc<Gateway>) -> anyhow::Result<()> {
         let (gw, stop) = (gw.clone(), stop.clone());
         tasks.spawn(async move { deliver_forever(gw, stop).await }.instrument(info_span!("outbox")));
     }
-    info!(mailboxes = gw.config.mailboxes.len(), "srgate running");
+    {
+        let (gw, stop) = (gw.clone(), stop.clone());
+        tasks.spawn(async move { schedule_forever(gw, stop).await }.instrument(info_span!("scheduler")));
+    }
+    info!(mailboxes = gw.setup.config.mailboxes.len(), "srgate running");
     wait_for_signal().await;
     info!("stopping: finishing the mail in hand");
     let _ = stop_tx.send(true);
@@ -457,7 +523,7 @@ fn retry_delay(failures: u32) -> Duration {
 }
 
 async fn deliver_forever(gw: Arc<Gateway>, mut stop: watch::Receiver<bool>) {
-    let mailer = match Mailer::new(&gw.config.smtp) {
+    let mailer = match Mailer::new(&gw.setup.config.smtp) {
         Ok(m) => m,
         Err(e) => {
             error!(error = %e, "cannot set up SMTP; outbox will not be delivered");
@@ -481,6 +547,25 @@ async fn deliver_forever(gw: Arc<Gateway>, mut stop: watch::Receiver<bool>) {
             _ = gw.outbox_ready.notified() => {}
             _ = tokio::time::sleep(wait) => {}
             _ = stop.changed() => {}
+        }
+    }
+}
+
+/// Scheduled work, forever: wakes at the earliest due time in the index (at least every 30 s).
+async fn schedule_forever(gw: Arc<Gateway>, mut stop: watch::Receiver<bool>) {
+    loop {
+        if let Err(e) = gw.run_due().await {
+            error!(error = %e, "scheduled work failed");
+        }
+        let wait = match gw.store.next_due() {
+            Ok(Some(t)) => Duration::try_from(t.duration_since(gw.clock.now()))
+                .unwrap_or(Duration::ZERO)
+                .clamp(Duration::from_millis(100), Duration::from_secs(30)),
+            _ => Duration::from_secs(30),
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = stop.changed() => break,
         }
     }
 }

@@ -7,12 +7,17 @@
 
 use jiff::Timestamp;
 
+use std::collections::HashMap;
+
 use crate::config::Config;
 use crate::mail::inbound::Inbound;
 use crate::mail::outbound::{OutKind, OutMail};
 use crate::mail::thread;
+use crate::policy::Policy;
+use crate::rules::RuleSet;
 use crate::sr::{self, Direction, MessageKind, MessageRecord, Sr, lifecycle};
 use crate::template::{MailContext, RenderError, SrFacts, Templates};
+use crate::triage::{self, Triage};
 
 /// What the decision needs from the store.
 pub trait Lookup {
@@ -29,8 +34,26 @@ pub struct Ctx<'a> {
     pub config: &'a Config,
     /// The compiled templates.
     pub templates: &'a Templates,
+    /// The rules.
+    pub rules: &'a RuleSet,
+    /// Business hours and targets.
+    pub policy: &'a Policy,
     /// This store's random instance tag, part of every Message-ID we make.
     pub instance: &'a str,
+}
+
+/// What a new SR needs besides the mail: its number, where the mail came from,
+/// each CSE's count of SRs not closed, and the round-robin turn.
+#[derive(Debug, Clone)]
+pub struct NewSr<'a> {
+    /// The number it gets.
+    pub id: u64,
+    /// The mailbox the mail arrived in.
+    pub mailbox: &'a str,
+    /// Open SRs per CSE address.
+    pub loads: &'a HashMap<String, usize>,
+    /// Round-robin turn for ties.
+    pub rr: u64,
 }
 
 /// How a mail was threaded, and by which signal.
@@ -78,19 +101,11 @@ pub struct Decision {
     pub outgoing: Vec<OutMail>,
 }
 
-/// Decides what `mail` does. `existing` is the SR it threads to (None opens
-/// SR `new_id`, assigned round-robin by `rr_turn`).
-pub fn decide(
-    ctx: Ctx<'_>,
-    mail: &Inbound,
-    existing: Option<Sr>,
-    new_id: u64,
-    rr_turn: u64,
-    now: Timestamp,
-) -> Result<Decision, RenderError> {
+/// Decides what `mail` does. `existing` is the SR it threads to (None opens a new one).
+pub fn decide(ctx: Ctx<'_>, mail: &Inbound, existing: Option<Sr>, new: &NewSr<'_>, now: Timestamp) -> Result<Decision, RenderError> {
     let cse = ctx.config.cse_by_email(&mail.from);
     match existing {
-        None => open_sr(ctx, mail, new_id, rr_turn, now),
+        None => open_sr(ctx, mail, new, now),
         Some(sr) if cse.is_some() => cse_reply(ctx, mail, sr, now),
         Some(sr) => customer_reply(ctx, mail, sr, now),
     }
@@ -110,38 +125,76 @@ fn inbound_record(mail: &Inbound, kind: MessageKind, now: Timestamp) -> MessageR
     }
 }
 
-fn open_sr(ctx: Ctx<'_>, mail: &Inbound, id: u64, rr_turn: u64, now: Timestamp) -> Result<Decision, RenderError> {
-    let roster = &ctx.config.cses;
-    let assignee = (!roster.is_empty()).then(|| roster[(rr_turn % roster.len() as u64) as usize].email.clone());
+fn open_sr(ctx: Ctx<'_>, mail: &Inbound, new: &NewSr<'_>, now: Timestamp) -> Result<Decision, RenderError> {
+    let t: Triage = triage::triage(ctx.config, ctx.rules, ctx.policy, mail, new.mailbox, new.loads, new.rr, now);
     let first = inbound_record(mail, MessageKind::CustomerNew, now);
     let subject = thread::clean_subject(&mail.subject);
-    let sr = lifecycle::open(id, first, mail.from_name.clone(), subject, assignee, now);
+    let mut sr = lifecycle::open(new.id, first, mail.from_name.clone(), subject, t.assignee.clone(), now);
+    sr.priority = t.priority;
+    sr.language = t.language.clone();
+    sr.detected_language = t.detected_language.clone();
+    sr.product = t.product.clone();
+    sr.account = t.account.clone();
+    sr.tier = t.tier.clone();
+    sr.tags = t.tags.clone();
+    sr.after_hours = t.after_hours;
+    sr.first_response_due = Some(t.first_response_due);
+    sr.assign_at = t.assign_at;
     let customer_mid = mail.record_id();
     let attachments = mail.attachments.iter().map(|a| a.name.clone()).collect::<Vec<_>>();
 
     let mut out = Outgoing::new(ctx, sr, now);
-    let ack_text = String::new();
-    out.push(
-        OutKind::Acknowledgement,
-        vec![out.sr.customer.clone()],
-        Some(customer_mid.clone()),
-        vec![customer_mid.clone()],
-        ack_text,
-        Vec::new(),
-        Vec::new(),
-    )?;
+    out.local_language_after_hours = t.local_language_after_hours;
+    let csm = triage::csm_copy(ctx.config.account_of(&mail.from), t.priority);
+    let ack = Draft::new(OutKind::Acknowledgement, vec![out.sr.customer.clone()])
+        .cc(csm.into_iter().collect())
+        .thread(Some(customer_mid.clone()), vec![customer_mid.clone()]);
+    out.push(ack)?;
     if let Some(cse) = out.sr.assignee.clone() {
-        out.push(
-            OutKind::CseNotification,
-            vec![cse],
-            Some(customer_mid.clone()),
-            vec![customer_mid],
+        let note = Draft::new(OutKind::CseNotification, vec![cse]).thread(Some(customer_mid.clone()), vec![customer_mid.clone()]).text(
+            mail.new_text.clone(),
+            attachments.clone(),
+            mail.attachments.clone(),
+        );
+        out.push(note)?;
+    }
+    if let (true, Some(pager)) = (t.page_oncall, ctx.config.oncall_address.clone()) {
+        let page = Draft::new(OutKind::Page, vec![pager]).thread(Some(customer_mid.clone()), vec![customer_mid]).text(
             mail.new_text.clone(),
             attachments,
-            mail.attachments.clone(),
-        )?;
+            Vec::new(),
+        );
+        out.push(page)?;
     }
     Ok(Decision { created: true, sr: out.sr, outgoing: out.mails })
+}
+
+/// Scheduled work on one SR at `now`: deferred assignment when business hours
+/// start, the first-response warning. `None` when nothing is due.
+pub fn tick(ctx: Ctx<'_>, sr: Sr, loads: &HashMap<String, usize>, rr: u64, now: Timestamp) -> Result<Option<Decision>, RenderError> {
+    if sr.next_wake().is_none_or(|t| t > now) {
+        return Ok(None);
+    }
+    let mut out = Outgoing::new(ctx, sr, now);
+    if out.sr.assignee.is_none() && out.sr.assign_at.is_some_and(|t| t <= now) {
+        let language = out.sr.language.clone();
+        if let Some(cse) = triage::least_loaded(&ctx.config.cses, out.sr.product.as_deref(), &language, loads, rr) {
+            out.sr = lifecycle::assigned(out.sr.clone(), cse.clone(), now);
+            let first = out.sr.messages.first().cloned();
+            let (text, names, mid) = first.map(|m| (m.text, m.attachments, m.message_id)).unwrap_or_default();
+            out.push(Draft::new(OutKind::CseNotification, vec![cse]).thread(Some(mid.clone()), vec![mid]).text(text, names, Vec::new()))?;
+        }
+    }
+    let warn_due =
+        out.sr.first_response_due.is_some_and(|t| t <= now) && out.sr.first_response_at.is_none() && !out.sr.first_response_warned;
+    if warn_due {
+        out.sr = lifecycle::first_response_warned(out.sr.clone(), now);
+        let to: Vec<String> = out.sr.assignee.iter().chain(ctx.config.escalation_address.iter()).cloned().collect();
+        if !to.is_empty() {
+            out.push(Draft::new(OutKind::FirstResponseWarning, to))?;
+        }
+    }
+    Ok(Some(Decision { created: false, sr: out.sr, outgoing: out.mails }))
 }
 
 fn cse_reply(ctx: Ctx<'_>, mail: &Inbound, sr: Sr, now: Timestamp) -> Result<Decision, RenderError> {
@@ -156,7 +209,11 @@ fn cse_reply(ctx: Ctx<'_>, mail: &Inbound, sr: Sr, now: Timestamp) -> Result<Dec
         Some(s) => format!("{} ({s})", c.name),
         None => c.name.clone(),
     });
-    out.push(OutKind::Relay, vec![customer], parent, references, mail.new_text.clone(), attachments, mail.attachments.clone())?;
+    out.push(Draft::new(OutKind::Relay, vec![customer]).thread(parent, references).text(
+        mail.new_text.clone(),
+        attachments,
+        mail.attachments.clone(),
+    ))?;
     Ok(Decision { created: false, sr: out.sr, outgoing: out.mails })
 }
 
@@ -172,15 +229,11 @@ fn customer_reply(ctx: Ctx<'_>, mail: &Inbound, sr: Sr, now: Timestamp) -> Resul
     let attachments = mail.attachments.iter().map(|a| a.name.clone()).collect();
     let mut out = Outgoing::new(ctx, sr, now);
     if let Some(cse) = out.sr.assignee.clone() {
-        out.push(
-            OutKind::CustomerUpdate,
-            vec![cse],
-            last_to_cse,
-            references,
+        out.push(Draft::new(OutKind::CustomerUpdate, vec![cse]).thread(last_to_cse, references).text(
             mail.new_text.clone(),
             attachments,
             mail.attachments.clone(),
-        )?;
+        ))?;
     }
     Ok(Decision { created: false, sr: out.sr, outgoing: out.mails })
 }
@@ -191,61 +244,108 @@ fn dedup(mut ids: Vec<String>) -> Vec<String> {
     ids
 }
 
+/// One mail to build: kind, recipients, threading and the text it carries.
+#[derive(Debug, Clone)]
+struct Draft {
+    kind: OutKind,
+    to: Vec<String>,
+    cc: Vec<String>,
+    in_reply_to: Option<String>,
+    references: Vec<String>,
+    text: String,
+    attachment_names: Vec<String>,
+    attachments: Vec<crate::mail::Attachment>,
+}
+
+impl Draft {
+    fn new(kind: OutKind, to: Vec<String>) -> Draft {
+        Draft {
+            kind,
+            to,
+            cc: Vec::new(),
+            in_reply_to: None,
+            references: Vec::new(),
+            text: String::new(),
+            attachment_names: Vec::new(),
+            attachments: Vec::new(),
+        }
+    }
+
+    fn cc(mut self, cc: Vec<String>) -> Draft {
+        self.cc = cc;
+        self
+    }
+
+    fn thread(mut self, in_reply_to: Option<String>, references: Vec<String>) -> Draft {
+        self.in_reply_to = in_reply_to;
+        self.references = references;
+        self
+    }
+
+    fn text(mut self, text: String, names: Vec<String>, attachments: Vec<crate::mail::Attachment>) -> Draft {
+        self.text = text;
+        self.attachment_names = names;
+        self.attachments = attachments;
+        self
+    }
+}
+
 /// Builds outgoing mails for one SR, recording each on it.
 struct Outgoing<'a> {
     ctx: Ctx<'a>,
     sr: Sr,
     now: Timestamp,
     from_name: Option<String>,
+    local_language_after_hours: bool,
     mails: Vec<OutMail>,
 }
 
 impl<'a> Outgoing<'a> {
     fn new(ctx: Ctx<'a>, sr: Sr, now: Timestamp) -> Self {
         let from_name = ctx.config.support_name.clone();
-        Outgoing { ctx, sr, now, from_name, mails: Vec::new() }
+        Outgoing { ctx, sr, now, from_name, local_language_after_hours: false, mails: Vec::new() }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn push(
-        &mut self,
-        kind: OutKind,
-        to: Vec<String>,
-        in_reply_to: Option<String>,
-        references: Vec<String>,
-        text: String,
-        attachment_names: Vec<String>,
-        attachments: Vec<crate::mail::Attachment>,
-    ) -> Result<(), RenderError> {
-        let context = mail_context(self.ctx, &self.sr, text, attachment_names);
-        let body = self.ctx.templates.render(&self.sr.language, kind.template(), &context)?;
+    fn push(&mut self, d: Draft) -> Result<(), RenderError> {
+        let mut context = mail_context(self.ctx, &self.sr, d.text, d.attachment_names, self.now);
+        context.local_language_after_hours = self.local_language_after_hours;
+        let body = self.ctx.templates.render(&self.sr.language, d.kind.template(), &context)?;
         let message_id = message_id(self.ctx, self.sr.id, self.sr.messages.len());
-        let subject = format!("{} {}", self.sr.token(), self.sr.subject);
+        let subject = match d.kind {
+            OutKind::Page => format!("P1 page: {} {}", self.sr.token(), self.sr.subject),
+            OutKind::FirstResponseWarning => format!("First response overdue: {} {}", self.sr.token(), self.sr.subject),
+            _ => format!("{} {}", self.sr.token(), self.sr.subject),
+        };
         let record = MessageRecord {
             direction: Direction::Out,
             from: self.ctx.config.support_address.clone(),
-            to: to.clone(),
+            to: d.to.iter().chain(d.cc.iter()).cloned().collect(),
             subject: subject.clone(),
             message_id: message_id.clone(),
-            kind: record_kind(kind),
+            kind: record_kind(d.kind),
             at: self.now,
-            attachments: attachments.iter().map(|a| a.name.clone()).collect(),
+            attachments: d.attachments.iter().map(|a| a.name.clone()).collect(),
             text: body.clone(),
         };
         self.sr = lifecycle::sent(self.sr.clone(), record, self.now);
         self.mails.push(OutMail {
-            kind,
+            kind: d.kind,
             sr: self.sr.id,
             from_name: self.from_name.clone(),
             from: self.ctx.config.support_address.clone(),
-            to,
+            to: d.to,
+            cc: d.cc,
             subject,
             message_id,
-            in_reply_to,
-            references,
+            in_reply_to: d.in_reply_to,
+            references: d.references,
             body,
-            attachments,
-            auto_submitted: matches!(kind, OutKind::Acknowledgement).then_some("auto-replied"),
+            attachments: d.attachments,
+            auto_submitted: match d.kind {
+                OutKind::Acknowledgement => Some("auto-replied"),
+                OutKind::Page | OutKind::FirstResponseWarning => Some("auto-generated"),
+                _ => None,
+            },
             date: self.now,
         });
         Ok(())
@@ -258,6 +358,8 @@ fn record_kind(kind: OutKind) -> MessageKind {
         OutKind::CseNotification => MessageKind::CseNotification,
         OutKind::Relay => MessageKind::Relay,
         OutKind::CustomerUpdate => MessageKind::CustomerUpdate,
+        OutKind::Page => MessageKind::Page,
+        OutKind::FirstResponseWarning => MessageKind::FirstResponseWarning,
     }
 }
 
@@ -268,8 +370,14 @@ pub fn message_id(ctx: Ctx<'_>, id: u64, seq: usize) -> String {
     format!("sr{id}.{seq}.{}@{domain}", ctx.instance)
 }
 
-fn mail_context(ctx: Ctx<'_>, sr: &Sr, text: String, attachments: Vec<String>) -> MailContext {
+fn mail_context(ctx: Ctx<'_>, sr: &Sr, text: String, attachments: Vec<String>, now: Timestamp) -> MailContext {
     let cse = sr.assignee.as_deref().and_then(|a| ctx.config.cse_by_email(a));
+    let customer_tz = ctx.config.account_of(&sr.customer).and_then(|a| a.timezone.clone());
+    let next_start = ctx.policy.next_business_start(now);
+    let next_business_start = match &customer_tz {
+        Some(tz) => ctx.policy.local_display_in(next_start, tz),
+        None => ctx.policy.local_display(next_start),
+    };
     MailContext {
         sr: SrFacts {
             id: sr.id,
@@ -287,6 +395,26 @@ fn mail_context(ctx: Ctx<'_>, sr: &Sr, text: String, attachments: Vec<String>) -
         support_address: ctx.config.support_address.clone(),
         text,
         attachments,
+        after_hours: sr.after_hours,
+        next_business_start,
+        local_language_after_hours: false,
+        detected_language_name: language_name(sr.detected_language.as_deref()).into(),
+        related: sr.related.iter().map(|id| sr::token(*id)).collect(),
+        account: sr.account.clone().unwrap_or_default(),
+        tier: sr.tier.clone().unwrap_or_default(),
+        first_response_due: sr.first_response_due.map(|t| ctx.policy.local_display(t)).unwrap_or_default(),
+    }
+}
+
+/// The English name of a language code, for templates.
+pub fn language_name(code: Option<&str>) -> &'static str {
+    match code {
+        Some("en") => "English",
+        Some("fr") => "French",
+        Some("de") => "German",
+        Some("it") => "Italian",
+        Some("es") => "Spanish",
+        _ => "your language",
     }
 }
 
@@ -351,12 +479,18 @@ email = "bob@example.test"
     #[test]
     fn the_whole_path() {
         let (config, templates) = (config(), templates());
-        let ctx = Ctx { config: &config, templates: &templates, instance: "t1" };
+        let rules =
+            crate::rules::RuleSet::load_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("rules"), &crate::setup::roster_view(&config))
+                .expect("rules");
+        let policy = crate::policy::Policy::standard();
+        let ctx = Ctx { config: &config, templates: &templates, rules: &rules, policy: &policy, instance: "t1" };
+        let loads = HashMap::new();
+        let new = |id| NewSr { id, mailbox: "support", loads: &loads, rr: 1 };
         let mut mem = Mem { srs: HashMap::new(), ids: HashMap::new() };
 
         let first = parse("From: Jane <jane@example.com>\r\nSubject: Printer on fire\r\nMessage-ID: <m1@example.com>\r\n\r\nHelp!\r\n");
         assert_eq!(thread(&first, &mem), Threading::New);
-        let d = decide(ctx, &first, None, 100_001, 1, at("2026-03-03T10:00:00Z")).expect("decide");
+        let d = decide(ctx, &first, None, &new(100_001), at("2026-03-03T10:00:00Z")).expect("decide");
         assert!(d.created);
         assert_eq!(d.sr.assignee.as_deref(), Some("bob@example.test"));
         assert_eq!(d.outgoing.len(), 2);
@@ -378,7 +512,7 @@ email = "bob@example.test"
             note.message_id
         ));
         assert_eq!(thread(&answer, &mem), Threading::Reference(100_001, note.message_id.clone()));
-        let d = decide(ctx, &answer, mem.sr(100_001), 0, 0, at("2026-03-03T11:00:00Z")).expect("decide");
+        let d = decide(ctx, &answer, mem.sr(100_001), &new(0), at("2026-03-03T11:00:00Z")).expect("decide");
         assert_eq!((d.sr.state, d.sr.contact_attempts), (sr::State::AwaitingCustomer, 1));
         let relay = &d.outgoing[0];
         assert_eq!(relay.to, vec!["jane@example.com"]);
@@ -393,7 +527,7 @@ email = "bob@example.test"
             "From: jane@example.com\r\nSubject: RE: [SR#100001] Printer on fire\r\nMessage-ID: <m3@example.com>\r\n\r\nDone, still burning.\r\n",
         );
         assert_eq!(thread(&reply, &mem), Threading::Token(100_001));
-        let d = decide(ctx, &reply, mem.sr(100_001), 0, 0, at("2026-03-04T09:00:00Z")).expect("decide");
+        let d = decide(ctx, &reply, mem.sr(100_001), &new(0), at("2026-03-04T09:00:00Z")).expect("decide");
         assert_eq!((d.sr.state, d.sr.contact_attempts), (sr::State::Open, 0));
         assert_eq!(d.outgoing[0].to, vec!["bob@example.test"]);
         assert_eq!(d.outgoing[0].kind, OutKind::CustomerUpdate);

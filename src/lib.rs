@@ -33,6 +33,8 @@ pub mod mail;
 pub mod policy;
 pub mod report;
 pub mod rules;
+pub mod setup;
 pub mod sr;
 pub mod template;
 pub mod time;
+pub mod triage;

@@ -11,8 +11,10 @@ use srgate::daemon::{self, Gateway};
 use srgate::io::control::{self, Request, Response};
 use srgate::io::store::{Store, StoreError};
 use srgate::report;
+use srgate::setup::Setup;
 use srgate::sr::State;
 use srgate::time::Clock;
+use srgate::triage::triage;
 
 /// srgate: an email-driven support-request gateway.
 #[derive(Parser)]
@@ -52,6 +54,11 @@ enum Command {
         #[command(subcommand)]
         command: SrCommand,
     },
+    /// Work with the rule files.
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
     /// Look at mail that could not be processed.
     Quarantine {
         #[command(subcommand)]
@@ -74,6 +81,22 @@ enum SrCommand {
     Show {
         /// The SR number.
         id: u64,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum RulesCommand {
+    /// Show how one message would be triaged: every matching rule and why, and the outcome.
+    /// Touches neither the store nor the network.
+    Explain {
+        /// The message (.eml).
+        file: PathBuf,
+        /// Decide as if the gateway's clock read this instant (RFC 3339).
+        #[arg(long)]
+        now: Option<String>,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -129,12 +152,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Check => check(&cli.config),
         Command::Run { once, now } => {
-            let config = load_config(&cli.config)?;
-            let clock = match now {
-                Some(t) => Clock::Fixed(t.parse().with_context(|| format!("--now {t:?} is not an RFC 3339 instant"))?),
-                None => Clock::System,
-            };
-            let gw = Gateway::open(config, clock).map_err(refuse_second_daemon)?;
+            let setup = load_setup(&cli.config)?;
+            let gw = Gateway::open(setup, clock_at(now.as_deref())?).map_err(refuse_second_daemon)?;
             if once {
                 daemon::run_once(&gw).await?;
             } else {
@@ -173,6 +192,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Rules { command: RulesCommand::Explain { file, now, json } } => explain(&cli.config, &file, now.as_deref(), json),
         Command::Quarantine { command: QuarantineCommand::List { json } } => {
             let config = load_config(&cli.config)?;
             let value = query(&config, Request::QuarantineList).await?;
@@ -195,6 +215,60 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn clock_at(now: Option<&str>) -> anyhow::Result<Clock> {
+    Ok(match now {
+        Some(t) => Clock::Fixed(parse_instant(t)?),
+        None => Clock::System,
+    })
+}
+
+fn parse_instant(t: &str) -> anyhow::Result<jiff::Timestamp> {
+    t.parse().with_context(|| format!("--now {t:?} is not an RFC 3339 instant"))
+}
+
+fn load_setup(path: &Path) -> anyhow::Result<Setup> {
+    Setup::load(path).map_err(|d| anyhow::anyhow!("invalid configuration, rules or templates:\n{d}"))
+}
+
+fn explain(config: &Path, file: &Path, now: Option<&str>, json: bool) -> anyhow::Result<ExitCode> {
+    let setup = load_setup(config)?;
+    let raw = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let mail = srgate::mail::inbound::parse(&raw).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let now = clock_at(now)?.now();
+    let mailbox = setup.config.mailboxes.first().map(|m| m.name.clone()).unwrap_or_default();
+    let t = triage(&setup.config, &setup.rules, &setup.policy, &mail, &mailbox, &Default::default(), 0, now);
+    if json {
+        let mut v = serde_json::to_value(&t)?;
+        v["now"] = serde_json::Value::String(now.to_string());
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{}  (at {}, {})",
+        file.display(),
+        setup.policy.local_display(now),
+        if t.after_hours { "after hours" } else { "business hours" }
+    );
+    for m in &t.matched_rules {
+        println!("  rule {:?} ({}:{})", m.name, m.file.display(), m.line);
+        for r in m.reasons.iter().chain(m.effects.iter()) {
+            println!("      {r}");
+        }
+    }
+    let opt = |o: &Option<String>| o.clone().unwrap_or_else(|| "-".into());
+    println!("  priority           {:?}", t.priority);
+    println!("  language           {} (detected {})", t.language, opt(&t.detected_language));
+    println!("  product            {}", opt(&t.product));
+    println!("  account            {} ({})", opt(&t.account), opt(&t.tier));
+    println!("  assignee           {} ({})", opt(&t.assignee), t.assignment);
+    println!("  tags               {}", t.tags.join(", "));
+    println!("  first response by  {}", setup.policy.local_display(t.first_response_due));
+    if let Some(at) = t.assign_at {
+        println!("  assigned at        {}", setup.policy.local_display(at));
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn refuse_second_daemon(e: anyhow::Error) -> anyhow::Error {
@@ -227,26 +301,23 @@ async fn query(config: &Config, req: Request) -> anyhow::Result<serde_json::Valu
 }
 
 fn check(path: &Path) -> anyhow::Result<ExitCode> {
-    let mut problems = Vec::new();
-    match Config::load(path) {
-        Ok(config) => {
-            if let Err(d) = srgate::template::Templates::load(&config.templates_dir) {
-                problems.extend(d.0);
-            }
-            if !config.rules_dir.is_dir() {
-                problems.push(srgate::diag::Diagnostic::in_file(&config.rules_dir, "rules folder does not exist"));
-            }
+    match Setup::load(path) {
+        Ok(setup) => {
+            println!(
+                "{}: ok ({} rules, {} CSEs, {} mailboxes)",
+                path.display(),
+                setup.rules.len(),
+                setup.config.cses.len(),
+                setup.config.mailboxes.len()
+            );
+            Ok(ExitCode::SUCCESS)
         }
-        Err(d) => problems.extend(d.0),
-    }
-    if problems.is_empty() {
-        println!("{}: ok", path.display());
-        Ok(ExitCode::SUCCESS)
-    } else {
-        for p in &problems {
-            eprintln!("{p}");
+        Err(problems) => {
+            for p in &problems.0 {
+                eprintln!("{p}");
+            }
+            eprintln!("{} problem(s) found", problems.0.len());
+            Ok(ExitCode::FAILURE)
         }
-        eprintln!("{} problem(s) found", problems.len());
-        Ok(ExitCode::FAILURE)
     }
 }

@@ -38,6 +38,15 @@ pub fn sr_json(sr: &Sr) -> Value {
         "updated_at": sr.updated_at.to_string(),
         "closed_at": sr.closed_at.map(|t| t.to_string()),
         "close_reason": sr.close_reason,
+        "detected_language": sr.detected_language,
+        "product": sr.product,
+        "account": sr.account,
+        "tier": sr.tier,
+        "tags": sr.tags,
+        "after_hours": sr.after_hours,
+        "first_response_due": sr.first_response_due.map(|t| t.to_string()),
+        "first_response_at": sr.first_response_at.map(|t| t.to_string()),
+        "related": sr.related,
         "messages": messages,
     })
 }

@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::diag::{Diagnostic, Diagnostics};
 
 /// The templates every installation must provide in `en/`.
-pub const REQUIRED: &[&str] = &["acknowledgement", "cse_notification", "relay", "customer_update"];
+pub const REQUIRED: &[&str] = &["acknowledgement", "cse_notification", "relay", "customer_update", "page", "first_response_warning"];
 
 /// What every template can use.
 #[derive(Debug, Clone, Serialize)]
@@ -27,7 +27,7 @@ pub struct MailContext {
     pub customer: String,
     /// The assigned CSE's name, or empty.
     pub cse_name: String,
-    /// The assigned CSE's address, or empty.
+    /// The assigned CSE's address, or empty (also for unassigned SRs).
     pub cse_email: String,
     /// The support desk's display name.
     pub support_name: String,
@@ -37,6 +37,22 @@ pub struct MailContext {
     pub text: String,
     /// Names of the files attached to the mail this one answers or forwards.
     pub attachments: Vec<String>,
+    /// True when the SR was opened outside business hours.
+    pub after_hours: bool,
+    /// When business hours next start, in the customer's time zone where known.
+    pub next_business_start: String,
+    /// True when the customer wrote in a local language that is handled in English after hours.
+    pub local_language_after_hours: bool,
+    /// The detected language's English name ("French").
+    pub detected_language_name: String,
+    /// Tokens of related SRs.
+    pub related: Vec<String>,
+    /// The customer's account, or empty.
+    pub account: String,
+    /// The account's tier, or empty.
+    pub tier: String,
+    /// When the first response is (was) due, in the policy's time zone.
+    pub first_response_due: String,
 }
 
 /// SR facts available to templates as `sr.*`.
@@ -152,6 +168,14 @@ pub fn sample_context() -> MailContext {
         support_address: "support@example.test".into(),
         text: "Sample text".into(),
         attachments: vec!["log.txt".into()],
+        after_hours: true,
+        next_business_start: "Monday 2 March 2026, 09:00 CET".into(),
+        local_language_after_hours: true,
+        detected_language_name: "French".into(),
+        related: vec!["[SR#100000]".into()],
+        account: "Acme".into(),
+        tier: "premium".into(),
+        first_response_due: "Monday 2 March 2026, 10:00 CET".into(),
     }
 }
 

@@ -79,8 +79,10 @@ email = "{bob}"
         self.cmd().args(args).output().unwrap()
     }
 
+    /// One cycle at a fixed instant inside business hours (Tuesday 3 March 2026, 10:30 CET),
+    /// so that assignment does not depend on the day the tests run.
     fn run_once(&self) {
-        let out = self.srgate(&["run", "--once"]);
+        let out = self.srgate(&["run", "--once", "--now", "2026-03-03T09:30:00Z"]);
         assert!(out.status.success(), "run --once failed: {}", String::from_utf8_lossy(&out.stderr));
     }
 

@@ -145,6 +145,10 @@ pub struct Commit {
     pub quarantine: Option<QuarantineRecord>,
     /// The next round-robin turn.
     pub next_rr: Option<u64>,
+    /// Changes to the CSEs' open-SR counts.
+    pub load_delta: Vec<(String, i64)>,
+    /// The SR's scheduled wake-up: (before, after) this commit.
+    pub wake: Option<(Option<Timestamp>, Option<Timestamp>)>,
 }
 
 /// The store.
@@ -159,6 +163,8 @@ pub struct Store {
     pending: sled::Tree,
     quarantine: sled::Tree,
     raw: sled::Tree,
+    loads: sled::Tree,
+    due: sled::Tree,
     _lock: File,
 }
 
@@ -196,6 +202,17 @@ fn pending_key(mailbox: &str, validity: u32, uid: u32) -> Vec<u8> {
     k.push(0);
     k.extend_from_slice(&validity.to_be_bytes());
     k.extend_from_slice(&uid.to_be_bytes());
+    k
+}
+
+/// Offset that makes every instant's millisecond count a positive, sortable u64.
+const DUE_OFFSET: i64 = 1 << 62;
+
+/// Due-index key: the instant (ms, big-endian, offset) then the SR number.
+fn due_key(t: Timestamp, sr: u64) -> [u8; 16] {
+    let mut k = [0u8; 16];
+    k[..8].copy_from_slice(&((t.as_millisecond() + DUE_OFFSET) as u64).to_be_bytes());
+    k[8..].copy_from_slice(&sr.to_be_bytes());
     k
 }
 
@@ -250,6 +267,8 @@ impl Store {
             pending: tree("pending")?,
             quarantine: tree("quarantine")?,
             raw: tree("raw")?,
+            loads: tree("loads")?,
+            due: tree("due")?,
             db,
             _lock: lock,
         })
@@ -352,11 +371,34 @@ impl Store {
 
     /// Writes the whole effect of one mail atomically (not yet flushed).
     pub fn commit(&self, c: &Commit) -> Result<(), StoreError> {
-        let trees =
-            (&self.srs, &self.msgids, &self.seen, &self.outbox, &self.meta, &self.mailboxes, &self.pending, &self.quarantine, &self.raw);
+        let trees = (
+            &self.srs,
+            &self.msgids,
+            &self.seen,
+            &self.outbox,
+            &self.meta,
+            &self.mailboxes,
+            &self.pending,
+            &self.quarantine,
+            &self.raw,
+            &self.loads,
+            &self.due,
+        );
         let keys: Vec<u64> = c.outbox.iter().map(|_| self.next_key()).collect::<Result<_, _>>()?;
         let qkey = c.quarantine.as_ref().map(|_| self.next_key()).transpose()?;
-        trees.transaction(|(srs, msgids, seen, outbox, meta, mailboxes, pending, quarantine, raw)| -> TxResult<()> {
+        trees.transaction(|(srs, msgids, seen, outbox, meta, mailboxes, pending, quarantine, raw, loads, due)| -> TxResult<()> {
+            for (cse, delta) in &c.load_delta {
+                let current = loads.get(cse.as_bytes())?.and_then(|v| read_u64(v.as_ref())).unwrap_or(0) as i64;
+                loads.insert(cse.as_bytes(), &be((current + delta).max(0) as u64))?;
+            }
+            if let (Some((before, after)), Some((sr, _))) = (&c.wake, &c.sr) {
+                if let Some(t) = before {
+                    due.remove(due_key(*t, sr.id).to_vec())?;
+                }
+                if let Some(t) = after {
+                    due.insert(due_key(*t, sr.id).to_vec(), &[])?;
+                }
+            }
             if let Some((sr, created)) = &c.sr {
                 srs.insert(&be(sr.id), json(sr))?;
                 if *created {
@@ -391,6 +433,39 @@ impl Store {
             Ok(())
         })?;
         Ok(())
+    }
+
+    /// Open SRs per CSE address.
+    pub fn loads(&self) -> Result<std::collections::HashMap<String, usize>, StoreError> {
+        let mut out = std::collections::HashMap::new();
+        for item in self.loads.iter() {
+            let (k, v) = item?;
+            out.insert(String::from_utf8_lossy(&k).into_owned(), read_u64(&v).unwrap_or(0) as usize);
+        }
+        Ok(out)
+    }
+
+    /// SRs with scheduled work due at or before `now`, earliest first, at most `limit`.
+    /// Reads only the due index, never every SR.
+    pub fn due_until(&self, now: Timestamp, limit: usize) -> Result<Vec<u64>, StoreError> {
+        let end = due_key(now, u64::MAX);
+        let mut out = Vec::new();
+        for item in self.due.range(..=end.to_vec()).keys().take(limit) {
+            let k = item?;
+            if let Some(id) = k.get(8..16).and_then(read_u64) {
+                out.push(id);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The earliest scheduled wake-up of any SR.
+    pub fn next_due(&self) -> Result<Option<Timestamp>, StoreError> {
+        Ok(self
+            .due
+            .first()?
+            .and_then(|(k, _)| k.get(..8).and_then(read_u64))
+            .and_then(|ms| Timestamp::from_millisecond(ms as i64 - DUE_OFFSET).ok()))
     }
 
     /// Outbox items due at `now`, oldest first, at most `limit`.

@@ -32,6 +32,10 @@ pub struct Inbound {
     pub new_text: String,
     /// Attached files.
     pub attachments: Vec<Attachment>,
+    /// Every header as (name, raw value), in order.
+    pub headers: Vec<(String, String)>,
+    /// The Content-Language header, a hint for language detection.
+    pub content_language: Option<String>,
 }
 
 impl Inbound {
@@ -99,7 +103,11 @@ pub fn parse(raw: &[u8]) -> Result<Inbound, Unreadable> {
             data: part.contents().to_vec(),
         })
         .collect();
+    let headers: Vec<(String, String)> = msg.headers_raw().map(|(n, v)| (n.to_string(), v.trim().to_string())).collect();
+    let content_language = headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("Content-Language")).map(|(_, v)| v.clone());
     Ok(Inbound {
+        headers,
+        content_language,
         message_id: msg.message_id().map(bare_id).filter(|s| !s.is_empty()),
         content_hash: sha256_hex(raw),
         from,

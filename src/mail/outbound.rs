@@ -19,6 +19,10 @@ pub enum OutKind {
     Relay,
     /// A customer mail forwarded to the CSE.
     CustomerUpdate,
+    /// An after-hours P1 paged to on-call.
+    Page,
+    /// A missed first-response target, to the CSE and the escalation address.
+    FirstResponseWarning,
 }
 
 impl OutKind {
@@ -29,6 +33,8 @@ impl OutKind {
             OutKind::CseNotification => "cse_notification",
             OutKind::Relay => "relay",
             OutKind::CustomerUpdate => "customer_update",
+            OutKind::Page => "page",
+            OutKind::FirstResponseWarning => "first_response_warning",
         }
     }
 }
@@ -46,6 +52,8 @@ pub struct OutMail {
     pub from: String,
     /// Recipients.
     pub to: Vec<String>,
+    /// Copied recipients.
+    pub cc: Vec<String>,
     /// Subject line.
     pub subject: String,
     /// Our Message-ID, without brackets.
@@ -96,6 +104,9 @@ pub fn render(mail: &OutMail) -> Result<Vec<u8>, RenderError> {
     for to in &mail.to {
         builder = builder.to(mailbox(None, to)?);
     }
+    for cc in &mail.cc {
+        builder = builder.cc(mailbox(None, cc)?);
+    }
     if let Some(parent) = &mail.in_reply_to {
         builder = builder.in_reply_to(format!("<{parent}>"));
     }
@@ -137,6 +148,7 @@ mod tests {
             from_name: Some("Example Support".into()),
             from: "support@example.test".into(),
             to: vec!["jane@example.com".into()],
+            cc: vec![],
             subject: "[SR#100001] Printer".into(),
             message_id: "sr100001.2.abc@example.test".into(),
             in_reply_to: Some("orig@example.com".into()),

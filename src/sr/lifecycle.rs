@@ -21,6 +21,17 @@ pub fn open(id: u64, first: MessageRecord, customer_name: Option<String>, subjec
         closed_at: None,
         close_reason: None,
         messages: vec![first],
+        detected_language: None,
+        product: None,
+        account: None,
+        tier: None,
+        tags: Vec::new(),
+        after_hours: false,
+        first_response_due: None,
+        first_response_at: None,
+        first_response_warned: false,
+        assign_at: None,
+        related: Vec::new(),
     }
 }
 
@@ -36,8 +47,24 @@ pub fn customer_replied(mut sr: Sr, message: MessageRecord, now: Timestamp) -> S
 /// A CSE answered: the SR now waits on the customer, and that answer is attempt 1.
 pub fn cse_responded(mut sr: Sr, message: MessageRecord, now: Timestamp) -> Sr {
     sr.messages.push(message);
+    sr.first_response_at.get_or_insert(now);
     sr.state = State::AwaitingCustomer;
     sr.contact_attempts = 1;
+    sr.updated_at = now;
+    sr
+}
+
+/// The SR is given to `cse` (deferred assignment at the start of business hours, or reassignment).
+pub fn assigned(mut sr: Sr, cse: String, now: Timestamp) -> Sr {
+    sr.assignee = Some(cse);
+    sr.assign_at = None;
+    sr.updated_at = now;
+    sr
+}
+
+/// The missed first-response target has been reported.
+pub fn first_response_warned(mut sr: Sr, now: Timestamp) -> Sr {
+    sr.first_response_warned = true;
     sr.updated_at = now;
     sr
 }

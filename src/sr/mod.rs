@@ -83,6 +83,10 @@ pub enum MessageKind {
     Relay,
     /// A customer mail forwarded to the CSE.
     CustomerUpdate,
+    /// An after-hours P1 page to on-call.
+    Page,
+    /// A missed first-response target reported.
+    FirstResponseWarning,
 }
 
 /// One message on an SR.
@@ -139,6 +143,39 @@ pub struct Sr {
     pub close_reason: Option<String>,
     /// Every message in and out, oldest first.
     pub messages: Vec<MessageRecord>,
+    /// The language detected in the customer's first mail.
+    #[serde(default)]
+    pub detected_language: Option<String>,
+    /// Product, from the rules.
+    #[serde(default)]
+    pub product: Option<String>,
+    /// The customer's account.
+    #[serde(default)]
+    pub account: Option<String>,
+    /// The account's tier.
+    #[serde(default)]
+    pub tier: Option<String>,
+    /// Tags from the rules.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// True when the SR was opened outside business hours.
+    #[serde(default)]
+    pub after_hours: bool,
+    /// When the first CSE response is due.
+    #[serde(default)]
+    pub first_response_due: Option<Timestamp>,
+    /// When the first CSE response came.
+    #[serde(default)]
+    pub first_response_at: Option<Timestamp>,
+    /// True once the missed first-response target was reported.
+    #[serde(default)]
+    pub first_response_warned: bool,
+    /// When an SR opened after hours is to be assigned (start of business hours).
+    #[serde(default)]
+    pub assign_at: Option<Timestamp>,
+    /// SRs this one refers to.
+    #[serde(default)]
+    pub related: Vec<u64>,
 }
 
 impl Sr {
@@ -154,6 +191,17 @@ impl Sr {
             .rev()
             .find(|m| matches!(m.kind, MessageKind::CustomerNew | MessageKind::CustomerReply))
             .map(|m| m.message_id.as_str())
+    }
+
+    /// When the gateway next has work to do on this SR on its own (deferred
+    /// assignment, a first-response warning), if ever.
+    pub fn next_wake(&self) -> Option<Timestamp> {
+        if self.state == State::Closed {
+            return None;
+        }
+        let assign = self.assign_at.filter(|_| self.assignee.is_none());
+        let warn = self.first_response_due.filter(|_| self.first_response_at.is_none() && !self.first_response_warned);
+        [assign, warn].into_iter().flatten().min()
     }
 
     /// The Message-ID of the mail that opened the SR.
