@@ -199,7 +199,7 @@ impl Config {
     /// The account a sender address belongs to, by its domain.
     pub fn account_of(&self, address: &str) -> Option<&Account> {
         let domain = address.rsplit('@').next()?.to_ascii_lowercase();
-        self.accounts.iter().find(|a| a.domains.iter().any(|d| *d == domain))
+        self.accounts.iter().find(|a| a.domains.contains(&domain))
     }
 
     /// The control socket of a daemon running on this data directory.

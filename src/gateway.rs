@@ -126,7 +126,7 @@ fn inbound_record(mail: &Inbound, kind: MessageKind, now: Timestamp) -> MessageR
 }
 
 fn open_sr(ctx: Ctx<'_>, mail: &Inbound, new: &NewSr<'_>, now: Timestamp) -> Result<Decision, RenderError> {
-    let t: Triage = triage::triage(ctx.config, ctx.rules, ctx.policy, mail, new.mailbox, new.loads, new.rr, now);
+    let t: Triage = triage::triage(ctx, mail, new, now);
     let first = inbound_record(mail, MessageKind::CustomerNew, now);
     let subject = thread::clean_subject(&mail.subject);
     let mut sr = lifecycle::open(new.id, first, mail.from_name.clone(), subject, t.assignee.clone(), now);

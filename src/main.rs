@@ -238,7 +238,15 @@ fn explain(config: &Path, file: &Path, now: Option<&str>, json: bool) -> anyhow:
     let mail = srgate::mail::inbound::parse(&raw).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     let now = clock_at(now)?.now();
     let mailbox = setup.config.mailboxes.first().map(|m| m.name.clone()).unwrap_or_default();
-    let t = triage(&setup.config, &setup.rules, &setup.policy, &mail, &mailbox, &Default::default(), 0, now);
+    let ctx = srgate::gateway::Ctx {
+        config: &setup.config,
+        templates: &setup.templates,
+        rules: &setup.rules,
+        policy: &setup.policy,
+        instance: "explain",
+    };
+    let no_load = std::collections::HashMap::new();
+    let t = triage(ctx, &mail, &srgate::gateway::NewSr { id: 0, mailbox: &mailbox, loads: &no_load, rr: 0 }, now);
     if json {
         let mut v = serde_json::to_value(&t)?;
         v["now"] = serde_json::Value::String(now.to_string());

@@ -7,10 +7,10 @@ use std::collections::HashMap;
 use jiff::Timestamp;
 use serde::Serialize;
 
-use crate::config::{Account, Config, Cse};
+use crate::config::{Account, Cse};
+use crate::gateway::{Ctx, NewSr};
 use crate::mail::inbound::Inbound;
-use crate::policy::Policy;
-use crate::rules::{Assignment, Facts, Matched, RuleSet};
+use crate::rules::{Assignment, Facts, Matched};
 use crate::sr::Priority;
 
 /// Languages handled locally (best effort, business hours only); English is primary.
@@ -51,17 +51,10 @@ pub struct Triage {
     pub local_language_after_hours: bool,
 }
 
-/// Triage of `mail`, arriving in `mailbox` at `now`, given each CSE's open-SR count and the round-robin turn.
-pub fn triage(
-    config: &Config,
-    rules: &RuleSet,
-    policy: &Policy,
-    mail: &Inbound,
-    mailbox: &str,
-    loads: &HashMap<String, usize>,
-    rr: u64,
-    now: Timestamp,
-) -> Triage {
+/// Triage of `mail` arriving at `now`; `new` gives the mailbox, each CSE's open-SR count and the round-robin turn.
+pub fn triage(ctx: Ctx<'_>, mail: &Inbound, new: &NewSr<'_>, now: Timestamp) -> Triage {
+    let (config, rules, policy) = (ctx.config, ctx.rules, ctx.policy);
+    let (mailbox, loads, rr) = (new.mailbox, new.loads, new.rr);
     let account = config.account_of(&mail.from);
     let detected = crate::lang::detect(&mail.new_text, mail.content_language.as_deref());
     let business_hours = policy.is_business_time(now);
