@@ -354,8 +354,25 @@ impl Gateway {
     /// Sends one outbox item and records the outcome; true when it was accepted.
     async fn deliver_one(&self, mailer: &Mailer, key: u64, mut item: OutboxItem, now: Timestamp) -> Result<bool, StoreError> {
         let span = info_span!("deliver", sr = item.sr, kind = ?item.kind, message_id = %item.message_id);
-        let result = mailer.send(&item.from, &item.to, &item.bytes).instrument(span.clone()).await;
         async move {
+            let mut result = mailer.send(&item.from, &item.to, &item.bytes).await;
+            if let (Err(SendError::Permanent(e)), true) = (&result, item.to.len() > 1) {
+                // One refused recipient must not sink the others: deliver one by one.
+                warn!(error = %e, "refused as a whole; trying each recipient");
+                let mut remaining = Vec::new();
+                for rcpt in std::mem::take(&mut item.to) {
+                    match mailer.send(&item.from, std::slice::from_ref(&rcpt), &item.bytes).await {
+                        Ok(()) => {}
+                        Err(SendError::Transient(e)) => {
+                            warn!(%rcpt, error = %e, "recipient deferred");
+                            remaining.push(rcpt);
+                        }
+                        Err(SendError::Permanent(e)) => error!(%rcpt, error = %e, "recipient refused permanently"),
+                    }
+                }
+                result = if remaining.is_empty() { Ok(()) } else { Err(SendError::Transient("some recipients deferred".into())) };
+                item.to = remaining;
+            }
             match result {
                 Ok(()) => {
                     self.store.outbox_remove(key)?;
