@@ -71,7 +71,7 @@ enum Outcome {
 impl Gateway {
     /// Opens the store for a loaded setup.
     pub fn open(setup: Setup, clock: Clock) -> anyhow::Result<Gateway> {
-        let store = Store::open(&setup.config.data_dir)?;
+        let store = Store::open_waiting(&setup.config.data_dir, Duration::from_secs(3))?;
         let instance = store.instance()?;
         Ok(Gateway { setup, store: Arc::new(store), instance, clock, decide_lock: Mutex::new(()), outbox_ready: Notify::new() })
     }

@@ -404,9 +404,9 @@ fn the_daemon_serves_sr_commands_refuses_a_second_daemon_and_stops_cleanly() {
     let customer = ms.unique_user_at("eve", "example.com");
     ms.send(&mail(&customer, &desk.support, "Login broken", &format!("l-{customer}"), "", "Cannot log in."), &customer, &[&desk.support]);
     // IDLE wakes the daemon; the SR shows through the control socket while the daemon holds the store.
-    assert!(
-        wait_until(WAIT, Duration::from_millis(200), || desk.srgate(&["sr", "list", "--json"]).status.success() && !desk.srs().is_empty())
-    );
+    let appeared =
+        wait_until(WAIT, Duration::from_millis(200), || desk.srgate(&["sr", "list", "--json"]).status.success() && !desk.srs().is_empty());
+    assert!(appeared, "no SR; daemon log:\n{}", std::fs::read_to_string(desk.dir.path().join("daemon.log")).unwrap_or_default());
     assert_eq!(desk.sr(100_001)["customer"], customer.as_str());
     ms.wait_for_messages(&customer, "INBOX", 1, WAIT);
 

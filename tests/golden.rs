@@ -19,7 +19,8 @@ fn rule_names(v: &Value) -> Vec<String> {
 #[test]
 fn golden_corpus_decides_as_expected() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
-    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "eml")).collect();
+    let mut files: Vec<_> =
+        std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "eml")).collect();
     files.sort();
     assert!(files.len() >= 20, "the corpus has {} messages", files.len());
     let mut failures = Vec::new();
@@ -44,7 +45,11 @@ fn golden_corpus_decides_as_expected() {
             }
         }
         if expected.get("matched_rules").is_some() && rule_names(&expected["matched_rules"]) != rule_names(&actual["matched_rules"]) {
-            wrong.push(format!("matched_rules: expected {:?} got {:?}", rule_names(&expected["matched_rules"]), rule_names(&actual["matched_rules"])));
+            wrong.push(format!(
+                "matched_rules: expected {:?} got {:?}",
+                rule_names(&expected["matched_rules"]),
+                rule_names(&actual["matched_rules"])
+            ));
         }
         let actual_path = eml.with_extension("actual.json");
         if wrong.is_empty() {

@@ -244,6 +244,12 @@ fn decode_outbox(v: &[u8]) -> Result<OutboxItem, StoreError> {
 impl Store {
     /// Opens (or creates) the store in `data_dir`, taking the exclusive lock.
     pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
+        Self::open_waiting(data_dir, std::time::Duration::ZERO)
+    }
+
+    /// Like [`Store::open`], but waits up to `patience` for the lock: a command
+    /// that holds the store for a moment must not stop a daemon from starting.
+    pub fn open_waiting(data_dir: &Path, patience: std::time::Duration) -> Result<Store, StoreError> {
         std::fs::create_dir_all(data_dir).map_err(|e| StoreError::File(data_dir.to_path_buf(), e))?;
         let lock_path = data_dir.join("lock");
         let lock = File::options()
@@ -252,8 +258,14 @@ impl Store {
             .write(true)
             .open(&lock_path)
             .map_err(|e| StoreError::File(lock_path.clone(), e))?;
-        if lock.try_lock().is_err() {
-            return Err(StoreError::Locked(data_dir.to_path_buf()));
+        let step = std::time::Duration::from_millis(50);
+        let mut waited = std::time::Duration::ZERO;
+        while lock.try_lock().is_err() {
+            if waited >= patience {
+                return Err(StoreError::Locked(data_dir.to_path_buf()));
+            }
+            std::thread::sleep(step);
+            waited += step;
         }
         let db = sled::Config::new().path(data_dir.join("db")).cache_capacity(64 * 1024 * 1024).flush_every_ms(Some(1000)).open()?;
         let tree = |name: &str| db.open_tree(name);
