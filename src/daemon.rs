@@ -20,13 +20,15 @@ use tokio::sync::{Notify, watch};
 use tracing::{Instrument, debug, error, info, info_span, warn};
 
 use crate::config::Mailbox;
-use crate::gateway::{self, Ctx, NewSr, Threading};
+use crate::gateway::Decision;
+use crate::gateway::{self, Ctx, NewSr};
 use crate::io::imap::{self, Connection, Wake};
 use crate::io::smtp::{Mailer, SendError};
-use crate::io::store::{Commit, Disposition, OutboxItem, QuarantineRecord, Store, StoreError};
+use crate::io::store::{Commit, Disposition, OutboxItem, QuarantineRecord, SrWrite, Store, StoreError};
 use crate::mail::inbound::{self, Inbound};
 use crate::mail::outbound;
 use crate::setup::Setup;
+use crate::sr::{self, Sr, lifecycle};
 use crate::time::Clock;
 
 /// Mails fetched and committed per flush (group commit).
@@ -93,32 +95,20 @@ impl Gateway {
             for id in &ids {
                 let _guard = self.decide_lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
                 let Some(sr) = self.store.get_sr(*id)? else { continue };
-                let before = sr.next_wake();
                 let (loads, rr) = (self.store.loads()?, self.store.rr_turn()?);
-                let assignee_before = sr.assignee.clone();
-                let decision = match gateway::tick(self.ctx(), sr.clone(), &loads, rr, now) {
-                    Ok(Some(d)) => d,
-                    Ok(None) => {
-                        // Nothing due after all: fix the index entry.
-                        let c = Commit { wake: Some((before, sr.next_wake())), sr: Some((sr, false)), ..Commit::default() };
-                        self.store.commit(&c)?;
-                        continue;
+                let c = match gateway::tick(self.ctx(), sr.clone(), &loads, rr, now) {
+                    Ok(Some(d)) => {
+                        let newly_assigned = sr.assignee.is_none() && d.sr.assignee.is_some();
+                        let mut c = self.writes(Some(&sr), &d, None, now).map_err(|e| anyhow::anyhow!("SR {id}: {e}"))?;
+                        c.next_rr = newly_assigned.then_some(rr + 1);
+                        c
                     }
+                    // Nothing due after all: move the index entry to the real wake-up.
+                    Ok(None) => Commit { srs: vec![self.rewrite(&sr, &sr, false)], ..Commit::default() },
                     Err(e) => {
                         error!(sr = id, error = %e, "scheduled work failed to render; will retry");
                         continue;
                     }
-                };
-                let newly_assigned = assignee_before.is_none() && decision.sr.assignee.is_some();
-                let load_delta = decision.sr.assignee.iter().filter(|_| newly_assigned).map(|a| (a.clone(), 1)).collect();
-                let c = Commit {
-                    message_ids: decision.outgoing.iter().map(|m| m.message_id.clone()).collect(),
-                    outbox: self.render_outbox(&decision.outgoing, now).map_err(|e| anyhow::anyhow!("SR {id}: {e}"))?,
-                    next_rr: newly_assigned.then_some(rr + 1),
-                    load_delta,
-                    wake: Some((before, decision.sr.next_wake())),
-                    sr: Some((decision.sr, false)),
-                    ..Commit::default()
                 };
                 self.store.commit(&c)?;
                 info!(sr = id, "scheduled work done");
@@ -131,6 +121,39 @@ impl Gateway {
             }
         }
         Ok(done)
+    }
+
+    fn rewrite(&self, before: &Sr, after: &Sr, created: bool) -> SrWrite {
+        let policy = &self.setup.policy;
+        SrWrite {
+            sr: after.clone(),
+            created,
+            wake_before: (!created).then(|| lifecycle::next_wake(before, policy)).flatten(),
+            wake_after: lifecycle::next_wake(after, policy),
+        }
+    }
+
+    /// The store writes of a decision: its SRs (with due-index moves), Message-IDs,
+    /// outbox, load changes and contact changes. `before` is the SR before the
+    /// change (None when created); `also_before` the other SR's, when there is one.
+    fn writes(&self, before: Option<&Sr>, d: &Decision, also_before: Option<&Sr>, now: Timestamp) -> Result<Commit, String> {
+        let mut c = Commit::default();
+        let add = |before: Option<&Sr>, d: &Decision, c: &mut Commit| -> Result<(), String> {
+            c.srs.push(match before {
+                Some(b) => self.rewrite(b, &d.sr, d.created),
+                None => self.rewrite(&d.sr, &d.sr, true),
+            });
+            c.load_delta.extend(sr::load_delta(before, &d.sr));
+            c.message_ids.extend(d.outgoing.iter().map(|m| (m.message_id.clone(), d.sr.id)));
+            c.outbox.extend(self.render_outbox(&d.outgoing, now).map_err(|e| format!("cannot render mail: {e}"))?);
+            c.contacts.extend(d.contact_changes.iter().cloned());
+            Ok(())
+        };
+        add(before, d, &mut c)?;
+        if let Some(also) = &d.also {
+            add(also_before, also, &mut c)?;
+        }
+        Ok(c)
     }
 
     fn render_outbox(&self, mails: &[outbound::OutMail], now: Timestamp) -> Result<Vec<OutboxItem>, outbound::RenderError> {
@@ -175,39 +198,26 @@ impl Gateway {
         }
         let threading = gateway::thread(&mail, self.store.as_ref());
         let existing = threading.sr().map(|id| self.store.get_sr(id)).transpose()?.flatten();
-        let before = existing.as_ref().and_then(|sr| sr.next_wake());
         let (loads, rr) = (self.store.loads()?, self.store.rr_turn()?);
         let new = NewSr { id: self.store.next_sr_id()?, mailbox, loads: &loads, rr };
-        let decision = match gateway::decide(self.ctx(), &mail, existing, &new, now) {
+        let decision = match gateway::decide(self.ctx(), &mail, existing.clone(), &new, self.store.as_ref(), now) {
             Ok(d) => d,
             Err(e) => return self.quarantine(mailbox, source, raw, e.to_string(), Some(&mail), now),
         };
         span.record("sr", decision.sr.id);
-        match &threading {
-            Threading::Token(id) => info!(sr = id, signal = "token", "threaded"),
-            Threading::Reference(id, mid) => info!(sr = id, signal = "references", reference = %mid, "threaded"),
-            Threading::New => info!(sr = decision.sr.id, signal = "none", "new SR"),
-        }
-        let outbox = match self.render_outbox(&decision.outgoing, now) {
-            Ok(o) => o,
-            Err(e) => return self.quarantine(mailbox, source, raw, format!("cannot render reply: {e}"), Some(&mail), now),
+        info!(sr = decision.sr.id, signal = threading.signal(), created = decision.created, "decided");
+        let (before, also_before) = if decision.created { (None, existing.as_ref()) } else { (existing.as_ref(), None) };
+        let mut c = match self.writes(before, &decision, also_before, now) {
+            Ok(c) => c,
+            Err(e) => return self.quarantine(mailbox, source, raw, e, Some(&mail), now),
         };
-        let mut message_ids = vec![mail.record_id()];
-        message_ids.extend(decision.outgoing.iter().map(|m| m.message_id.clone()));
-        let c = Commit {
-            mailbox: mailbox.into(),
-            source,
-            disposition: Some(Disposition::Processed),
-            seen: Some((key, decision.sr.id)),
-            next_rr: decision.created.then_some(rr + 1),
-            load_delta: decision.sr.assignee.iter().filter(|_| decision.created).map(|a| (a.clone(), 1)).collect(),
-            wake: Some((before, decision.sr.next_wake())),
-            sr: Some((decision.sr, decision.created)),
-            message_ids,
-            outbox,
-            raw: Some((mail.content_hash.clone(), raw.to_vec())),
-            quarantine: None,
-        };
+        c.mailbox = mailbox.into();
+        c.source = source;
+        c.disposition = Some(Disposition::Processed);
+        c.seen = Some((key, decision.sr.id));
+        c.next_rr = decision.created.then_some(rr + 1);
+        c.message_ids.push((mail.record_id(), decision.sr.id));
+        c.raw = Some((mail.content_hash.clone(), raw.to_vec()));
         self.store.commit(&c)?;
         Ok(Outcome::Processed)
     }

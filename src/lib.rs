@@ -24,6 +24,7 @@
 #![forbid(unsafe_code)]
 
 pub mod config;
+pub mod contacts;
 pub mod daemon;
 pub mod diag;
 pub mod gateway;

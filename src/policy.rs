@@ -74,6 +74,60 @@ pub struct Policy {
     hours: [Option<(Time, Time)>; 7],
     holidays: Vec<Holiday>,
     targets: [Target; 4],
+    lifecycle: Lifecycle,
+}
+
+/// The SR lifecycle knobs (`[lifecycle]` in the policy file).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Lifecycle {
+    /// Days after the first attempt (T0) at which the further attempts are due (default `[3, 7]`).
+    #[serde(default = "default_attempt_days")]
+    pub contact_attempt_days: Vec<u32>,
+    /// Days after T0 at which an SR with every attempt unanswered is closed (default 10).
+    #[serde(default = "default_close_after")]
+    pub close_after_days: u32,
+    /// Count those days as business days instead of calendar days (default false).
+    #[serde(default)]
+    pub business_days: bool,
+    /// Days after closure during which a customer reply reopens the SR (default 30).
+    #[serde(default = "default_reopen_window")]
+    pub reopen_window_days: u32,
+    /// Business days an SR must have been open before a customer may escalate it (P1: at once; default 1).
+    #[serde(default = "default_escalation_after")]
+    pub escalation_after_business_days: u32,
+    /// Automated replies per sender address and hour (default 5).
+    #[serde(default = "default_auto_reply_cap")]
+    pub auto_replies_per_hour: u32,
+}
+
+fn default_attempt_days() -> Vec<u32> {
+    vec![3, 7]
+}
+fn default_close_after() -> u32 {
+    10
+}
+fn default_reopen_window() -> u32 {
+    30
+}
+fn default_escalation_after() -> u32 {
+    1
+}
+fn default_auto_reply_cap() -> u32 {
+    5
+}
+
+impl Default for Lifecycle {
+    fn default() -> Self {
+        Lifecycle {
+            contact_attempt_days: default_attempt_days(),
+            close_after_days: default_close_after(),
+            business_days: false,
+            reopen_window_days: default_reopen_window(),
+            escalation_after_business_days: default_escalation_after(),
+            auto_replies_per_hour: default_auto_reply_cap(),
+        }
+    }
 }
 
 impl Policy {
@@ -89,6 +143,7 @@ impl Policy {
             hours: [window, window, window, window, window, None, None],
             holidays: vec![Holiday::Yearly { month: 1, day: 1 }, Holiday::Yearly { month: 12, day: 25 }],
             targets: default_targets(),
+            lifecycle: Lifecycle::default(),
         }
     }
 
@@ -127,7 +182,23 @@ impl Policy {
                 }
                 "hours" => policy.hours = compile_hours(&mut s, value),
                 "first_response" => policy.targets = compile_targets(&mut s, value),
-                other => s.error(&key.span(), format!("unknown key `{other}` (expected timezone, holidays, [hours], [first_response])")),
+                "lifecycle" => {
+                    if let Some(l) = s.value::<Lifecycle>("lifecycle", value) {
+                        let increasing = l.contact_attempt_days.windows(2).all(|w| w[0] < w[1]);
+                        let before_close = l.contact_attempt_days.last().is_none_or(|d| *d < l.close_after_days);
+                        if !increasing || !before_close || l.contact_attempt_days.first() == Some(&0) {
+                            s.error(
+                                &value.span(),
+                                "`lifecycle`: contact_attempt_days must increase, start above 0 and end before close_after_days",
+                            );
+                        }
+                        policy.lifecycle = l;
+                    }
+                }
+                other => s.error(
+                    &key.span(),
+                    format!("unknown key `{other}` (expected timezone, holidays, [hours], [first_response], [lifecycle])"),
+                ),
             }
         }
         if !holidays_given {
@@ -137,6 +208,26 @@ impl Policy {
             return Err(Diagnostics(s.errors));
         }
         Ok(policy)
+    }
+
+    /// The lifecycle knobs.
+    pub fn lifecycle(&self) -> &Lifecycle {
+        &self.lifecycle
+    }
+
+    /// `t0` plus `days` lifecycle days (calendar days, or business days when so configured).
+    pub fn after_days(&self, t0: Timestamp, days: u32) -> Timestamp {
+        if self.lifecycle.business_days {
+            self.add_business_days(t0, days)
+        } else {
+            t0.checked_add(jiff::SignedDuration::from_hours(24 * i64::from(days))).unwrap_or(t0)
+        }
+    }
+
+    /// The start of business hours on `date` (or the next business day), in the policy's zone.
+    pub fn business_start_on(&self, date: Date) -> Timestamp {
+        let midnight = date.to_zoned_datetime(self.tz.clone()).map(|z| z.timestamp()).unwrap_or(Timestamp::UNIX_EPOCH);
+        self.next_business_start(midnight)
     }
 
     /// The policy's time zone.

@@ -14,7 +14,25 @@ use serde::Serialize;
 use crate::diag::{Diagnostic, Diagnostics};
 
 /// The templates every installation must provide in `en/`.
-pub const REQUIRED: &[&str] = &["acknowledgement", "cse_notification", "relay", "customer_update", "page", "first_response_warning"];
+pub const REQUIRED: &[&str] = &[
+    "acknowledgement",
+    "cse_notification",
+    "relay",
+    "customer_update",
+    "page",
+    "first_response_warning",
+    "contact_attempt",
+    "closure_notice",
+    "priority_changed",
+    "reassigned",
+    "history",
+    "escalation",
+    "escalation_confirmed",
+    "escalation_refused",
+    "cse_info",
+    "command_error",
+    "command_confirmation",
+];
 
 /// What every template can use.
 #[derive(Debug, Clone, Serialize)]
@@ -53,6 +71,57 @@ pub struct MailContext {
     pub tier: String,
     /// When the first response is (was) due, in the policy's time zone.
     pub first_response_due: String,
+    /// Values particular to some mails (attempt numbers, impact, history ...).
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// Template values that only some mails use; always present (empty by default).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Extra {
+    /// The contact attempt's number in the cycle.
+    pub attempt: u32,
+    /// Attempts per cycle.
+    pub attempts_max: u32,
+    /// The CSE's latest answer, quoted in contact attempts.
+    pub last_question: String,
+    /// Why the SR closed (`resolved`, `no_response`).
+    pub close_reason: String,
+    /// Days after closure during which a reply reopens the SR.
+    pub reopen_days: u32,
+    /// The previous priority, on a priority change.
+    pub old_priority: String,
+    /// The business impact of an escalation.
+    pub impact: String,
+    /// The previous CSE's name, on a reassignment.
+    pub previous_cse_name: String,
+    /// The SR's messages, oldest first, for a history mail.
+    pub history: Vec<HistoryEntry>,
+    /// Information for the CSE, in words.
+    pub info: String,
+    /// Problems in a CSE's commands.
+    pub errors: Vec<String>,
+    /// What the CSE's commands did.
+    pub done: Vec<String>,
+    /// The valid CSE commands.
+    pub commands_help: String,
+    /// End of a hold.
+    pub hold_until: String,
+}
+
+/// One message in a history mail.
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryEntry {
+    /// When (policy time zone).
+    pub at: String,
+    /// `in` or `out`.
+    pub direction: String,
+    /// Sender.
+    pub from: String,
+    /// Kind of message.
+    pub kind: String,
+    /// Its text.
+    pub text: String,
 }
 
 /// SR facts available to templates as `sr.*`.
@@ -176,6 +245,28 @@ pub fn sample_context() -> MailContext {
         account: "Acme".into(),
         tier: "premium".into(),
         first_response_due: "Monday 2 March 2026, 10:00 CET".into(),
+        extra: Extra {
+            attempt: 2,
+            attempts_max: 3,
+            last_question: "Could you send the log?".into(),
+            close_reason: "no_response".into(),
+            reopen_days: 30,
+            old_priority: "P3".into(),
+            impact: "Production line stopped".into(),
+            previous_cse_name: "Ann".into(),
+            history: vec![HistoryEntry {
+                at: "Monday 2 March 2026, 10:00 CET".into(),
+                direction: "in".into(),
+                from: "jane@example.com".into(),
+                kind: "customer_new".into(),
+                text: "Help".into(),
+            }],
+            info: "The customer asks for P1.".into(),
+            errors: vec!["#frob: unknown command #frob".into()],
+            done: vec!["priority P2".into()],
+            commands_help: "#wait ...".into(),
+            hold_until: "Monday 2 March 2026, 09:00 CET".into(),
+        },
     }
 }
 

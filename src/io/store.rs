@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 
+use crate::contacts::{Contact, ContactChange};
 use crate::gateway::Lookup;
 use crate::mail::outbound::OutKind;
 use crate::sr::{FIRST_SR, Sr};
@@ -122,21 +123,34 @@ pub struct OutboxItem {
     pub bytes: Vec<u8>,
 }
 
-/// The full effect of one inbound mail, written atomically.
+/// One SR written by a commit, with its move in the due index.
+#[derive(Debug, Clone)]
+pub struct SrWrite {
+    /// The SR after the change.
+    pub sr: Sr,
+    /// True when the change created it (advances the SR counter).
+    pub created: bool,
+    /// Its scheduled wake-up before the change.
+    pub wake_before: Option<Timestamp>,
+    /// Its scheduled wake-up after the change.
+    pub wake_after: Option<Timestamp>,
+}
+
+/// The full effect of one inbound mail (or one scheduled pass on an SR), written atomically.
 #[derive(Debug, Clone, Default)]
 pub struct Commit {
     /// Mailbox it was read from.
     pub mailbox: String,
-    /// UIDVALIDITY and UID it was read under (None for mail that has no server copy).
+    /// UIDVALIDITY and UID it was read under (None for work that has no server copy).
     pub source: Option<(u32, u32)>,
     /// Processed or quarantined.
     pub disposition: Option<Disposition>,
     /// Dedupe key and the SR it produced (0 when none).
     pub seen: Option<(String, u64)>,
-    /// The SR after the mail, and whether it is new.
-    pub sr: Option<(Sr, bool)>,
-    /// Message-IDs (received and sent) to index under the SR.
-    pub message_ids: Vec<String>,
+    /// The SRs after the change.
+    pub srs: Vec<SrWrite>,
+    /// Message-IDs (received and sent) to index, with their SR.
+    pub message_ids: Vec<(String, u64)>,
     /// Outgoing mail.
     pub outbox: Vec<OutboxItem>,
     /// The raw mail, by content hash.
@@ -147,8 +161,8 @@ pub struct Commit {
     pub next_rr: Option<u64>,
     /// Changes to the CSEs' open-SR counts.
     pub load_delta: Vec<(String, i64)>,
-    /// The SR's scheduled wake-up: (before, after) this commit.
-    pub wake: Option<(Option<Timestamp>, Option<Timestamp>)>,
+    /// Designated contacts added or removed.
+    pub contacts: Vec<ContactChange>,
 }
 
 /// The store.
@@ -165,6 +179,7 @@ pub struct Store {
     raw: sled::Tree,
     loads: sled::Tree,
     due: sled::Tree,
+    contacts: sled::Tree,
     _lock: File,
 }
 
@@ -281,6 +296,7 @@ impl Store {
             raw: tree("raw")?,
             loads: tree("loads")?,
             due: tree("due")?,
+            contacts: tree("contacts")?,
             db,
             _lock: lock,
         })
@@ -395,56 +411,78 @@ impl Store {
             &self.raw,
             &self.loads,
             &self.due,
+            &self.contacts,
         );
         let keys: Vec<u64> = c.outbox.iter().map(|_| self.next_key()).collect::<Result<_, _>>()?;
         let qkey = c.quarantine.as_ref().map(|_| self.next_key()).transpose()?;
-        trees.transaction(|(srs, msgids, seen, outbox, meta, mailboxes, pending, quarantine, raw, loads, due)| -> TxResult<()> {
-            for (cse, delta) in &c.load_delta {
-                let current = loads.get(cse.as_bytes())?.and_then(|v| read_u64(v.as_ref())).unwrap_or(0) as i64;
-                loads.insert(cse.as_bytes(), &be((current + delta).max(0) as u64))?;
-            }
-            if let (Some((before, after)), Some((sr, _))) = (&c.wake, &c.sr) {
-                if let Some(t) = before {
-                    due.remove(due_key(*t, sr.id).to_vec())?;
+        trees.transaction(
+            |(srs, msgids, seen, outbox, meta, mailboxes, pending, quarantine, raw, loads, due, contacts)| -> TxResult<()> {
+                for change in &c.contacts {
+                    match change {
+                        ContactChange::Add(contact) => {
+                            contacts.insert(contact.address.as_bytes(), json(contact))?;
+                        }
+                        ContactChange::Remove(address) => {
+                            contacts.remove(address.as_bytes())?;
+                        }
+                    }
                 }
-                if let Some(t) = after {
-                    due.insert(due_key(*t, sr.id).to_vec(), &[])?;
+                for (cse, delta) in &c.load_delta {
+                    let current = loads.get(cse.as_bytes())?.and_then(|v| read_u64(v.as_ref())).unwrap_or(0) as i64;
+                    loads.insert(cse.as_bytes(), &be((current + delta).max(0) as u64))?;
                 }
-            }
-            if let Some((sr, created)) = &c.sr {
-                srs.insert(&be(sr.id), json(sr))?;
-                if *created {
-                    let next = read_u64(&meta.get("next_sr")?.unwrap_or_default()).unwrap_or(FIRST_SR);
-                    meta.insert("next_sr", &be(next.max(sr.id + 1)))?;
+                for w in &c.srs {
+                    if let Some(t) = w.wake_before {
+                        due.remove(due_key(t, w.sr.id).to_vec())?;
+                    }
+                    if let Some(t) = w.wake_after {
+                        due.insert(due_key(t, w.sr.id).to_vec(), &[])?;
+                    }
+                    srs.insert(&be(w.sr.id), json(&w.sr))?;
+                    if w.created {
+                        let next = read_u64(&meta.get("next_sr")?.unwrap_or_default()).unwrap_or(FIRST_SR);
+                        meta.insert("next_sr", &be(next.max(w.sr.id + 1)))?;
+                    }
                 }
-                for id in &c.message_ids {
-                    msgids.insert(id.as_bytes(), &be(sr.id))?;
+                for (id, sr) in &c.message_ids {
+                    msgids.insert(id.as_bytes(), &be(*sr))?;
                 }
-            }
-            if let Some(rr) = c.next_rr {
-                meta.insert("rr", &be(rr))?;
-            }
-            if let Some((key, sr)) = &c.seen {
-                seen.insert(key.as_bytes(), &be(*sr))?;
-            }
-            for (item, key) in c.outbox.iter().zip(&keys) {
-                outbox.insert(&be(*key), encode_outbox(item))?;
-            }
-            if let Some((hash, bytes)) = &c.raw {
-                raw.insert(hash.as_bytes(), bytes.as_slice())?;
-            }
-            if let (Some(q), Some(k)) = (&c.quarantine, qkey) {
-                quarantine.insert(&be(k), json(q))?;
-            }
-            if let Some((validity, uid)) = c.source {
-                advance_mailbox(mailboxes, &c.mailbox, validity, uid)?;
-                if let Some(d) = c.disposition {
-                    pending.insert(pending_key(&c.mailbox, validity, uid), json(&d))?;
+                if let Some(rr) = c.next_rr {
+                    meta.insert("rr", &be(rr))?;
                 }
-            }
-            Ok(())
-        })?;
+                if let Some((key, sr)) = &c.seen {
+                    seen.insert(key.as_bytes(), &be(*sr))?;
+                }
+                for (item, key) in c.outbox.iter().zip(&keys) {
+                    outbox.insert(&be(*key), encode_outbox(item))?;
+                }
+                if let Some((hash, bytes)) = &c.raw {
+                    raw.insert(hash.as_bytes(), bytes.as_slice())?;
+                }
+                if let (Some(q), Some(k)) = (&c.quarantine, qkey) {
+                    quarantine.insert(&be(k), json(q))?;
+                }
+                if let Some((validity, uid)) = c.source {
+                    advance_mailbox(mailboxes, &c.mailbox, validity, uid)?;
+                    if let Some(d) = c.disposition {
+                        pending.insert(pending_key(&c.mailbox, validity, uid), json(&d))?;
+                    }
+                }
+                Ok(())
+            },
+        )?;
         Ok(())
+    }
+
+    /// Every designated contact.
+    pub fn contacts(&self) -> Result<Vec<Contact>, StoreError> {
+        self.contacts.iter().values().map(|v| decode("contacts", &v?)).collect()
+    }
+
+    /// Adds or removes a designated contact (flushed).
+    pub async fn change_contact(&self, change: &ContactChange) -> Result<(), StoreError> {
+        self.commit(&Commit { contacts: vec![change.clone()], ..Commit::default() })?;
+        self.flush().await
     }
 
     /// Open SRs per CSE address.
@@ -553,5 +591,9 @@ impl Lookup for Store {
 
     fn sr_of_message(&self, message_id: &str) -> Option<u64> {
         self.msgids.get(message_id).ok().flatten().and_then(|v| read_u64(&v))
+    }
+
+    fn contact(&self, address: &str) -> Option<Contact> {
+        self.contacts.get(address.to_ascii_lowercase()).ok().flatten().and_then(|v| decode("contacts", &v).ok())
     }
 }

@@ -23,6 +23,28 @@ pub enum OutKind {
     Page,
     /// A missed first-response target, to the CSE and the escalation address.
     FirstResponseWarning,
+    /// A contact attempt to the customer.
+    ContactAttempt,
+    /// The closure notice.
+    ClosureNotice,
+    /// The priority changed, to the customer.
+    PriorityChanged,
+    /// The SR moved to another CSE, to the customer.
+    Reassigned,
+    /// The SR's history, to the new CSE.
+    History,
+    /// An escalation, to the escalation manager (and CSM).
+    Escalation,
+    /// Escalation accepted, to the customer.
+    EscalationConfirmed,
+    /// Escalation refused, to the customer.
+    EscalationRefused,
+    /// Information to the CSE.
+    CseInfo,
+    /// Bad commands, back to the CSE.
+    CommandError,
+    /// What the commands did, to the CSE.
+    CommandConfirmation,
 }
 
 impl OutKind {
@@ -35,7 +57,33 @@ impl OutKind {
             OutKind::CustomerUpdate => "customer_update",
             OutKind::Page => "page",
             OutKind::FirstResponseWarning => "first_response_warning",
+            OutKind::ContactAttempt => "contact_attempt",
+            OutKind::ClosureNotice => "closure_notice",
+            OutKind::PriorityChanged => "priority_changed",
+            OutKind::Reassigned => "reassigned",
+            OutKind::History => "history",
+            OutKind::Escalation => "escalation",
+            OutKind::EscalationConfirmed => "escalation_confirmed",
+            OutKind::EscalationRefused => "escalation_refused",
+            OutKind::CseInfo => "cse_info",
+            OutKind::CommandError => "command_error",
+            OutKind::CommandConfirmation => "command_confirmation",
         }
+    }
+
+    /// True for mail to the customer's side (the rest goes to staff).
+    pub fn to_customer(self) -> bool {
+        matches!(
+            self,
+            OutKind::Acknowledgement
+                | OutKind::Relay
+                | OutKind::ContactAttempt
+                | OutKind::ClosureNotice
+                | OutKind::PriorityChanged
+                | OutKind::Reassigned
+                | OutKind::EscalationConfirmed
+                | OutKind::EscalationRefused
+        )
     }
 }
 

@@ -14,9 +14,27 @@ static TOKEN: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\[SR#(\d{1,18})\]"
 static PREFIX: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)^\s*(?:(?:re|fwd?|aw|wg|sv|vs|antw|tr|rv|enc|odp|r|i)\s*(?:\[\d+\])?\s*:\s*)").expect("valid regex"));
 
+#[allow(clippy::expect_used)]
+static MENTION: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\bSR#(\d{6,18})\b").expect("valid regex"));
+
+#[allow(clippy::expect_used)]
+static REPLY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^\s*(?:\[[^\]]*\]\s*)*(re|aw|sv|vs|antw|r|odp|ynt|回复|答复|回覆|返信)\s*(\[\d+\])?\s*[:：]").expect("valid regex")
+});
+
 /// The SR number in the first `[SR#N]` token of `subject`, if any.
 pub fn token_in(subject: &str) -> Option<u64> {
     TOKEN.captures_iter(subject).find_map(|c| c.get(1)?.as_str().parse().ok())
+}
+
+/// Every SR number mentioned as `[SR#N]` (or `SR#N`) in `text`.
+pub fn tokens_in(text: &str) -> Vec<u64> {
+    MENTION.captures_iter(text).filter_map(|c| c.get(1)?.as_str().parse().ok()).collect()
+}
+
+/// True when the subject starts with a reply prefix (`Re:`, `AW:`, `SV:` …), not a forward.
+pub fn is_reply_subject(subject: &str) -> bool {
+    REPLY.is_match(subject)
 }
 
 /// The subject without reply/forward prefixes and without SR tokens.

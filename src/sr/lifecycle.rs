@@ -1,19 +1,31 @@
-//! State changes of an SR, as pure functions of (SR, event, now).
+//! State changes of an SR, as pure functions of (SR, event, now, policy).
+//!
+//! The contact cycle: a CSE response that waits on the customer is attempt 1
+//! at T0 (`waiting_since`). Further attempts fall due `contact_attempt_days`
+//! after T0 (and never sooner after the previous attempt than the nominal gap,
+//! so a gateway that was down does not send a burst); once every attempt is
+//! made and `close_after_days` have passed, the SR closes as `no_response`.
+//! A customer reply ends the cycle at any moment. A hold suspends it; when the
+//! hold ends a new cycle starts with a contact attempt.
 
 use jiff::Timestamp;
 
 use super::{MessageRecord, Priority, Sr, State};
+use crate::policy::Policy;
+
+/// Who the gateway is, in events.
+pub const GATEWAY: &str = "srgate";
 
 /// Opens a new SR from the customer's first mail.
 pub fn open(id: u64, first: MessageRecord, customer_name: Option<String>, subject: String, assignee: Option<String>, now: Timestamp) -> Sr {
-    Sr {
+    let mut sr = Sr {
         id,
         state: State::New,
         priority: Priority::P3,
         language: "en".into(),
         customer: first.from.clone(),
         customer_name,
-        assignee,
+        assignee: assignee.clone(),
         subject,
         contact_attempts: 0,
         created_at: now,
@@ -32,40 +44,174 @@ pub fn open(id: u64, first: MessageRecord, customer_name: Option<String>, subjec
         first_response_warned: false,
         assign_at: None,
         related: Vec::new(),
+        events: Vec::new(),
+        escalated: false,
+        requested_priority: None,
+        on_hold_until: None,
+        waiting_since: None,
+        last_attempt_at: None,
+        reopen_count: 0,
+        participants: Vec::new(),
+    };
+    let customer = sr.customer.clone();
+    sr.log(now, "created", &customer, "opened by mail");
+    if let Some(a) = assignee {
+        sr.log(now, "assigned", GATEWAY, a);
     }
-}
-
-/// A customer wrote on the SR: it goes back to the CSE's side.
-pub fn customer_replied(mut sr: Sr, message: MessageRecord, now: Timestamp) -> Sr {
-    sr.messages.push(message);
-    sr.state = State::Open;
-    sr.contact_attempts = 0;
-    sr.updated_at = now;
     sr
 }
 
-/// A CSE answered: the SR now waits on the customer, and that answer is attempt 1.
-pub fn cse_responded(mut sr: Sr, message: MessageRecord, now: Timestamp) -> Sr {
+fn end_cycle(sr: &mut Sr) {
+    sr.contact_attempts = 0;
+    sr.waiting_since = None;
+    sr.last_attempt_at = None;
+    sr.on_hold_until = None;
+}
+
+/// A customer (or a contact acting for them) wrote: the SR goes back to the CSE's side.
+pub fn customer_replied(mut sr: Sr, message: MessageRecord, now: Timestamp) -> Sr {
+    let by = message.from.clone();
     sr.messages.push(message);
-    sr.first_response_at.get_or_insert(now);
-    sr.state = State::AwaitingCustomer;
-    sr.contact_attempts = 1;
+    sr.state = State::Open;
+    end_cycle(&mut sr);
     sr.updated_at = now;
+    sr.log(now, "customer_reply", &by, "");
+    sr
+}
+
+/// A customer replied to a closed SR within the reopening window.
+pub fn reopened(mut sr: Sr, message: MessageRecord, now: Timestamp) -> Sr {
+    sr.closed_at = None;
+    sr.close_reason = None;
+    sr.reopen_count += 1;
+    let by = message.from.clone();
+    sr.log(now, "reopened", &by, format!("reopened ({} time(s))", sr.reopen_count));
+    customer_replied(sr, message, now)
+}
+
+/// How a CSE response leaves the SR.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Response {
+    /// Wait on the customer (a contact attempt).
+    Wait,
+    /// Keep it on the CSE's side.
+    Open,
+    /// Internal note: nothing changes hands.
+    Note,
+    /// Hold until the instant.
+    Hold(Timestamp),
+    /// Close as resolved.
+    Close,
+}
+
+/// A CSE answered.
+pub fn cse_responded(mut sr: Sr, message: MessageRecord, response: Response, policy: &Policy, now: Timestamp) -> Sr {
+    let by = message.from.clone();
+    sr.messages.push(message);
+    if response != Response::Note {
+        sr.first_response_at.get_or_insert(now);
+    }
+    if sr.state == State::Closed && !matches!(response, Response::Note | Response::Close) {
+        sr.closed_at = None;
+        sr.close_reason = None;
+        sr.log(now, "reopened", &by, "by the CSE");
+    }
+    sr.updated_at = now;
+    match response {
+        Response::Note => sr.log(now, "note", &by, ""),
+        Response::Open => {
+            sr.state = State::Open;
+            end_cycle(&mut sr);
+            sr.log(now, "cse_response", &by, "kept open");
+        }
+        Response::Wait => {
+            let max = max_attempts(policy);
+            if sr.state == State::AwaitingCustomer && sr.waiting_since.is_some() {
+                // A CSE message inside the cycle is the next attempt.
+                sr.contact_attempts = (sr.contact_attempts + 1).min(max);
+            } else {
+                sr.state = State::AwaitingCustomer;
+                sr.waiting_since = Some(now);
+                sr.contact_attempts = 1;
+            }
+            sr.on_hold_until = None;
+            sr.last_attempt_at = Some(now);
+            sr.log(now, "cse_response", &by, format!("waiting on the customer (attempt {} of {max})", sr.contact_attempts));
+        }
+        Response::Hold(until) => {
+            sr.state = State::OnHold;
+            end_cycle(&mut sr);
+            sr.on_hold_until = Some(until);
+            sr.log(now, "on_hold", &by, format!("until {until}"));
+        }
+        Response::Close => return closed(sr, "resolved", &by, now),
+    }
+    sr
+}
+
+/// Closes the SR.
+pub fn closed(mut sr: Sr, reason: &str, by: &str, now: Timestamp) -> Sr {
+    sr.state = State::Closed;
+    sr.closed_at = Some(now);
+    sr.close_reason = Some(reason.into());
+    end_cycle(&mut sr);
+    sr.updated_at = now;
+    sr.log(now, "closed", by, reason);
+    sr
+}
+
+/// The priority changes (by a CSE).
+pub fn priority_changed(mut sr: Sr, priority: Priority, by: &str, now: Timestamp) -> Sr {
+    let old = sr.priority;
+    sr.priority = priority;
+    if sr.requested_priority == Some(priority) {
+        sr.requested_priority = None;
+    }
+    sr.updated_at = now;
+    sr.log(now, "priority_changed", by, format!("{old:?} -> {priority:?}"));
+    sr
+}
+
+/// The customer asked for another priority (the CSE decides).
+pub fn priority_requested(mut sr: Sr, priority: Priority, by: &str, now: Timestamp) -> Sr {
+    sr.requested_priority = Some(priority);
+    sr.updated_at = now;
+    sr.log(now, "priority_requested", by, format!("{priority:?}"));
     sr
 }
 
 /// The SR is given to `cse` (deferred assignment at the start of business hours, or reassignment).
-pub fn assigned(mut sr: Sr, cse: String, now: Timestamp) -> Sr {
+pub fn assigned(mut sr: Sr, cse: String, by: &str, now: Timestamp) -> Sr {
+    let kind = if sr.assignee.is_some() { "reassigned" } else { "assigned" };
+    let detail = match &sr.assignee {
+        Some(old) => format!("{old} -> {cse}"),
+        None => cse.clone(),
+    };
     sr.assignee = Some(cse);
     sr.assign_at = None;
     sr.updated_at = now;
+    sr.log(now, kind, by, detail);
     sr
+}
+
+/// An escalation was accepted.
+pub fn escalated(mut sr: Sr, impact: &str, by: &str, now: Timestamp) -> Sr {
+    sr.escalated = true;
+    sr.updated_at = now;
+    sr.log(now, "escalated", by, impact);
+    sr
+}
+
+/// True when a customer may escalate now: P1, or open at least the policy's business days.
+pub fn may_escalate(sr: &Sr, policy: &Policy, now: Timestamp) -> bool {
+    sr.priority == Priority::P1 || policy.add_business_days(sr.created_at, policy.lifecycle().escalation_after_business_days) <= now
 }
 
 /// The missed first-response target has been reported.
 pub fn first_response_warned(mut sr: Sr, now: Timestamp) -> Sr {
     sr.first_response_warned = true;
     sr.updated_at = now;
+    sr.log(now, "first_response_warning", GATEWAY, "first-response target missed");
     sr
 }
 
@@ -76,55 +222,89 @@ pub fn sent(mut sr: Sr, message: MessageRecord, now: Timestamp) -> Sr {
     sr
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::sr::{Direction, MessageKind};
+/// Attempts per cycle: the CSE's response plus the scheduled ones.
+pub fn max_attempts(policy: &Policy) -> u32 {
+    1 + policy.lifecycle().contact_attempt_days.len() as u32
+}
 
-    fn at(s: &str) -> Timestamp {
-        s.parse().expect("literal instant")
+/// When the next contact attempt is due, in the current cycle.
+pub fn next_attempt_due(sr: &Sr, policy: &Policy) -> Option<Timestamp> {
+    if sr.state != State::AwaitingCustomer {
+        return None;
     }
+    let days = &policy.lifecycle().contact_attempt_days;
+    let made = sr.contact_attempts as usize;
+    if made == 0 || made > days.len() {
+        return None;
+    }
+    let t0 = sr.waiting_since?;
+    let nominal = policy.after_days(t0, days[made - 1]);
+    let gap = if made >= 2 { days[made - 1] - days[made - 2] } else { days[0] };
+    let spaced = sr.last_attempt_at.map(|t| policy.after_days(t, gap)).unwrap_or(nominal);
+    Some(nominal.max(spaced))
+}
 
-    fn msg(kind: MessageKind, from: &str, when: &str) -> MessageRecord {
-        MessageRecord {
-            direction: Direction::In,
-            from: from.into(),
-            to: vec!["support@example.test".into()],
-            subject: "Printer on fire".into(),
-            message_id: format!("{when}@example.com"),
-            kind,
-            at: at(when),
-            attachments: vec![],
-            text: "help".into(),
+/// When the SR closes for no response, once every attempt is made.
+pub fn closure_due(sr: &Sr, policy: &Policy) -> Option<Timestamp> {
+    let l = policy.lifecycle();
+    if sr.state != State::AwaitingCustomer || sr.contact_attempts < max_attempts(policy) {
+        return None;
+    }
+    let t0 = sr.waiting_since?;
+    let nominal = policy.after_days(t0, l.close_after_days);
+    let gap = l.close_after_days - l.contact_attempt_days.last().copied().unwrap_or(0);
+    let spaced = sr.last_attempt_at.map(|t| policy.after_days(t, gap)).unwrap_or(nominal);
+    Some(nominal.max(spaced))
+}
+
+/// When the gateway next has work to do on this SR on its own, if ever.
+pub fn next_wake(sr: &Sr, policy: &Policy) -> Option<Timestamp> {
+    if sr.state == State::Closed {
+        return None;
+    }
+    let assign = sr.assign_at.filter(|_| sr.assignee.is_none());
+    let warn = sr.first_response_due.filter(|_| sr.first_response_at.is_none() && !sr.first_response_warned);
+    let hold = sr.on_hold_until.filter(|_| sr.state == State::OnHold);
+    [assign, warn, hold, next_attempt_due(sr, policy), closure_due(sr, policy)].into_iter().flatten().min()
+}
+
+/// What the passage of time did to the contact cycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Timed {
+    /// A contact attempt is to be sent (its number in the cycle).
+    ContactAttempt(u32),
+    /// The SR closed for no response: the closure notice is to be sent.
+    ClosedNoResponse,
+}
+
+/// Advances the contact cycle to `now`: at most one step per call.
+pub fn tick(mut sr: Sr, policy: &Policy, now: Timestamp) -> (Sr, Option<Timed>) {
+    match sr.state {
+        State::OnHold if sr.on_hold_until.is_some_and(|t| t <= now) => {
+            sr.state = State::AwaitingCustomer;
+            sr.on_hold_until = None;
+            sr.waiting_since = Some(now);
+            sr.last_attempt_at = Some(now);
+            sr.contact_attempts = 1;
+            sr.updated_at = now;
+            sr.log(now, "hold_ended", GATEWAY, "hold ended; new contact cycle");
+            sr.log(now, "contact_attempt", GATEWAY, format!("attempt 1 of {}", max_attempts(policy)));
+            (sr, Some(Timed::ContactAttempt(1)))
         }
-    }
-
-    #[test]
-    fn a_new_sr_is_p3_english_and_new() {
-        let sr = open(
-            100_001,
-            msg(MessageKind::CustomerNew, "c@example.com", "2026-03-03T10:00:00Z"),
-            None,
-            "Printer on fire".into(),
-            Some("cse@example.test".into()),
-            at("2026-03-03T10:00:00Z"),
-        );
-        assert_eq!(sr.state, State::New);
-        assert_eq!(sr.priority, Priority::P3);
-        assert_eq!(sr.language, "en");
-        assert_eq!(sr.customer, "c@example.com");
-        assert_eq!(sr.token(), "[SR#100001]");
-    }
-
-    #[test]
-    fn cse_answer_waits_on_customer_and_customer_reply_resets() {
-        let t0 = "2026-03-03T10:00:00Z";
-        let sr = open(100_001, msg(MessageKind::CustomerNew, "c@example.com", t0), None, "s".into(), None, at(t0));
-        let sr = cse_responded(sr, msg(MessageKind::CseReply, "cse@example.test", "2026-03-03T11:00:00Z"), at("2026-03-03T11:00:00Z"));
-        assert_eq!((sr.state, sr.contact_attempts), (State::AwaitingCustomer, 1));
-        let sr = customer_replied(sr, msg(MessageKind::CustomerReply, "c@example.com", "2026-03-04T09:00:00Z"), at("2026-03-04T09:00:00Z"));
-        assert_eq!((sr.state, sr.contact_attempts), (State::Open, 0));
-        assert_eq!(sr.updated_at, at("2026-03-04T09:00:00Z"));
-        assert_eq!(sr.last_customer_message_id(), Some("2026-03-04T09:00:00Z@example.com"));
+        State::AwaitingCustomer if closure_due(&sr, policy).is_some_and(|t| t <= now) => {
+            (closed(sr, "no_response", GATEWAY, now), Some(Timed::ClosedNoResponse))
+        }
+        State::AwaitingCustomer if next_attempt_due(&sr, policy).is_some_and(|t| t <= now) => {
+            sr.contact_attempts += 1;
+            sr.last_attempt_at = Some(now);
+            sr.updated_at = now;
+            let n = sr.contact_attempts;
+            sr.log(now, "contact_attempt", GATEWAY, format!("attempt {n} of {}", max_attempts(policy)));
+            (sr, Some(Timed::ContactAttempt(n)))
+        }
+        _ => (sr, None),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -3,7 +3,9 @@
 //! Nothing in this module does I/O or reads the clock: every function takes
 //! the current record, an event and `now`, and returns the new record.
 
+pub mod command;
 pub mod lifecycle;
+pub mod request;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -87,6 +89,30 @@ pub enum MessageKind {
     Page,
     /// A missed first-response target reported.
     FirstResponseWarning,
+    /// A CSE's internal note (not relayed).
+    Note,
+    /// A contact attempt to the customer.
+    ContactAttempt,
+    /// The closure notice to the customer.
+    ClosureNotice,
+    /// Priority change notice to the customer.
+    PriorityChanged,
+    /// Reassignment notice to the customer.
+    Reassigned,
+    /// The SR's history, to a newly assigned CSE.
+    History,
+    /// Escalation, to the escalation manager (and CSM).
+    Escalation,
+    /// Escalation accepted, to the customer.
+    EscalationConfirmed,
+    /// Escalation refused, to the customer.
+    EscalationRefused,
+    /// Information to the CSE (requests, refusals, strangers, reopening).
+    CseInfo,
+    /// A CSE's message refused for bad commands, back to the CSE.
+    CommandError,
+    /// Confirmation of a CSE's commands.
+    CommandConfirmation,
 }
 
 /// One message on an SR.
@@ -176,6 +202,46 @@ pub struct Sr {
     /// SRs this one refers to.
     #[serde(default)]
     pub related: Vec<u64>,
+    /// Every change, oldest first.
+    #[serde(default)]
+    pub events: Vec<Event>,
+    /// True once an escalation was accepted.
+    #[serde(default)]
+    pub escalated: bool,
+    /// The priority the customer asked for (the CSE decides).
+    #[serde(default)]
+    pub requested_priority: Option<Priority>,
+    /// End of the current hold.
+    #[serde(default)]
+    pub on_hold_until: Option<Timestamp>,
+    /// T0 of the current contact cycle (when the SR started waiting on the customer).
+    #[serde(default)]
+    pub waiting_since: Option<Timestamp>,
+    /// When the latest contact attempt was made.
+    #[serde(default)]
+    pub last_attempt_at: Option<Timestamp>,
+    /// How often the SR was reopened.
+    #[serde(default)]
+    pub reopen_count: u32,
+    /// Other addresses on the customer's side that take part (copied by the customer).
+    #[serde(default)]
+    pub participants: Vec<String>,
+}
+
+/// One change in an SR's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    /// When.
+    pub at: Timestamp,
+    /// What (`created`, `assigned`, `customer_reply`, `cse_response`, `note`, `contact_attempt`,
+    /// `on_hold`, `hold_ended`, `closed`, `reopened`, `priority_changed`, `priority_requested`,
+    /// `reassigned`, `escalated`, `escalation_refused`, `close_requested`, `contact_added`,
+    /// `contact_removed`, `first_response_warning`, `stranger`, `delivery_failed`).
+    pub kind: String,
+    /// Who caused it (an address, or `srgate`).
+    pub by: String,
+    /// Details in words.
+    pub detail: String,
 }
 
 impl Sr {
@@ -193,21 +259,35 @@ impl Sr {
             .map(|m| m.message_id.as_str())
     }
 
-    /// When the gateway next has work to do on this SR on its own (deferred
-    /// assignment, a first-response warning), if ever.
-    pub fn next_wake(&self) -> Option<Timestamp> {
-        if self.state == State::Closed {
-            return None;
-        }
-        let assign = self.assign_at.filter(|_| self.assignee.is_none());
-        let warn = self.first_response_due.filter(|_| self.first_response_at.is_none() && !self.first_response_warned);
-        [assign, warn].into_iter().flatten().min()
+    /// The CSE whose load this SR counts toward: its assignee while not closed.
+    pub fn load_holder(&self) -> Option<&str> {
+        self.assignee.as_deref().filter(|_| self.state != State::Closed)
+    }
+
+    /// Records a change.
+    pub fn log(&mut self, at: Timestamp, kind: &str, by: &str, detail: impl Into<String>) {
+        self.events.push(Event { at, kind: kind.into(), by: by.into(), detail: detail.into() });
+    }
+
+    /// The text of the CSE's latest answer, for contact attempts.
+    pub fn last_cse_text(&self) -> Option<&str> {
+        self.messages.iter().rev().find(|m| m.kind == MessageKind::CseReply).map(|m| m.text.as_str())
     }
 
     /// The Message-ID of the mail that opened the SR.
     pub fn first_message_id(&self) -> Option<&str> {
         self.messages.first().map(|m| m.message_id.as_str())
     }
+}
+
+/// Changes to the CSEs' open-SR counts when an SR goes from `before` to `after`.
+pub fn load_delta(before: Option<&Sr>, after: &Sr) -> Vec<(String, i64)> {
+    let old = before.and_then(Sr::load_holder);
+    let new = after.load_holder();
+    if old == new {
+        return Vec::new();
+    }
+    old.map(|o| (o.to_string(), -1)).into_iter().chain(new.map(|n| (n.to_string(), 1))).collect()
 }
 
 /// The subject token for SR `id`.

@@ -1,0 +1,157 @@
+//! A mail from the customer's side on an existing SR: the customer, an address
+//! they copied, or a designated contact of their organisation. Anyone else is a
+//! stranger: their mail does not touch the SR but opens a new one that refers to it.
+
+use jiff::{SignedDuration, Timestamp};
+
+use super::new_sr::{self, inbound_record};
+use super::outgoing::Outgoing;
+use super::staff::push_escalation;
+use super::{Ctx, Decision, Lookup, NewSr, replies_to};
+use crate::contacts::scope_of;
+use crate::mail::inbound::Inbound;
+use crate::mail::outbound::OutKind;
+use crate::sr::request::{self, Request};
+use crate::sr::{MessageKind, Sr, State, lifecycle};
+use crate::template::{Extra, RenderError};
+
+/// Who wrote, as far as the SR is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// The SR's customer.
+    Customer,
+    /// An address the customer copied.
+    Participant,
+    /// A designated contact of the customer's organisation.
+    Contact,
+    /// Anybody else.
+    Stranger,
+}
+
+/// The role of `sender` on `sr`.
+pub fn role(ctx: Ctx<'_>, sr: &Sr, sender: &str, lookup: &impl Lookup) -> Role {
+    if sender.eq_ignore_ascii_case(&sr.customer) {
+        Role::Customer
+    } else if sr.participants.iter().any(|p| p.eq_ignore_ascii_case(sender)) {
+        Role::Participant
+    } else if lookup.contact(sender).is_some_and(|c| c.scope == scope_of(ctx.config, &sr.customer)) {
+        Role::Contact
+    } else {
+        Role::Stranger
+    }
+}
+
+/// Applies a customer-side mail to `sr`.
+pub(super) fn write(
+    ctx: Ctx<'_>,
+    mail: &Inbound,
+    sr: Sr,
+    new: &NewSr<'_>,
+    lookup: &impl Lookup,
+    now: Timestamp,
+) -> Result<Decision, RenderError> {
+    let role = role(ctx, &sr, &mail.from, lookup);
+    if role == Role::Stranger {
+        return stranger(ctx, mail, sr, new, now);
+    }
+    if sr.state == State::Closed {
+        let window = SignedDuration::from_hours(24 * i64::from(ctx.policy.lifecycle().reopen_window_days));
+        let in_window = sr.closed_at.is_some_and(|c| now <= c + window);
+        if !(in_window && replies_to(mail, sr.id, lookup)) {
+            // Too late, or a new mail that only mentions the old SR: a new SR refers to it.
+            let mut related = super::mentioned(mail, lookup);
+            if !related.contains(&sr.id) {
+                related.insert(0, sr.id);
+            }
+            return new_sr::open(ctx, mail, new, related, now);
+        }
+    }
+    let reopening = sr.state == State::Closed;
+    let record = inbound_record(mail, MessageKind::CustomerReply, mail.new_text.clone(), now);
+    let mut sr = if reopening { lifecycle::reopened(sr, record, now) } else { lifecycle::customer_replied(sr, record, now) };
+    for a in new_sr::copied(ctx, mail) {
+        if !sr.participants.contains(&a) && !a.eq_ignore_ascii_case(&sr.customer) {
+            sr.participants.push(a);
+        }
+    }
+    let mut out = Outgoing::new(ctx, sr, now);
+    let attachments: Vec<String> = mail.attachments.iter().map(|a| a.name.clone()).collect();
+    if let Some(update) = out.to_cse(OutKind::CustomerUpdate) {
+        let info = if reopening { format!("The customer reopened {}.", out.sr.token()) } else { String::new() };
+        out.push(update.text(mail.new_text.clone(), attachments, mail.attachments.clone()).extra(Extra { info, ..Extra::default() }))?;
+    }
+    if let Some(req) = request::detect(&mail.subject, &mail.new_text) {
+        handle_request(&mut out, req, &mail.from)?;
+    }
+    Ok(Decision::new(out.sr, false, out.mails))
+}
+
+fn handle_request(out: &mut Outgoing<'_>, req: Request, by: &str) -> Result<(), RenderError> {
+    let (ctx, now) = (out.ctx, out.now);
+    match req {
+        Request::Escalate { impact } => {
+            if out.sr.escalated {
+                return tell_cse(out, format!("The customer asked again to escalate {} (already escalated).", out.sr.token()));
+            }
+            if !impact.trim().is_empty() && lifecycle::may_escalate(&out.sr, ctx.policy, now) {
+                out.sr = lifecycle::escalated(out.sr.clone(), &impact, by, now);
+                push_escalation(out, &impact)
+            } else {
+                let why = if impact.trim().is_empty() {
+                    "no business impact was given"
+                } else {
+                    "the SR has not yet had time for troubleshooting"
+                };
+                out.sr.log(now, "escalation_refused", by, why);
+                let refusal = out.to_customer(OutKind::EscalationRefused).extra(Extra {
+                    info: why.into(),
+                    impact: impact.clone(),
+                    ..Extra::default()
+                });
+                out.push(refusal)?;
+                tell_cse(out, format!("The customer asked to escalate {}; refused because {why}.", out.sr.token()))
+            }
+        }
+        Request::Priority(p) => {
+            out.sr = lifecycle::priority_requested(out.sr.clone(), p, by, now);
+            tell_cse(
+                out,
+                format!(
+                    "The customer asks to change the priority of {} from {:?} to {p:?}. Reply with #priority {p:?} to accept.",
+                    out.sr.token(),
+                    out.sr.priority
+                ),
+            )
+        }
+        Request::Close => {
+            out.sr.log(now, "close_requested", by, "");
+            tell_cse(out, format!("The customer says {} can be closed. Reply with #close to close it.", out.sr.token()))
+        }
+    }
+}
+
+fn tell_cse(out: &mut Outgoing<'_>, info: String) -> Result<(), RenderError> {
+    match out.to_cse(OutKind::CseInfo) {
+        Some(d) => out.push(d.extra(Extra { info, ..Extra::default() })),
+        None => Ok(()),
+    }
+}
+
+/// A stranger wrote on `old`: a new SR refers to it, and `old`'s CSE is told.
+fn stranger(ctx: Ctx<'_>, mail: &Inbound, old: Sr, new: &NewSr<'_>, now: Timestamp) -> Result<Decision, RenderError> {
+    let mut opened = new_sr::open(ctx, mail, new, vec![old.id], now)?;
+    let mut o = old;
+    o.log(now, "stranger", &mail.from, format!("wrote on this SR; opened {}", crate::sr::token(opened.sr.id)));
+    let mut out = Outgoing::new(ctx, o, now);
+    let info = format!(
+        "{} wrote on {} but is not a participant; the mail opened {} instead.",
+        mail.from,
+        out.sr.token(),
+        crate::sr::token(opened.sr.id)
+    );
+    if let Some(d) = out.to_cse(OutKind::CseInfo) {
+        out.push(d.extra(Extra { info, ..Extra::default() }))?;
+    }
+    opened.also = Some(Box::new(Decision::new(out.sr, false, out.mails)));
+    Ok(opened)
+}

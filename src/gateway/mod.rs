@@ -1,0 +1,310 @@
+//! The pure decision for one inbound mail: which SR it belongs to, how the SR
+//! changes and which mails go out; and the scheduled work on one SR.
+//!
+//! The shell ([`crate::daemon`]) hands in the parsed mail, what the store knows
+//! (through [`Lookup`]) and `now`; it gets back a [`Decision`] to commit in one
+//! transaction. Nothing here reads the clock, the network or the disk.
+//!
+//! - [`new_sr`]: a mail that opens an SR (triage, acknowledgement, notification, page).
+//! - [`staff`]: a CSE's mail: commands, relay, state change.
+//! - [`customer`]: a mail from the customer's side: reply, requests, reopening; strangers.
+//! - [`tick`]: scheduled work (deferred assignment, targets, contact attempts, holds, closure).
+//! - [`outgoing`]: building and recording the mails.
+
+mod customer;
+mod new_sr;
+mod outgoing;
+mod staff;
+mod tick;
+
+use std::collections::HashMap;
+
+use jiff::Timestamp;
+
+pub use outgoing::language_name;
+pub use tick::tick;
+
+use crate::config::Config;
+use crate::contacts::{Contact, ContactChange};
+use crate::mail::inbound::Inbound;
+use crate::mail::outbound::OutMail;
+use crate::mail::thread;
+use crate::policy::Policy;
+use crate::rules::RuleSet;
+use crate::sr::Sr;
+use crate::template::{RenderError, Templates};
+
+/// What the decision needs from the store.
+pub trait Lookup {
+    /// The SR with number `id`.
+    fn sr(&self, id: u64) -> Option<Sr>;
+    /// The SR a Message-ID (received or sent) belongs to.
+    fn sr_of_message(&self, message_id: &str) -> Option<u64>;
+    /// The designated contact with this address.
+    fn contact(&self, address: &str) -> Option<Contact>;
+}
+
+/// Fixed inputs of every decision.
+#[derive(Debug, Clone, Copy)]
+pub struct Ctx<'a> {
+    /// The validated configuration.
+    pub config: &'a Config,
+    /// The compiled templates.
+    pub templates: &'a Templates,
+    /// The rules.
+    pub rules: &'a RuleSet,
+    /// Business hours, targets and the lifecycle.
+    pub policy: &'a Policy,
+    /// This store's random instance tag, part of every Message-ID we make.
+    pub instance: &'a str,
+}
+
+/// What a new SR needs besides the mail: its number, where the mail came from,
+/// each CSE's count of SRs not closed, and the round-robin turn.
+#[derive(Debug, Clone)]
+pub struct NewSr<'a> {
+    /// The number it gets.
+    pub id: u64,
+    /// The mailbox the mail arrived in.
+    pub mailbox: &'a str,
+    /// Open SRs per CSE address.
+    pub loads: &'a HashMap<String, usize>,
+    /// Round-robin turn for ties.
+    pub rr: u64,
+}
+
+/// How a mail was threaded, and by which signal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Threading {
+    /// The subject carries the token of an existing SR.
+    Token(u64),
+    /// In-Reply-To/References name a Message-ID of an existing SR.
+    Reference(u64, String),
+    /// Nothing matched: a new SR.
+    New,
+}
+
+impl Threading {
+    /// The SR it names, if any.
+    pub fn sr(&self) -> Option<u64> {
+        match self {
+            Threading::Token(id) | Threading::Reference(id, _) => Some(*id),
+            Threading::New => None,
+        }
+    }
+
+    /// The signal that decided, for logs.
+    pub fn signal(&self) -> &'static str {
+        match self {
+            Threading::Token(_) => "token",
+            Threading::Reference(..) => "references",
+            Threading::New => "none",
+        }
+    }
+}
+
+/// Finds the SR a mail belongs to: the subject token first, then referenced Message-IDs.
+pub fn thread(mail: &Inbound, lookup: &impl Lookup) -> Threading {
+    if let Some(id) = thread::token_in(&mail.subject).filter(|id| lookup.sr(*id).is_some()) {
+        return Threading::Token(id);
+    }
+    for reference in mail.referenced_ids() {
+        if let Some(id) = lookup.sr_of_message(reference) {
+            return Threading::Reference(id, reference.to_string());
+        }
+    }
+    Threading::New
+}
+
+/// True when `mail` answers something of SR `id` (its references name one of the SR's
+/// messages, or its subject is a reply to the token), as opposed to mentioning it.
+pub fn replies_to(mail: &Inbound, id: u64, lookup: &impl Lookup) -> bool {
+    mail.referenced_ids().any(|r| lookup.sr_of_message(r) == Some(id)) || thread::is_reply_subject(&mail.subject)
+}
+
+/// The outcome of one inbound mail or one scheduled pass.
+#[derive(Debug, Clone)]
+pub struct Decision {
+    /// The SR after the mail.
+    pub sr: Sr,
+    /// True when the mail opened this SR.
+    pub created: bool,
+    /// Mail to send, in order.
+    pub outgoing: Vec<OutMail>,
+    /// Another SR changed too (the old SR a stranger wrote on: its CSE was told).
+    pub also: Option<Box<Decision>>,
+    /// Designated contacts to add or remove.
+    pub contact_changes: Vec<ContactChange>,
+}
+
+impl Decision {
+    fn new(sr: Sr, created: bool, outgoing: Vec<OutMail>) -> Decision {
+        Decision { sr, created, outgoing, also: None, contact_changes: Vec::new() }
+    }
+}
+
+/// Decides what `mail` does. `existing` is the SR it threads to (None opens a new one).
+pub fn decide(
+    ctx: Ctx<'_>,
+    mail: &Inbound,
+    existing: Option<Sr>,
+    new: &NewSr<'_>,
+    lookup: &impl Lookup,
+    now: Timestamp,
+) -> Result<Decision, RenderError> {
+    let Some(sr) = existing else {
+        let related = mentioned(mail, lookup);
+        return new_sr::open(ctx, mail, new, related, now);
+    };
+    if ctx.config.cse_by_email(&mail.from).is_some() {
+        return staff::respond(ctx, mail, sr, now);
+    }
+    customer::write(ctx, mail, sr, new, lookup, now)
+}
+
+/// Existing SRs a new mail mentions by token (subject or text).
+fn mentioned(mail: &Inbound, lookup: &impl Lookup) -> Vec<u64> {
+    let mut ids: Vec<u64> = thread::tokens_in(&mail.subject)
+        .into_iter()
+        .chain(thread::tokens_in(&mail.new_text))
+        .filter(|id| lookup.sr(*id).is_some())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
+/// A Message-ID for the `seq`-th message of SR `id`: unique per store, and the
+/// same if the same mail is decided again (which keeps re-reads harmless).
+pub fn message_id(ctx: Ctx<'_>, id: u64, seq: usize) -> String {
+    let domain = ctx.config.support_address.rsplit('@').next().unwrap_or("srgate.invalid");
+    format!("sr{id}.{seq}.{}@{domain}", ctx.instance)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mail::outbound::OutKind;
+    use crate::sr;
+    use std::collections::HashMap;
+    use std::path::Path;
+
+    struct Mem {
+        srs: HashMap<u64, Sr>,
+        ids: HashMap<String, u64>,
+    }
+
+    impl Lookup for Mem {
+        fn contact(&self, _: &str) -> Option<Contact> {
+            None
+        }
+        fn sr(&self, id: u64) -> Option<Sr> {
+            self.srs.get(&id).cloned()
+        }
+        fn sr_of_message(&self, message_id: &str) -> Option<u64> {
+            self.ids.get(message_id).copied()
+        }
+    }
+
+    fn config() -> Config {
+        crate::config::compile(
+            Path::new("/x/srgate.toml"),
+            r#"
+data_dir = "d"
+support_address = "support@example.test"
+support_name = "Example Support"
+[smtp]
+host = "127.0.0.1"
+port = 25
+[[mailbox]]
+host = "127.0.0.1"
+port = 143
+username = "support@example.test"
+password = "p"
+[[cse]]
+name = "Ann"
+email = "ann@example.test"
+[[cse]]
+name = "Bob"
+email = "bob@example.test"
+"#,
+        )
+        .expect("config")
+    }
+
+    fn templates() -> Templates {
+        Templates::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("templates")).expect("templates")
+    }
+
+    fn parse(raw: &str) -> Inbound {
+        crate::mail::inbound::parse(raw.as_bytes()).expect("mail")
+    }
+
+    fn at(s: &str) -> Timestamp {
+        s.parse().expect("instant")
+    }
+
+    #[test]
+    fn the_whole_path() {
+        let (config, templates) = (config(), templates());
+        let rules =
+            crate::rules::RuleSet::load_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("rules"), &crate::setup::roster_view(&config))
+                .expect("rules");
+        let policy = crate::policy::Policy::standard();
+        let ctx = Ctx { config: &config, templates: &templates, rules: &rules, policy: &policy, instance: "t1" };
+        let loads = HashMap::new();
+        let new = |id| NewSr { id, mailbox: "support", loads: &loads, rr: 1 };
+        let mut mem = Mem { srs: HashMap::new(), ids: HashMap::new() };
+
+        let first = parse("From: Jane <jane@example.com>\r\nSubject: Printer on fire\r\nMessage-ID: <m1@example.com>\r\n\r\nHelp!\r\n");
+        assert_eq!(thread(&first, &mem), Threading::New);
+        let d = decide(ctx, &first, None, &new(100_001), &mem, at("2026-03-03T10:00:00Z")).expect("decide");
+        assert!(d.created);
+        assert_eq!(d.sr.assignee.as_deref(), Some("bob@example.test"));
+        assert_eq!(d.outgoing.len(), 2);
+        let ack = &d.outgoing[0];
+        assert_eq!(ack.subject, "[SR#100001] Printer on fire");
+        assert_eq!(ack.in_reply_to.as_deref(), Some("m1@example.com"));
+        assert_eq!(ack.auto_submitted, Some("auto-replied"));
+        let note = &d.outgoing[1];
+        assert_eq!(note.to, vec!["bob@example.test"]);
+        assert!(note.body.contains("Help!"));
+        for m in &d.sr.messages {
+            mem.ids.insert(m.message_id.clone(), d.sr.id);
+        }
+        mem.srs.insert(d.sr.id, d.sr.clone());
+
+        // The CSE answers the notification from a client that keeps only In-Reply-To.
+        let answer = parse(&format!(
+            "From: Bob <bob@example.test>\r\nSubject: Re: whatever\r\nIn-Reply-To: <{}>\r\nMessage-ID: <m2@example.test>\r\n\r\nPlease restart it.\r\n\r\nOn Tue, Support wrote:\r\n> Help!\r\n",
+            note.message_id
+        ));
+        assert_eq!(thread(&answer, &mem), Threading::Reference(100_001, note.message_id.clone()));
+        let d = decide(ctx, &answer, mem.sr(100_001), &new(0), &mem, at("2026-03-03T11:00:00Z")).expect("decide");
+        assert_eq!((d.sr.state, d.sr.contact_attempts), (sr::State::AwaitingCustomer, 1));
+        let relay = &d.outgoing[0];
+        assert_eq!(relay.to, vec!["jane@example.com"]);
+        assert_eq!(relay.in_reply_to.as_deref(), Some("m1@example.com"));
+        assert_eq!(relay.from_name.as_deref(), Some("Bob (Example Support)"));
+        assert!(relay.body.starts_with("Please restart it."));
+        assert!(!relay.body.contains("> Help!"));
+        mem.srs.insert(100_001, d.sr);
+
+        // The customer answers with the token.
+        let reply = parse(
+            "From: jane@example.com\r\nSubject: RE: [SR#100001] Printer on fire\r\nMessage-ID: <m3@example.com>\r\n\r\nDone, still burning.\r\n",
+        );
+        assert_eq!(thread(&reply, &mem), Threading::Token(100_001));
+        let d = decide(ctx, &reply, mem.sr(100_001), &new(0), &mem, at("2026-03-04T09:00:00Z")).expect("decide");
+        assert_eq!((d.sr.state, d.sr.contact_attempts), (sr::State::Open, 0));
+        assert_eq!(d.outgoing[0].to, vec!["bob@example.test"]);
+        assert_eq!(d.outgoing[0].kind, OutKind::CustomerUpdate);
+    }
+
+    #[test]
+    fn unknown_token_opens_a_new_sr() {
+        let mem = Mem { srs: HashMap::new(), ids: HashMap::new() };
+        let m = parse("From: a@example.com\r\nSubject: [SR#999999] hi\r\n\r\nx");
+        assert_eq!(thread(&m, &mem), Threading::New);
+    }
+}

@@ -1,0 +1,91 @@
+//! A mail that opens an SR: triage, acknowledgement, notification, page.
+
+use jiff::Timestamp;
+
+use super::outgoing::{Draft, Outgoing};
+use super::{Ctx, Decision, NewSr};
+use crate::mail::inbound::Inbound;
+use crate::mail::outbound::OutKind;
+use crate::mail::thread;
+use crate::sr::{Direction, MessageKind, MessageRecord, lifecycle};
+use crate::template::RenderError;
+use crate::triage::{self, Triage};
+
+/// The record of a received mail.
+pub(super) fn inbound_record(mail: &Inbound, kind: MessageKind, text: String, now: Timestamp) -> MessageRecord {
+    MessageRecord {
+        direction: Direction::In,
+        from: mail.from.clone(),
+        to: mail.to.iter().chain(mail.cc.iter()).cloned().collect(),
+        subject: mail.subject.clone(),
+        message_id: mail.record_id(),
+        kind,
+        at: now,
+        attachments: mail.attachments.iter().map(|a| a.name.clone()).collect(),
+        text,
+    }
+}
+
+/// Addresses the customer copied, other than the support address and staff.
+pub(super) fn copied(ctx: Ctx<'_>, mail: &Inbound) -> Vec<String> {
+    let mut out: Vec<String> = mail
+        .to
+        .iter()
+        .chain(mail.cc.iter())
+        .filter(|a| **a != mail.from && !a.eq_ignore_ascii_case(&ctx.config.support_address) && ctx.config.cse_by_email(a).is_none())
+        .filter(|a| ctx.config.mailboxes.iter().all(|m| !m.username.eq_ignore_ascii_case(a)))
+        .cloned()
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Opens SR `new.id` for `mail`; `related` are SRs it mentions.
+pub(super) fn open(ctx: Ctx<'_>, mail: &Inbound, new: &NewSr<'_>, related: Vec<u64>, now: Timestamp) -> Result<Decision, RenderError> {
+    let t: Triage = triage::triage(ctx, mail, new, now);
+    let first = inbound_record(mail, MessageKind::CustomerNew, mail.new_text.clone(), now);
+    let subject = thread::clean_subject(&mail.subject);
+    let mut sr = lifecycle::open(new.id, first, mail.from_name.clone(), subject, t.assignee.clone(), now);
+    sr.priority = t.priority;
+    sr.language = t.language.clone();
+    sr.detected_language = t.detected_language.clone();
+    sr.product = t.product.clone();
+    sr.account = t.account.clone();
+    sr.tier = t.tier.clone();
+    sr.tags = t.tags.clone();
+    sr.after_hours = t.after_hours;
+    sr.first_response_due = Some(t.first_response_due);
+    sr.assign_at = t.assign_at;
+    sr.participants = copied(ctx, mail);
+    for id in &related {
+        sr.log(now, "related", &mail.from, crate::sr::token(*id));
+    }
+    sr.related = related;
+    let customer_mid = mail.record_id();
+    let attachments = mail.attachments.iter().map(|a| a.name.clone()).collect::<Vec<_>>();
+
+    let mut out = Outgoing::new(ctx, sr, now);
+    out.local_language_after_hours = t.local_language_after_hours;
+    let csm = triage::csm_copy(ctx.config.account_of(&mail.from), t.priority);
+    let ack = out.to_customer(OutKind::Acknowledgement);
+    let cc = ack.cc.iter().cloned().chain(csm).collect();
+    out.push(ack.cc(cc))?;
+    if let Some(cse) = out.sr.assignee.clone() {
+        let note = Draft::new(OutKind::CseNotification, vec![cse]).thread(Some(customer_mid.clone()), vec![customer_mid.clone()]).text(
+            mail.new_text.clone(),
+            attachments.clone(),
+            mail.attachments.clone(),
+        );
+        out.push(note)?;
+    }
+    if let (true, Some(pager)) = (t.page_oncall, ctx.config.oncall_address.clone()) {
+        let page = Draft::new(OutKind::Page, vec![pager]).thread(Some(customer_mid.clone()), vec![customer_mid]).text(
+            mail.new_text.clone(),
+            attachments,
+            Vec::new(),
+        );
+        out.push(page)?;
+    }
+    Ok(Decision::new(out.sr, true, out.mails))
+}
