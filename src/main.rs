@@ -54,6 +54,11 @@ enum Command {
         #[command(subcommand)]
         command: SrCommand,
     },
+    /// Designated contacts: people who may act on every SR of their organisation.
+    Contacts {
+        #[command(subcommand)]
+        command: ContactsCommand,
+    },
     /// Work with the rule files.
     Rules {
         #[command(subcommand)]
@@ -84,6 +89,34 @@ enum SrCommand {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ContactsCommand {
+    /// List every designated contact.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add (or replace) a designated contact.
+    Add {
+        /// Display name.
+        name: String,
+        /// Mail address.
+        address: String,
+        /// Phone number.
+        #[arg(long)]
+        phone: Option<String>,
+        /// The account they act for (default: the account of their domain, else the domain itself).
+        #[arg(long)]
+        account: Option<String>,
+    },
+    /// Remove a designated contact.
+    Remove {
+        /// Mail address.
+        address: String,
     },
 }
 
@@ -192,6 +225,35 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Contacts { command } => {
+            let config = load_config(&cli.config)?;
+            match command {
+                ContactsCommand::List { json } => {
+                    let value = query(&config, Request::ContactsList).await?;
+                    if json {
+                        println!("{}", serde_json::to_string_pretty(&value)?);
+                    } else {
+                        for c in value.as_array().into_iter().flatten() {
+                            let f = |k: &str| c.get(k).and_then(|v| v.as_str()).unwrap_or("-").to_string();
+                            println!("{:<32} {:<24} {:<16} {}", f("address"), f("name"), f("phone"), f("scope"));
+                        }
+                    }
+                }
+                ContactsCommand::Add { name, address, phone, account } => {
+                    let address = address.trim().to_ascii_lowercase();
+                    if !address.contains('@') {
+                        bail!("{address:?} is not a mail address");
+                    }
+                    let scope = srgate::contacts::scope_for(&config, &address, account.as_deref()).map_err(anyhow::Error::msg)?;
+                    let contact = srgate::contacts::Contact { name, address, phone, scope };
+                    query(&config, Request::ContactsAdd { contact }).await?;
+                }
+                ContactsCommand::Remove { address } => {
+                    query(&config, Request::ContactsRemove { address: address.trim().to_ascii_lowercase() }).await?;
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Rules { command: RulesCommand::Explain { file, now, json } } => explain(&cli.config, &file, now.as_deref(), json),
         Command::Quarantine { command: QuarantineCommand::List { json } } => {
             let config = load_config(&cli.config)?;
@@ -291,7 +353,7 @@ async fn query(config: &Config, req: Request) -> anyhow::Result<serde_json::Valu
     let response = match control::ask(&config.control_socket(), &req).await {
         Some(r) => r,
         None => match Store::open(&config.data_dir) {
-            Ok(store) => control::answer(&store, &req),
+            Ok(store) => control::answer(&store, &req).await,
             Err(StoreError::Locked(_)) => {
                 // A daemon holds the store but its socket did not answer yet (starting up): retry once.
                 tokio::time::sleep(std::time::Duration::from_millis(500)).await;

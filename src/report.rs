@@ -47,6 +47,13 @@ pub fn sr_json(sr: &Sr) -> Value {
         "first_response_due": sr.first_response_due.map(|t| t.to_string()),
         "first_response_at": sr.first_response_at.map(|t| t.to_string()),
         "related": sr.related,
+        "events": sr.events.iter().map(|e| json!({"at": e.at.to_string(), "kind": e.kind, "by": e.by, "detail": e.detail})).collect::<Vec<_>>(),
+        "escalated": sr.escalated,
+        "requested_priority": sr.requested_priority,
+        "on_hold_until": sr.on_hold_until.map(|t| t.to_string()),
+        "waiting_since": sr.waiting_since.map(|t| t.to_string()),
+        "reopen_count": sr.reopen_count,
+        "participants": sr.participants,
         "messages": messages,
     })
 }
@@ -89,6 +96,10 @@ pub fn show_text(v: &Value) -> String {
             Some(other) => other.to_string(),
         };
         out.push_str(&format!("  {key:<17} {value}\n"));
+    }
+    out.push_str("\nhistory:\n");
+    for e in v.get("events").and_then(Value::as_array).into_iter().flatten() {
+        out.push_str(&format!("  {} {:<22} {:<28} {}\n", s(e, "at"), s(e, "kind"), s(e, "by"), s(e, "detail")));
     }
     out.push_str("\nmessages:\n");
     for m in v.get("messages").and_then(Value::as_array).into_iter().flatten() {

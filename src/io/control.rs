@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 
+use crate::contacts::{Contact, ContactChange};
 use crate::io::store::Store;
 use crate::sr::State;
 
@@ -31,6 +32,18 @@ pub enum Request {
     },
     /// The quarantine.
     QuarantineList,
+    /// Every designated contact.
+    ContactsList,
+    /// Add (or replace) a designated contact.
+    ContactsAdd {
+        /// The contact.
+        contact: Contact,
+    },
+    /// Remove a designated contact.
+    ContactsRemove {
+        /// Its address.
+        address: String,
+    },
 }
 
 /// The answer: a JSON value or an error message.
@@ -44,7 +57,30 @@ pub enum Response {
 }
 
 /// Answers a request from the store.
-pub fn answer(store: &Store, req: &Request) -> Response {
+pub async fn answer(store: &Store, req: &Request) -> Response {
+    match req {
+        Request::ContactsAdd { contact } => {
+            return match store.change_contact(&ContactChange::Add(contact.clone())).await {
+                Ok(()) => Response::Ok(serde_json::json!({"added": contact.address})),
+                Err(e) => Response::Error(e.to_string()),
+            };
+        }
+        Request::ContactsRemove { address } => {
+            let known = store.contacts().map(|c| c.iter().any(|x| x.address == *address)).unwrap_or(false);
+            if !known {
+                return Response::Error(format!("no designated contact {address}"));
+            }
+            return match store.change_contact(&ContactChange::Remove(address.clone())).await {
+                Ok(()) => Response::Ok(serde_json::json!({"removed": address})),
+                Err(e) => Response::Error(e.to_string()),
+            };
+        }
+        _ => {}
+    }
+    read(store, req)
+}
+
+fn read(store: &Store, req: &Request) -> Response {
     let result: Result<serde_json::Value, String> = (|| match req {
         Request::SrList { state } => {
             let mut out = Vec::new();
@@ -61,6 +97,8 @@ pub fn answer(store: &Store, req: &Request) -> Response {
             None => Err(format!("no SR {id}")),
         },
         Request::QuarantineList => serde_json::to_value(store.quarantine().map_err(|e| e.to_string())?).map_err(|e| e.to_string()),
+        Request::ContactsList => serde_json::to_value(store.contacts().map_err(|e| e.to_string())?).map_err(|e| e.to_string()),
+        Request::ContactsAdd { .. } | Request::ContactsRemove { .. } => Err("not a read request".into()),
     })();
     match result {
         Ok(v) => Response::Ok(v),
@@ -95,7 +133,7 @@ async fn handle(stream: UnixStream, store: &Store) -> std::io::Result<()> {
     let mut lines = BufReader::new(read).lines();
     while let Some(line) = lines.next_line().await? {
         let response = match serde_json::from_str::<Request>(&line) {
-            Ok(req) => answer(store, &req),
+            Ok(req) => answer(store, &req).await,
             Err(e) => Response::Error(format!("bad request: {e}")),
         };
         let mut out = serde_json::to_vec(&response).unwrap_or_default();

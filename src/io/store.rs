@@ -518,13 +518,18 @@ impl Store {
             .and_then(|ms| Timestamp::from_millisecond(ms as i64 - DUE_OFFSET).ok()))
     }
 
-    /// Outbox items due at `now`, oldest first, at most `limit`.
+    /// Outbox items due at `now`, oldest first, at most `limit`, and at most one per SR
+    /// (so that one SR's mails reach their readers in the order they were made).
     pub fn outbox_due(&self, now: Timestamp, limit: usize) -> Result<Vec<(u64, OutboxItem)>, StoreError> {
         let mut out = Vec::new();
+        let mut srs = std::collections::HashSet::new();
         for item in self.outbox.iter() {
             let (k, v) = item?;
             let Some(key) = read_u64(&k) else { continue };
             let it = decode_outbox(&v)?;
+            if !srs.insert(it.sr) {
+                continue;
+            }
             if it.next_attempt_at <= now {
                 out.push((key, it));
                 if out.len() >= limit {
