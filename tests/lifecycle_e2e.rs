@@ -107,7 +107,11 @@ email = "{bob}"
         let last = inbox.last().unwrap();
         let id = header(last, "Message-ID");
         let n = ms.count_messages(&self.support, "INBOX");
-        let draft = format!("From: {cse}\nTo: {}\nSubject: Re: {}\nIn-Reply-To: {id}\nReferences: {id}\n\n{body}\n\nOn Tue, 3 Mar 2026, Example Support wrote:\n> earlier text\n", self.support, header(last, "Subject"));
+        let draft = format!(
+            "From: {cse}\nTo: {}\nSubject: Re: {}\nIn-Reply-To: {id}\nReferences: {id}\n\n{body}\n\nOn Tue, 3 Mar 2026, Example Support wrote:\n> earlier text\n",
+            self.support,
+            header(last, "Subject")
+        );
         ms.mutt_send(cse, &draft);
         ms.wait_for_messages(&self.support, "INBOX", n + 1, WAIT);
     }
