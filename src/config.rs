@@ -72,6 +72,10 @@ pub struct Config {
     pub escalation_address: Option<String>,
     /// Customer accounts, found by sender domain.
     pub accounts: Vec<Account>,
+    /// Attachments larger than this are stored but not forwarded (bytes; default 25 MiB).
+    pub max_attachment_bytes: usize,
+    /// Messages larger than this are quarantined unparsed (bytes; default 64 MiB).
+    pub max_message_bytes: usize,
 }
 
 /// Service tier of an account.
@@ -383,6 +387,8 @@ pub fn compile(path: &Path, source: &str) -> Result<Config, Diagnostics> {
     let mut accounts = Vec::new();
     let mut oncall_address: Option<String> = None;
     let mut escalation_address: Option<String> = None;
+    let mut max_attachment_bytes: usize = 26_214_400;
+    let mut max_message_bytes: usize = 64 * 1024 * 1024;
 
     let mut present = std::collections::HashSet::new();
     for (key, value) in root.get_ref() {
@@ -399,6 +405,8 @@ pub fn compile(path: &Path, source: &str) -> Result<Config, Diagnostics> {
             "account" => accounts = c.list::<RawAccount>("account", value),
             "oncall_address" => oncall_address = c.value(value),
             "escalation_address" => escalation_address = c.value(value),
+            "max_attachment_bytes" => max_attachment_bytes = c.value(value).unwrap_or(max_attachment_bytes),
+            "max_message_bytes" => max_message_bytes = c.value(value).unwrap_or(max_message_bytes),
             other => c.error(Some(key.span()), format!("unknown key `{other}`")),
         }
     }
@@ -456,6 +464,8 @@ pub fn compile(path: &Path, source: &str) -> Result<Config, Diagnostics> {
         oncall_address,
         escalation_address,
         accounts,
+        max_attachment_bytes,
+        max_message_bytes,
     })
 }
 

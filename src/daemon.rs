@@ -21,7 +21,7 @@ use tracing::{Instrument, debug, error, info, info_span, warn};
 
 use crate::config::Mailbox;
 use crate::gateway::Decision;
-use crate::gateway::{self, Ctx, NewSr};
+use crate::gateway::{self, Ctx, NewSr, Outcome as GatewayOutcome};
 use crate::io::imap::{self, Connection, Wake};
 use crate::io::smtp::{Mailer, SendError};
 use crate::io::store::{Commit, Disposition, OutboxItem, QuarantineRecord, SrWrite, Store, StoreError};
@@ -180,32 +180,55 @@ impl Gateway {
     fn ingest(&self, mailbox: &str, validity: u32, uid: u32, raw: &[u8]) -> Result<Outcome, StoreError> {
         let now = self.clock.now();
         let source = Some((validity, uid));
-        let mail = match inbound::parse(raw) {
-            Ok(mail) => mail,
-            Err(why) => return self.quarantine(mailbox, source, raw, why.to_string(), None, now),
+        // mail-parser is total, but a gateway must not die on one mail: a panic is a quarantine reason too.
+        let parsed = std::panic::catch_unwind(|| inbound::parse(raw));
+        let mail = match parsed {
+            Ok(Ok(mail)) => mail,
+            Ok(Err(why)) => return self.quarantine(mailbox, source, raw, why.to_string(), None, now),
+            Err(_) => return self.quarantine(mailbox, source, raw, "the parser failed on this mail".into(), None, now),
         };
         let span = info_span!("mail", mailbox, uid, message_id = mail.message_id.as_deref().unwrap_or("-"), sr = tracing::field::Empty);
         let _enter = span.enter();
         let key = mail.dedupe_key();
-        let own = mail.message_id.as_deref().is_some_and(|id| id.contains(&format!(".{}@", self.instance)));
         // Held from the dedupe check to the commit: the same mail in two mailboxes is decided once.
         let _guard = self.decide_lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if own || self.store.seen(&key)?.is_some() {
-            debug!(own, "already processed; flagging only");
+        if self.store.seen(&key)?.is_some() {
+            debug!("already processed; flagging only");
             let c = Commit { mailbox: mailbox.into(), source, disposition: Some(Disposition::Processed), ..Commit::default() };
             self.store.commit(&c)?;
             return Ok(Outcome::Duplicate);
         }
-        let threading = gateway::thread(&mail, self.store.as_ref());
+        let class = gateway::classification(self.ctx(), &mail);
+        let threading = gateway::thread_classified(&mail, class.class, self.store.as_ref(), &self.instance);
         let existing = threading.sr().map(|id| self.store.get_sr(id)).transpose()?.flatten();
         let (loads, rr) = (self.store.loads()?, self.store.rr_turn()?);
         let new = NewSr { id: self.store.next_sr_id()?, mailbox, loads: &loads, rr };
         let decision = match gateway::decide(self.ctx(), &mail, existing.clone(), &new, self.store.as_ref(), now) {
-            Ok(d) => d,
+            Ok(GatewayOutcome::Apply(d)) => *d,
+            Ok(GatewayOutcome::Own) => {
+                debug!("our own mail came back; nothing to do");
+                let c = Commit {
+                    mailbox: mailbox.into(),
+                    source,
+                    disposition: Some(Disposition::Processed),
+                    seen: Some((key, 0)),
+                    ..Commit::default()
+                };
+                self.store.commit(&c)?;
+                return Ok(Outcome::Duplicate);
+            }
+            Ok(GatewayOutcome::Unmatched { classification }) => {
+                let reason = format!(
+                    "{:?} mail matching no SR: kept, no SR, no reply ({})",
+                    classification.class,
+                    classification.signals.join("; ")
+                );
+                return self.quarantine(mailbox, source, raw, reason, Some(&mail), now);
+            }
             Err(e) => return self.quarantine(mailbox, source, raw, e.to_string(), Some(&mail), now),
         };
         span.record("sr", decision.sr.id);
-        info!(sr = decision.sr.id, signal = threading.signal(), created = decision.created, "decided");
+        info!(sr = decision.sr.id, class = ?class.class, signal = threading.signal(), created = decision.created, "decided");
         let (before, also_before) = if decision.created { (None, existing.as_ref()) } else { (existing.as_ref(), None) };
         let mut c = match self.writes(before, &decision, also_before, now) {
             Ok(c) => c,
@@ -217,7 +240,11 @@ impl Gateway {
         c.seen = Some((key, decision.sr.id));
         c.next_rr = decision.created.then_some(rr + 1);
         c.message_ids.push((mail.record_id(), decision.sr.id));
-        c.raw = Some((mail.content_hash.clone(), raw.to_vec()));
+        self.store.put_file(&mail.content_hash, raw)?;
+        for a in &mail.attachments {
+            self.store.put_file(&a.sha256(), &a.data)?;
+        }
+        c.automated = Some((now, decision.automated.clone()));
         self.store.commit(&c)?;
         Ok(Outcome::Processed)
     }
@@ -231,8 +258,11 @@ impl Gateway {
         mail: Option<&Inbound>,
         now: Timestamp,
     ) -> Result<Outcome, StoreError> {
-        let hash = inbound::sha256_hex(raw);
+        let hash = if raw.is_empty() { String::new() } else { inbound::sha256_hex(raw) };
         warn!(mailbox, uid = source.map(|s| s.1), %reason, "quarantined");
+        if !raw.is_empty() {
+            self.store.put_file(&hash, raw)?;
+        }
         let record = QuarantineRecord {
             mailbox: mailbox.into(),
             uid: source.map(|s| s.1).unwrap_or(0),
@@ -246,8 +276,10 @@ impl Gateway {
             mailbox: mailbox.into(),
             source,
             disposition: Some(Disposition::Quarantine),
-            seen: Some((format!("sha256:{hash}"), 0)),
-            raw: Some((hash, raw.to_vec())),
+            seen: match mail {
+                Some(m) => Some((m.dedupe_key(), 0)),
+                None => (!hash.is_empty()).then(|| (format!("sha256:{hash}"), 0)),
+            },
             quarantine: Some(record),
             ..Commit::default()
         };
@@ -291,8 +323,16 @@ impl Gateway {
         self.settle_pending(conn, mb, selected.uid_validity).await?;
         let mut stats = CycleStats::default();
         let uids = conn.uids_after(after).await?;
-        for chunk in uids.chunks(BATCH) {
-            let fetched = conn.fetch(chunk).await?;
+        let sizes = conn.sizes(&uids).await?;
+        let max = self.setup.config.max_message_bytes as u64;
+        let (too_big, fits): (Vec<_>, Vec<_>) = sizes.into_iter().partition(|(_, size)| *size > max);
+        for (uid, size) in too_big {
+            let reason = format!("message of {size} bytes is over max_message_bytes ({max}); left unparsed");
+            self.quarantine(&mb.name, Some((selected.uid_validity, uid)), &[], reason, None, self.clock.now())?;
+            stats.quarantined += 1;
+        }
+        for chunk in batches(&fits) {
+            let fetched = conn.fetch(&chunk).await?;
             let mut failure = None;
             for (uid, raw) in &fetched {
                 if *stop.borrow() {
@@ -413,6 +453,26 @@ impl Gateway {
         let limit = SignedDuration::try_from(self.setup.config.smtp.retry_for).unwrap_or(SignedDuration::MAX);
         now.duration_since(item.queued_at) > limit
     }
+}
+
+/// Fetch batches: at most [`BATCH`] mails and about 64 MiB each, so memory stays bounded.
+fn batches(sizes: &[(u32, u64)]) -> Vec<Vec<u32>> {
+    const BYTES: u64 = 64 * 1024 * 1024;
+    let mut out: Vec<Vec<u32>> = Vec::new();
+    let mut current = Vec::new();
+    let mut bytes = 0;
+    for (uid, size) in sizes {
+        if !current.is_empty() && (current.len() >= BATCH || bytes + size > BYTES) {
+            out.push(std::mem::take(&mut current));
+            bytes = 0;
+        }
+        current.push(*uid);
+        bytes += size;
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
 }
 
 /// Delay before delivery attempt `n + 1`: 30 s doubling, capped at one hour.

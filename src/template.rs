@@ -32,6 +32,7 @@ pub const REQUIRED: &[&str] = &[
     "cse_info",
     "command_error",
     "command_confirmation",
+    "attachment_too_large",
 ];
 
 /// What every template can use.
@@ -107,6 +108,10 @@ pub struct Extra {
     pub commands_help: String,
     /// End of a hold.
     pub hold_until: String,
+    /// Attachments kept but not forwarded because of their size ("name (size)").
+    pub oversized: Vec<String>,
+    /// The limit on forwarded attachments, in MB.
+    pub max_attachment_mb: usize,
 }
 
 /// One message in a history mail.
@@ -266,6 +271,8 @@ pub fn sample_context() -> MailContext {
             done: vec!["priority P2".into()],
             commands_help: "#wait ...".into(),
             hold_until: "Monday 2 March 2026, 09:00 CET".into(),
+            oversized: vec!["video.mp4 (60 MB)".into()],
+            max_attachment_mb: 25,
         },
     }
 }

@@ -67,7 +67,7 @@ pub(super) fn write(
         }
     }
     let reopening = sr.state == State::Closed;
-    let record = inbound_record(mail, MessageKind::CustomerReply, mail.new_text.clone(), now);
+    let record = inbound_record(ctx, mail, MessageKind::CustomerReply, mail.new_text.clone(), now);
     let mut sr = if reopening { lifecycle::reopened(sr, record, now) } else { lifecycle::customer_replied(sr, record, now) };
     for a in new_sr::copied(ctx, mail) {
         if !sr.participants.contains(&a) && !a.eq_ignore_ascii_case(&sr.customer) {
@@ -76,9 +76,18 @@ pub(super) fn write(
     }
     let mut out = Outgoing::new(ctx, sr, now);
     let attachments: Vec<String> = mail.attachments.iter().map(|a| a.name.clone()).collect();
+    let (forward, oversized) = super::forwardable(ctx, mail);
     if let Some(update) = out.to_cse(OutKind::CustomerUpdate) {
         let info = if reopening { format!("The customer reopened {}.", out.sr.token()) } else { String::new() };
-        out.push(update.text(mail.new_text.clone(), attachments, mail.attachments.clone()).extra(Extra { info, ..Extra::default() }))?;
+        out.push(update.text(mail.new_text.clone(), attachments, forward).extra(Extra {
+            info,
+            oversized: oversized.clone(),
+            ..Extra::default()
+        }))?;
+    }
+    if !oversized.is_empty() {
+        let notice = out.to_customer(OutKind::AttachmentTooLarge).extra(Extra { oversized, ..Extra::default() });
+        out.push(notice)?;
     }
     if let Some(req) = request::detect(&mail.subject, &mail.new_text) {
         handle_request(&mut out, req, &mail.from)?;

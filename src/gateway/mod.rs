@@ -12,6 +12,7 @@
 //! - [`outgoing`]: building and recording the mails.
 
 mod customer;
+mod machine;
 mod new_sr;
 mod outgoing;
 mod staff;
@@ -26,6 +27,7 @@ pub use tick::tick;
 
 use crate::config::Config;
 use crate::contacts::{Contact, ContactChange};
+use crate::mail::classify::{Class, Classification, classify};
 use crate::mail::inbound::Inbound;
 use crate::mail::outbound::OutMail;
 use crate::mail::thread;
@@ -42,6 +44,8 @@ pub trait Lookup {
     fn sr_of_message(&self, message_id: &str) -> Option<u64>;
     /// The designated contact with this address.
     fn contact(&self, address: &str) -> Option<Contact>;
+    /// How many automated mails went to `address` since `since`.
+    fn automated_since(&self, address: &str, since: Timestamp) -> u32;
 }
 
 /// Fixed inputs of every decision.
@@ -80,6 +84,8 @@ pub enum Threading {
     Token(u64),
     /// In-Reply-To/References name a Message-ID of an existing SR.
     Reference(u64, String),
+    /// The body quotes our marker (a server rewrote the Message-IDs).
+    Marker(u64),
     /// Nothing matched: a new SR.
     New,
 }
@@ -88,7 +94,7 @@ impl Threading {
     /// The SR it names, if any.
     pub fn sr(&self) -> Option<u64> {
         match self {
-            Threading::Token(id) | Threading::Reference(id, _) => Some(*id),
+            Threading::Token(id) | Threading::Reference(id, _) | Threading::Marker(id) => Some(*id),
             Threading::New => None,
         }
     }
@@ -98,13 +104,15 @@ impl Threading {
         match self {
             Threading::Token(_) => "token",
             Threading::Reference(..) => "references",
+            Threading::Marker(_) => "body marker",
             Threading::New => "none",
         }
     }
 }
 
-/// Finds the SR a mail belongs to: the subject token first, then referenced Message-IDs.
-pub fn thread(mail: &Inbound, lookup: &impl Lookup) -> Threading {
+/// Finds the SR a mail belongs to: the subject token first, then referenced
+/// Message-IDs, then the marker we put in every body (of this store's `instance`).
+pub fn thread(mail: &Inbound, lookup: &impl Lookup, instance: &str) -> Threading {
     if let Some(id) = thread::token_in(&mail.subject).filter(|id| lookup.sr(*id).is_some()) {
         return Threading::Token(id);
     }
@@ -113,7 +121,10 @@ pub fn thread(mail: &Inbound, lookup: &impl Lookup) -> Threading {
             return Threading::Reference(id, reference.to_string());
         }
     }
-    Threading::New
+    match thread::marker_in(&mail.text, instance).filter(|id| lookup.sr(*id).is_some()) {
+        Some(id) => Threading::Marker(id),
+        None => Threading::New,
+    }
 }
 
 /// True when `mail` answers something of SR `id` (its references name one of the SR's
@@ -135,12 +146,50 @@ pub struct Decision {
     pub also: Option<Box<Decision>>,
     /// Designated contacts to add or remove.
     pub contact_changes: Vec<ContactChange>,
+    /// Addresses that got an automated mail (for the per-sender cap).
+    pub automated: Vec<String>,
 }
 
 impl Decision {
     fn new(sr: Sr, created: bool, outgoing: Vec<OutMail>) -> Decision {
-        Decision { sr, created, outgoing, also: None, contact_changes: Vec::new() }
+        Decision { sr, created, outgoing, also: None, contact_changes: Vec::new(), automated: Vec::new() }
     }
+}
+
+/// What an inbound mail comes to.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// A change to commit.
+    Apply(Box<Decision>),
+    /// Our own mail coming back: nothing to do.
+    Own,
+    /// Machine-generated mail that matches no SR: no SR, no reply; kept and reported.
+    Unmatched {
+        /// The class, signals included.
+        classification: Classification,
+    },
+}
+
+/// True when `id` is a Message-ID this gateway made.
+pub fn is_own_id(ctx: Ctx<'_>, id: &str) -> bool {
+    id.starts_with("sr") && id.contains(&format!(".{}@", ctx.instance))
+}
+
+/// Classifies `mail` (see [`crate::mail::classify`]).
+pub fn classification(ctx: Ctx<'_>, mail: &Inbound) -> Classification {
+    classify(mail, |id| is_own_id(ctx, id), &ctx.config.support_address)
+}
+
+/// Threading for a classified mail: a bounce threads by the Message-IDs it returns.
+pub fn thread_classified(mail: &Inbound, class: Class, lookup: &impl Lookup, instance: &str) -> Threading {
+    if class == Class::Bounce {
+        for id in &mail.report_ids {
+            if let Some(sr) = lookup.sr_of_message(id) {
+                return Threading::Reference(sr, id.clone());
+            }
+        }
+    }
+    thread(mail, lookup, instance)
 }
 
 /// Decides what `mail` does. `existing` is the SR it threads to (None opens a new one).
@@ -151,15 +200,28 @@ pub fn decide(
     new: &NewSr<'_>,
     lookup: &impl Lookup,
     now: Timestamp,
-) -> Result<Decision, RenderError> {
-    let Some(sr) = existing else {
-        let related = mentioned(mail, lookup);
-        return new_sr::open(ctx, mail, new, related, now);
+) -> Result<Outcome, RenderError> {
+    let classification = classification(ctx, mail);
+    let decision = match (classification.class, existing) {
+        (Class::Own, _) => return Ok(Outcome::Own),
+        (class, None) if class.is_machine() => return Ok(Outcome::Unmatched { classification }),
+        (Class::Bounce, Some(sr)) => machine::bounced(ctx, mail, sr, &classification, now)?,
+        (_, Some(sr)) if classification.class.is_machine() => machine::automatic(ctx, mail, sr, &classification, now),
+        (_, None) => {
+            let related = mentioned(mail, lookup);
+            new_sr::open(ctx, mail, new, related, now)?
+        }
+        (_, Some(sr)) if ctx.config.cse_by_email(&mail.from).is_some() => staff::respond(ctx, mail, sr, now)?,
+        (_, Some(sr)) => customer::write(ctx, mail, sr, new, lookup, now)?,
     };
-    if ctx.config.cse_by_email(&mail.from).is_some() {
-        return staff::respond(ctx, mail, sr, now);
-    }
-    customer::write(ctx, mail, sr, new, lookup, now)
+    Ok(Outcome::Apply(Box::new(machine::cap_automated(ctx, decision, lookup, now))))
+}
+
+/// The attachments small enough to forward, and "name (size)" for the others.
+fn forwardable(ctx: Ctx<'_>, mail: &Inbound) -> (Vec<crate::mail::Attachment>, Vec<String>) {
+    let max = ctx.config.max_attachment_bytes;
+    let (small, big): (Vec<_>, Vec<_>) = mail.attachments.iter().cloned().partition(|a| a.data.len() <= max);
+    (small, big.iter().map(|a| format!("{} ({} MB)", a.name, a.data.len().div_ceil(1024 * 1024))).collect())
 }
 
 /// Existing SRs a new mail mentions by token (subject or text).
@@ -198,11 +260,21 @@ mod tests {
         fn contact(&self, _: &str) -> Option<Contact> {
             None
         }
+        fn automated_since(&self, _: &str, _: Timestamp) -> u32 {
+            0
+        }
         fn sr(&self, id: u64) -> Option<Sr> {
             self.srs.get(&id).cloned()
         }
         fn sr_of_message(&self, message_id: &str) -> Option<u64> {
             self.ids.get(message_id).copied()
+        }
+    }
+
+    fn applied(o: Result<Outcome, RenderError>) -> Decision {
+        match o.expect("decide") {
+            Outcome::Apply(d) => *d,
+            other => panic!("expected a change, got {other:?}"),
         }
     }
 
@@ -257,8 +329,8 @@ email = "bob@example.test"
         let mut mem = Mem { srs: HashMap::new(), ids: HashMap::new() };
 
         let first = parse("From: Jane <jane@example.com>\r\nSubject: Printer on fire\r\nMessage-ID: <m1@example.com>\r\n\r\nHelp!\r\n");
-        assert_eq!(thread(&first, &mem), Threading::New);
-        let d = decide(ctx, &first, None, &new(100_001), &mem, at("2026-03-03T10:00:00Z")).expect("decide");
+        assert_eq!(thread(&first, &mem, "t1"), Threading::New);
+        let d = applied(decide(ctx, &first, None, &new(100_001), &mem, at("2026-03-03T10:00:00Z")));
         assert!(d.created);
         assert_eq!(d.sr.assignee.as_deref(), Some("bob@example.test"));
         assert_eq!(d.outgoing.len(), 2);
@@ -279,8 +351,8 @@ email = "bob@example.test"
             "From: Bob <bob@example.test>\r\nSubject: Re: whatever\r\nIn-Reply-To: <{}>\r\nMessage-ID: <m2@example.test>\r\n\r\nPlease restart it.\r\n\r\nOn Tue, Support wrote:\r\n> Help!\r\n",
             note.message_id
         ));
-        assert_eq!(thread(&answer, &mem), Threading::Reference(100_001, note.message_id.clone()));
-        let d = decide(ctx, &answer, mem.sr(100_001), &new(0), &mem, at("2026-03-03T11:00:00Z")).expect("decide");
+        assert_eq!(thread(&answer, &mem, "t1"), Threading::Reference(100_001, note.message_id.clone()));
+        let d = applied(decide(ctx, &answer, mem.sr(100_001), &new(0), &mem, at("2026-03-03T11:00:00Z")));
         assert_eq!((d.sr.state, d.sr.contact_attempts), (sr::State::AwaitingCustomer, 1));
         let relay = &d.outgoing[0];
         assert_eq!(relay.to, vec!["jane@example.com"]);
@@ -294,8 +366,8 @@ email = "bob@example.test"
         let reply = parse(
             "From: jane@example.com\r\nSubject: RE: [SR#100001] Printer on fire\r\nMessage-ID: <m3@example.com>\r\n\r\nDone, still burning.\r\n",
         );
-        assert_eq!(thread(&reply, &mem), Threading::Token(100_001));
-        let d = decide(ctx, &reply, mem.sr(100_001), &new(0), &mem, at("2026-03-04T09:00:00Z")).expect("decide");
+        assert_eq!(thread(&reply, &mem, "t1"), Threading::Token(100_001));
+        let d = applied(decide(ctx, &reply, mem.sr(100_001), &new(0), &mem, at("2026-03-04T09:00:00Z")));
         assert_eq!((d.sr.state, d.sr.contact_attempts), (sr::State::Open, 0));
         assert_eq!(d.outgoing[0].to, vec!["bob@example.test"]);
         assert_eq!(d.outgoing[0].kind, OutKind::CustomerUpdate);
@@ -305,6 +377,6 @@ email = "bob@example.test"
     fn unknown_token_opens_a_new_sr() {
         let mem = Mem { srs: HashMap::new(), ids: HashMap::new() };
         let m = parse("From: a@example.com\r\nSubject: [SR#999999] hi\r\n\r\nx");
-        assert_eq!(thread(&m, &mem), Threading::New);
+        assert_eq!(thread(&m, &mem, "t1"), Threading::New);
     }
 }

@@ -7,13 +7,28 @@ use super::{Ctx, Decision, NewSr};
 use crate::mail::inbound::Inbound;
 use crate::mail::outbound::OutKind;
 use crate::mail::thread;
-use crate::sr::{Direction, MessageKind, MessageRecord, lifecycle};
-use crate::template::RenderError;
+use crate::sr::{Direction, FileRef, MessageKind, MessageRecord, lifecycle};
+use crate::template::{Extra, RenderError};
 use crate::triage::{self, Triage};
 
-/// The record of a received mail.
-pub(super) fn inbound_record(mail: &Inbound, kind: MessageKind, text: String, now: Timestamp) -> MessageRecord {
+/// The record of a received mail, with its stored files (the original and each attachment).
+pub(super) fn inbound_record(ctx: Ctx<'_>, mail: &Inbound, kind: MessageKind, text: String, now: Timestamp) -> MessageRecord {
+    let original = FileRef {
+        name: "message.eml".into(),
+        content_type: "message/rfc822".into(),
+        size: mail.raw_len as u64,
+        sha256: mail.content_hash.clone(),
+        forwarded: false,
+    };
+    let parts = mail.attachments.iter().map(|a| FileRef {
+        name: a.name.clone(),
+        content_type: a.content_type.clone(),
+        size: a.data.len() as u64,
+        sha256: a.sha256(),
+        forwarded: a.data.len() <= ctx.config.max_attachment_bytes,
+    });
     MessageRecord {
+        files: std::iter::once(original).chain(parts).collect(),
         direction: Direction::In,
         from: mail.from.clone(),
         to: mail.to.iter().chain(mail.cc.iter()).cloned().collect(),
@@ -44,7 +59,7 @@ pub(super) fn copied(ctx: Ctx<'_>, mail: &Inbound) -> Vec<String> {
 /// Opens SR `new.id` for `mail`; `related` are SRs it mentions.
 pub(super) fn open(ctx: Ctx<'_>, mail: &Inbound, new: &NewSr<'_>, related: Vec<u64>, now: Timestamp) -> Result<Decision, RenderError> {
     let t: Triage = triage::triage(ctx, mail, new, now);
-    let first = inbound_record(mail, MessageKind::CustomerNew, mail.new_text.clone(), now);
+    let first = inbound_record(ctx, mail, MessageKind::CustomerNew, mail.new_text.clone(), now);
     let subject = thread::clean_subject(&mail.subject);
     let mut sr = lifecycle::open(new.id, first, mail.from_name.clone(), subject, t.assignee.clone(), now);
     sr.priority = t.priority;
@@ -63,20 +78,20 @@ pub(super) fn open(ctx: Ctx<'_>, mail: &Inbound, new: &NewSr<'_>, related: Vec<u
     }
     sr.related = related;
     let customer_mid = mail.record_id();
+    let (forward, oversized) = super::forwardable(ctx, mail);
     let attachments = mail.attachments.iter().map(|a| a.name.clone()).collect::<Vec<_>>();
 
     let mut out = Outgoing::new(ctx, sr, now);
     out.local_language_after_hours = t.local_language_after_hours;
     let csm = triage::csm_copy(ctx.config.account_of(&mail.from), t.priority);
-    let ack = out.to_customer(OutKind::Acknowledgement);
+    let ack = out.to_customer(OutKind::Acknowledgement).extra(Extra { oversized: oversized.clone(), ..Extra::default() });
     let cc = ack.cc.iter().cloned().chain(csm).collect();
     out.push(ack.cc(cc))?;
     if let Some(cse) = out.sr.assignee.clone() {
-        let note = Draft::new(OutKind::CseNotification, vec![cse]).thread(Some(customer_mid.clone()), vec![customer_mid.clone()]).text(
-            mail.new_text.clone(),
-            attachments.clone(),
-            mail.attachments.clone(),
-        );
+        let note = Draft::new(OutKind::CseNotification, vec![cse])
+            .thread(Some(customer_mid.clone()), vec![customer_mid.clone()])
+            .text(mail.new_text.clone(), attachments.clone(), forward)
+            .extra(Extra { oversized: oversized.clone(), ..Extra::default() });
         out.push(note)?;
     }
     if let (true, Some(pager)) = (t.page_oncall, ctx.config.oncall_address.clone()) {

@@ -112,8 +112,10 @@ impl<'a> Outgoing<'a> {
         let mut context = mail_context(self.ctx, &self.sr, d.text, d.attachment_names, self.now);
         context.local_language_after_hours = self.local_language_after_hours;
         context.extra = d.extra;
+        context.extra.max_attachment_mb = self.ctx.config.max_attachment_bytes / (1024 * 1024);
         let language = if d.kind.to_customer() { self.sr.language.clone() } else { "en".to_string() };
-        let body = self.ctx.templates.render(&language, d.kind.template(), &context)?;
+        let mut body = self.ctx.templates.render(&language, d.kind.template(), &context)?;
+        body = format!("{}\n\n{}\n", body.trim_end(), crate::mail::thread::marker(self.ctx.instance, self.sr.id));
         let message_id = message_id(self.ctx, self.sr.id, self.sr.messages.len());
         let subject = match d.kind {
             OutKind::Page => format!("P1 page: {} {}", self.sr.token(), self.sr.subject),
@@ -132,6 +134,7 @@ impl<'a> Outgoing<'a> {
             at: self.now,
             attachments: d.attachments.iter().map(|a| a.name.clone()).collect(),
             text: body.clone(),
+            files: Vec::new(),
         };
         self.sr = lifecycle::sent(self.sr.clone(), record, self.now);
         self.mails.push(OutMail {
@@ -193,6 +196,7 @@ fn record_kind(kind: OutKind) -> MessageKind {
         OutKind::CseInfo => MessageKind::CseInfo,
         OutKind::CommandError => MessageKind::CommandError,
         OutKind::CommandConfirmation => MessageKind::CommandConfirmation,
+        OutKind::AttachmentTooLarge => MessageKind::AttachmentTooLarge,
     }
 }
 

@@ -41,7 +41,7 @@ pub(super) fn respond(ctx: Ctx<'_>, mail: &Inbound, sr: Sr, now: Timestamp) -> R
     let response = response_of(ctx, &parsed.commands, !text.is_empty(), now);
     let closing = matches!(response, Some(Response::Close));
     let kind = if response == Some(Response::Note) { MessageKind::Note } else { MessageKind::CseReply };
-    let record = inbound_record(mail, kind, text.clone(), now);
+    let record = inbound_record(ctx, mail, kind, text.clone(), now);
     let mut out = Outgoing::new(ctx, sr, now);
     let mut done = Vec::new();
     let mut contact_changes = Vec::new();
@@ -104,7 +104,8 @@ pub(super) fn respond(ctx: Ctx<'_>, mail: &Inbound, sr: Sr, now: Timestamp) -> R
             None => c.name.clone(),
         });
         let attachments = mail.attachments.iter().map(|a| a.name.clone()).collect();
-        let relay = out.to_customer(OutKind::Relay).text(text, attachments, mail.attachments.clone());
+        let (forward, _) = super::forwardable(ctx, mail);
+        let relay = out.to_customer(OutKind::Relay).text(text, attachments, forward);
         out.push(relay)?;
         out.from_name = ctx.config.support_name.clone();
     }

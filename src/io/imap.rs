@@ -184,6 +184,23 @@ impl Connection {
         Ok(uids)
     }
 
+    /// The size in bytes of each message in `uids`.
+    pub async fn sizes(&mut self, uids: &[u32]) -> Result<Vec<(u32, u64)>, ImapError> {
+        if uids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let set = uid_set(uids);
+        let mut out = timed("fetch sizes", async {
+            let stream = self.session.uid_fetch(&set, "(UID RFC822.SIZE)").await?;
+            let fetched: Vec<_> = stream.try_collect().await?;
+            Ok(fetched.iter().filter_map(|f| Some((f.uid?, u64::from(f.size?)))).collect::<Vec<_>>())
+        })
+        .await?;
+        self.drain_unsolicited();
+        out.sort_by_key(|(uid, _)| *uid);
+        Ok(out)
+    }
+
     /// Raw messages for `uids` (BODY.PEEK[]: fetching does not set `\Seen`).
     pub async fn fetch(&mut self, uids: &[u32]) -> Result<Vec<(u32, Vec<u8>)>, ImapError> {
         if uids.is_empty() {

@@ -153,8 +153,6 @@ pub struct Commit {
     pub message_ids: Vec<(String, u64)>,
     /// Outgoing mail.
     pub outbox: Vec<OutboxItem>,
-    /// The raw mail, by content hash.
-    pub raw: Option<(String, Vec<u8>)>,
     /// A quarantine record.
     pub quarantine: Option<QuarantineRecord>,
     /// The next round-robin turn.
@@ -163,6 +161,8 @@ pub struct Commit {
     pub load_delta: Vec<(String, i64)>,
     /// Designated contacts added or removed.
     pub contacts: Vec<ContactChange>,
+    /// Addresses that got an automated mail at this instant (the per-sender cap).
+    pub automated: Option<(Timestamp, Vec<String>)>,
 }
 
 /// The store.
@@ -176,10 +176,11 @@ pub struct Store {
     mailboxes: sled::Tree,
     pending: sled::Tree,
     quarantine: sled::Tree,
-    raw: sled::Tree,
+    data_dir: PathBuf,
     loads: sled::Tree,
     due: sled::Tree,
     contacts: sled::Tree,
+    automated: sled::Tree,
     _lock: File,
 }
 
@@ -222,6 +223,15 @@ fn pending_key(mailbox: &str, validity: u32, uid: u32) -> Vec<u8> {
 
 /// Offset that makes every instant's millisecond count a positive, sortable u64.
 const DUE_OFFSET: i64 = 1 << 62;
+
+/// Automated-mail key: address, NUL, instant (ms, big-endian), sequence.
+fn automated_key(address: &str, t: Timestamp, seq: u32) -> Vec<u8> {
+    let mut k = address.to_ascii_lowercase().into_bytes();
+    k.push(0);
+    k.extend_from_slice(&((t.as_millisecond() + DUE_OFFSET) as u64).to_be_bytes());
+    k.extend_from_slice(&seq.to_be_bytes());
+    k
+}
 
 /// Due-index key: the instant (ms, big-endian, offset) then the SR number.
 fn due_key(t: Timestamp, sr: u64) -> [u8; 16] {
@@ -293,10 +303,11 @@ impl Store {
             mailboxes: tree("mailboxes")?,
             pending: tree("pending")?,
             quarantine: tree("quarantine")?,
-            raw: tree("raw")?,
+            data_dir: data_dir.to_path_buf(),
             loads: tree("loads")?,
             due: tree("due")?,
             contacts: tree("contacts")?,
+            automated: tree("automated")?,
             db,
             _lock: lock,
         })
@@ -408,15 +419,20 @@ impl Store {
             &self.mailboxes,
             &self.pending,
             &self.quarantine,
-            &self.raw,
             &self.loads,
             &self.due,
             &self.contacts,
+            &self.automated,
         );
         let keys: Vec<u64> = c.outbox.iter().map(|_| self.next_key()).collect::<Result<_, _>>()?;
         let qkey = c.quarantine.as_ref().map(|_| self.next_key()).transpose()?;
         trees.transaction(
-            |(srs, msgids, seen, outbox, meta, mailboxes, pending, quarantine, raw, loads, due, contacts)| -> TxResult<()> {
+            |(srs, msgids, seen, outbox, meta, mailboxes, pending, quarantine, loads, due, contacts, automated)| -> TxResult<()> {
+                if let Some((at, addresses)) = &c.automated {
+                    for (i, a) in addresses.iter().enumerate() {
+                        automated.insert(automated_key(a, *at, i as u32), &[])?;
+                    }
+                }
                 for change in &c.contacts {
                     match change {
                         ContactChange::Add(contact) => {
@@ -455,9 +471,6 @@ impl Store {
                 }
                 for (item, key) in c.outbox.iter().zip(&keys) {
                     outbox.insert(&be(*key), encode_outbox(item))?;
-                }
-                if let Some((hash, bytes)) = &c.raw {
-                    raw.insert(hash.as_bytes(), bytes.as_slice())?;
                 }
                 if let (Some(q), Some(k)) = (&c.quarantine, qkey) {
                     quarantine.insert(&be(k), json(q))?;
@@ -573,9 +586,39 @@ impl Store {
         self.quarantine.iter().values().map(|v| decode("quarantine", &v?)).collect()
     }
 
-    /// The raw bytes of a stored mail.
-    pub fn raw(&self, hash: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.raw.get(hash)?.map(|v| v.to_vec()))
+    /// Where the file with content hash `sha256` lives (`data_dir/files/ab/abcdef…`).
+    pub fn file_path(&self, sha256: &str) -> PathBuf {
+        let shard = sha256.get(..2).unwrap_or("00");
+        self.data_dir.join("files").join(shard).join(sha256)
+    }
+
+    /// Keeps `bytes` as the file addressed by `sha256`, durable when this returns.
+    /// Writing the same content twice is a no-op: the address is the content.
+    pub fn put_file(&self, sha256: &str, bytes: &[u8]) -> Result<(), StoreError> {
+        use std::io::Write;
+        let path = self.file_path(sha256);
+        if path.exists() {
+            return Ok(());
+        }
+        let err = |p: &Path, e| StoreError::File(p.to_path_buf(), e);
+        let dir = path.parent().unwrap_or(&self.data_dir).to_path_buf();
+        std::fs::create_dir_all(&dir).map_err(|e| err(&dir, e))?;
+        let tmp = dir.join(format!(".{sha256}.tmp"));
+        let mut f = File::create(&tmp).map_err(|e| err(&tmp, e))?;
+        f.write_all(bytes).and_then(|()| f.sync_all()).map_err(|e| err(&tmp, e))?;
+        std::fs::rename(&tmp, &path).map_err(|e| err(&path, e))?;
+        File::open(&dir).and_then(|d| d.sync_all()).map_err(|e| err(&dir, e))?;
+        Ok(())
+    }
+
+    /// The content of a stored file.
+    pub fn file(&self, sha256: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let path = self.file_path(sha256);
+        match std::fs::read(&path) {
+            Ok(b) => Ok(Some(b)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(StoreError::File(path, e)),
+        }
     }
 }
 
@@ -596,6 +639,13 @@ impl Lookup for Store {
 
     fn sr_of_message(&self, message_id: &str) -> Option<u64> {
         self.msgids.get(message_id).ok().flatten().and_then(|v| read_u64(&v))
+    }
+
+    fn automated_since(&self, address: &str, since: Timestamp) -> u32 {
+        let start = automated_key(address, since, 0);
+        let mut end = address.to_ascii_lowercase().into_bytes();
+        end.push(1);
+        self.automated.range(start..end).count() as u32
     }
 
     fn contact(&self, address: &str) -> Option<Contact> {

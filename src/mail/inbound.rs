@@ -12,6 +12,8 @@ pub struct Inbound {
     pub message_id: Option<String>,
     /// SHA-256 of the raw bytes, hex.
     pub content_hash: String,
+    /// Size of the raw message in bytes.
+    pub raw_len: usize,
     /// Sender address, lower-cased.
     pub from: String,
     /// Sender display name.
@@ -36,6 +38,13 @@ pub struct Inbound {
     pub headers: Vec<(String, String)>,
     /// The Content-Language header, a hint for language detection.
     pub content_language: Option<String>,
+    /// The top-level MIME type (`multipart/report`, `text/plain` …).
+    pub content_type: String,
+    /// The `report-type` parameter of a `multipart/report`.
+    pub report_type: Option<String>,
+    /// Message-IDs named in the body after the mail's own headers (the returned
+    /// message of a delivery report), without brackets.
+    pub report_ids: Vec<String>,
 }
 
 impl Inbound {
@@ -75,6 +84,40 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+#[allow(clippy::expect_used)]
+static BODY_MESSAGE_ID: std::sync::LazyLock<regex::bytes::Regex> =
+    std::sync::LazyLock::new(|| regex::bytes::Regex::new(r"(?im)^[ \t]*Message-I[dD]:[ \t]*<([^>\s]{1,250})>").expect("valid regex"));
+
+/// The body starts after the first empty line.
+fn body_of(raw: &[u8]) -> &[u8] {
+    let crlf = raw.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4);
+    let lf = raw.windows(2).position(|w| w == b"\n\n").map(|p| p + 2);
+    match (crlf, lf) {
+        (Some(a), Some(b)) => &raw[a.min(b)..],
+        (Some(a), None) | (None, Some(a)) => &raw[a..],
+        (None, None) => &[],
+    }
+}
+
+fn looks_like_bounce_body(raw: &[u8]) -> bool {
+    let head = &raw[..raw.len().min(4096)];
+    let text = String::from_utf8_lossy(head).to_ascii_lowercase();
+    text.contains("mailer-daemon") || text.contains("postmaster@") || text.contains("undeliverable")
+}
+
+/// Message-IDs written in the body (a returned message's headers), at most 20.
+fn ids_in_body(raw: &[u8]) -> Vec<String> {
+    let body = body_of(raw);
+    let mut ids: Vec<String> = BODY_MESSAGE_ID
+        .captures_iter(body)
+        .filter_map(|c| c.get(1))
+        .map(|m| String::from_utf8_lossy(m.as_bytes()).into_owned())
+        .take(20)
+        .collect();
+    ids.dedup();
+    ids
+}
+
 /// Parses raw message bytes.
 pub fn parse(raw: &[u8]) -> Result<Inbound, Unreadable> {
     let msg = MessageParser::default().parse(raw).ok_or(Unreadable::NotAMessage)?;
@@ -104,12 +147,23 @@ pub fn parse(raw: &[u8]) -> Result<Inbound, Unreadable> {
         })
         .collect();
     let headers: Vec<(String, String)> = msg.headers_raw().map(|(n, v)| (n.to_string(), v.trim().to_string())).collect();
+    let root_type = msg.root_part().content_type();
+    let content_type = root_type
+        .map(|ct| format!("{}/{}", ct.ctype(), ct.subtype().unwrap_or("")))
+        .unwrap_or_else(|| "text/plain".into())
+        .to_ascii_lowercase();
+    let report_type = root_type.and_then(|ct| ct.attribute("report-type")).map(str::to_string);
+    let report_ids = if content_type == "multipart/report" || looks_like_bounce_body(raw) { ids_in_body(raw) } else { Vec::new() };
     let content_language = headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("Content-Language")).map(|(_, v)| v.clone());
     Ok(Inbound {
+        content_type,
+        report_type,
+        report_ids,
         headers,
         content_language,
         message_id: msg.message_id().map(bare_id).filter(|s| !s.is_empty()),
         content_hash: sha256_hex(raw),
+        raw_len: raw.len(),
         from,
         from_name,
         to: addresses(msg.to()),

@@ -7,6 +7,7 @@
 //!
 //! Nothing here does I/O.
 
+pub mod classify;
 pub mod inbound;
 pub mod outbound;
 pub mod quote;
@@ -21,6 +22,13 @@ pub struct Attachment {
     pub content_type: String,
     /// The decoded content.
     pub data: Vec<u8>,
+}
+
+impl Attachment {
+    /// SHA-256 of the content, hex.
+    pub fn sha256(&self) -> String {
+        inbound::sha256_hex(&self.data)
+    }
 }
 
 /// Strips surrounding angle brackets and whitespace from a Message-ID.

@@ -45,6 +45,8 @@ pub enum OutKind {
     CommandError,
     /// What the commands did, to the CSE.
     CommandConfirmation,
+    /// Attachments too large to forward, to the customer.
+    AttachmentTooLarge,
 }
 
 impl OutKind {
@@ -68,6 +70,7 @@ impl OutKind {
             OutKind::CseInfo => "cse_info",
             OutKind::CommandError => "command_error",
             OutKind::CommandConfirmation => "command_confirmation",
+            OutKind::AttachmentTooLarge => "attachment_too_large",
         }
     }
 
@@ -83,6 +86,7 @@ impl OutKind {
                 | OutKind::Reassigned
                 | OutKind::EscalationConfirmed
                 | OutKind::EscalationRefused
+                | OutKind::AttachmentTooLarge
         )
     }
 }

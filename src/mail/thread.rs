@@ -10,16 +10,38 @@ use regex::Regex;
 #[allow(clippy::expect_used)]
 static TOKEN: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\[SR#(\d{1,18})\]").expect("valid regex"));
 
+/// Reply and forward prefixes of real clients, in their languages (`Re[2]:` and
+/// full-width colons included), and the tags mail gateways put in front.
 #[allow(clippy::expect_used)]
-static PREFIX: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)^\s*(?:(?:re|fwd?|aw|wg|sv|vs|antw|tr|rv|enc|odp|r|i)\s*(?:\[\d+\])?\s*:\s*)").expect("valid regex"));
+static PREFIX: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)^\s*(?:(?:re|fwd?|aw|wg|sv|vs|antw|doorst|rif|r|i|tr|r[ée]f\.?|rv|enc|odp|pd|ynt|vl|回复|答复|转发|回覆|轉寄|返信|転送)\s*(?:\[\d+\]|\(\d+\))?\s*[:：]|\[(?:ext|external|extern|externe|externo|esterno)\]|\*\s*external\s*\*)\s*",
+    )
+    .expect("valid regex")
+});
+
+/// A marker placed in every outgoing body, found again in quoted history when a
+/// server rewrote our Message-IDs and the subject lost its token.
+#[allow(clippy::expect_used)]
+static MARKER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\[ref:srgate:([0-9a-f]{6,16}):(\d{1,18})\]").expect("valid regex"));
+
+/// The marker for SR `id` of the store `instance`.
+pub fn marker(instance: &str, id: u64) -> String {
+    format!("[ref:srgate:{instance}:{id}]")
+}
+
+/// The SR number of the first marker of `instance` in `text`.
+pub fn marker_in(text: &str, instance: &str) -> Option<u64> {
+    MARKER.captures_iter(text).filter(|c| c.get(1).is_some_and(|m| m.as_str() == instance)).find_map(|c| c.get(2)?.as_str().parse().ok())
+}
 
 #[allow(clippy::expect_used)]
 static MENTION: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\bSR#(\d{6,18})\b").expect("valid regex"));
 
 #[allow(clippy::expect_used)]
 static REPLY: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^\s*(?:\[[^\]]*\]\s*)*(re|aw|sv|vs|antw|r|odp|ynt|回复|答复|回覆|返信)\s*(\[\d+\])?\s*[:：]").expect("valid regex")
+    Regex::new(r"(?i)^\s*(?:\[[^\]]*\]\s*|\*\s*external\s*\*\s*)*(re|aw|sv|vs|antw|r|odp|ynt|rif|回复|答复|回覆|返信)\s*(\[\d+\])?\s*[:：]")
+        .expect("valid regex")
 });
 
 /// The SR number in the first `[SR#N]` token of `subject`, if any.
@@ -66,10 +88,31 @@ mod tests {
     }
 
     #[test]
+    fn markers() {
+        let text = format!("thanks\n> blah {}\n", marker("a1b2c3d4e5f6", 100_042));
+        assert_eq!(marker_in(&text, "a1b2c3d4e5f6"), Some(100_042));
+        assert_eq!(marker_in(&text, "ffffffffffff"), None);
+    }
+
+    #[test]
     fn cleaning() {
         assert_eq!(clean_subject("Re: AW:  [SR#100001] Printer  on fire"), "Printer on fire");
         assert_eq!(clean_subject("Re[2]: Fwd: hello"), "hello");
         assert_eq!(clean_subject(""), "(no subject)");
         assert_eq!(clean_subject("Reboot loop"), "Reboot loop");
+        assert_eq!(clean_subject("Rename the server"), "Rename the server");
+        assert_eq!(clean_subject("Information needed"), "Information needed");
+        for s in [
+            "RE: AW: WG: [SR#100001] Printer",
+            "SV:VS: Printer [SR#100001]",
+            "Antw: Doorst: RIF: R: I: TR: Printer",
+            "Réf. : RV: ENC: Odp: PD: YNT: VL: Printer",
+            "回复：答复: 转发: 回覆: 返信: 転送: Printer",
+            "Re[2]: [EXT] *EXTERNAL* [External] Printer",
+            "FW:Fwd:re:Printer",
+        ] {
+            assert_eq!(clean_subject(s), "Printer", "{s}");
+        }
+        assert_eq!(token_in("回复：[SR#100001] 打印机"), Some(100_001));
     }
 }

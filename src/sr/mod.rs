@@ -113,6 +113,12 @@ pub enum MessageKind {
     CommandError,
     /// Confirmation of a CSE's commands.
     CommandConfirmation,
+    /// An auto-reply or bulk mail received on the SR (not a customer reply).
+    AutoReply,
+    /// A delivery failure report received on the SR.
+    Bounce,
+    /// Attachments too large to forward, to the customer.
+    AttachmentTooLarge,
 }
 
 /// One message on an SR.
@@ -136,6 +142,24 @@ pub struct MessageRecord {
     pub attachments: Vec<String>,
     /// The text recorded: the writer's new text (in) or the body sent (out).
     pub text: String,
+    /// The stored files of a received message (the original and each attachment).
+    #[serde(default)]
+    pub files: Vec<FileRef>,
+}
+
+/// A file kept under `data_dir`, addressed by its content hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileRef {
+    /// The name the sender gave it (`message.eml` for the original).
+    pub name: String,
+    /// MIME type.
+    pub content_type: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// SHA-256 of the content, hex: its address in the store.
+    pub sha256: String,
+    /// False when it was too large to forward.
+    pub forwarded: bool,
 }
 
 /// A support request.

@@ -22,6 +22,7 @@ fn msg(kind: MessageKind, from: &str, when: Timestamp) -> MessageRecord {
         at: when,
         attachments: vec![],
         text: "text".into(),
+        files: vec![],
     }
 }
 

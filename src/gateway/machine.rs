@@ -1,0 +1,75 @@
+//! Machine-generated mail on an SR, and the cap on automated replies.
+//!
+//! An auto-reply is recorded but is not a customer reply: it does not reopen,
+//! does not reset the contact cycle, does not count as an answer. A bounce of
+//! our mail is a `delivery_failed` event on its SR, and the CSE is told. The
+//! per-address cap stops loops with auto-responders that do not say they are.
+
+use jiff::{SignedDuration, Timestamp};
+
+use super::new_sr::inbound_record;
+use super::outgoing::Outgoing;
+use super::{Ctx, Decision, Lookup};
+use crate::mail::classify::Classification;
+use crate::mail::inbound::Inbound;
+use crate::mail::outbound::OutKind;
+use crate::sr::{MessageKind, Sr, lifecycle};
+use crate::template::{Extra, RenderError};
+
+/// An auto-reply or bulk mail on `sr`: recorded, nothing else.
+pub(super) fn automatic(ctx: Ctx<'_>, mail: &Inbound, mut sr: Sr, c: &Classification, now: Timestamp) -> Decision {
+    sr = lifecycle::sent(sr, inbound_record(ctx, mail, MessageKind::AutoReply, mail.new_text.clone(), now), now);
+    sr.log(now, "auto_reply", &mail.from, c.signals.join("; "));
+    Decision::new(sr, false, Vec::new())
+}
+
+/// A bounce of our mail on `sr`: a `delivery_failed` event, and the CSE is told.
+pub(super) fn bounced(ctx: Ctx<'_>, mail: &Inbound, mut sr: Sr, c: &Classification, now: Timestamp) -> Result<Decision, RenderError> {
+    let which = mail.report_ids.iter().find(|id| sr.messages.iter().any(|m| &m.message_id == *id)).cloned();
+    let failed_to =
+        which.as_ref().and_then(|id| sr.messages.iter().find(|m| &m.message_id == id)).map(|m| m.to.join(", ")).unwrap_or_default();
+    sr = lifecycle::sent(sr, inbound_record(ctx, mail, MessageKind::Bounce, mail.text.chars().take(4000).collect(), now), now);
+    let detail = match &which {
+        Some(id) => format!("our message <{id}> to {failed_to} was not delivered ({})", c.signals.join("; ")),
+        None => format!("a delivery failure report arrived ({})", c.signals.join("; ")),
+    };
+    sr.log(now, "delivery_failed", &mail.from, detail.clone());
+    let mut out = Outgoing::new(ctx, sr, now);
+    if let Some(d) = out.to_cse(OutKind::CseInfo) {
+        let info = format!(
+            "Delivery failed on {}: {detail}.\n\nThe report says:\n{}",
+            out.sr.token(),
+            mail.text.chars().take(2000).collect::<String>()
+        );
+        out.push(d.extra(Extra { info, ..Extra::default() }))?;
+    }
+    Ok(Decision::new(out.sr, false, out.mails))
+}
+
+/// Drops automated mail to any address that already got `auto_replies_per_hour`
+/// of them in the last hour, and lists the addresses that get one now.
+pub(super) fn cap_automated(ctx: Ctx<'_>, mut d: Decision, lookup: &impl Lookup, now: Timestamp) -> Decision {
+    let cap = ctx.policy.lifecycle().auto_replies_per_hour;
+    let since = now - SignedDuration::from_hours(1);
+    let mut counted: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
+    let mut dropped = Vec::new();
+    d.outgoing.retain(|m| {
+        if m.auto_submitted.is_none() || !m.kind.to_customer() {
+            return true;
+        }
+        let to = m.to.first().cloned().unwrap_or_default();
+        let used = *counted.entry(to.clone()).or_insert_with(|| lookup.automated_since(&to, since));
+        if used >= cap {
+            dropped.push((m.message_id.clone(), to));
+            return false;
+        }
+        counted.insert(to.clone(), used + 1);
+        d.automated.push(to);
+        true
+    });
+    for (id, to) in dropped {
+        d.sr.messages.retain(|m| m.message_id != id);
+        d.sr.log(now, "auto_reply_suppressed", lifecycle::GATEWAY, format!("{cap} automated mails to {to} in the last hour: no more"));
+    }
+    d
+}
