@@ -74,7 +74,7 @@ pub struct Config {
     pub accounts: Vec<Account>,
     /// Attachments larger than this are stored but not forwarded (bytes; default 25 MiB).
     pub max_attachment_bytes: usize,
-    /// Messages larger than this are quarantined unparsed (bytes; default 64 MiB).
+    /// Messages larger than this are quarantined unparsed (bytes; default 40 MiB).
     pub max_message_bytes: usize,
 }
 
@@ -388,7 +388,7 @@ pub fn compile(path: &Path, source: &str) -> Result<Config, Diagnostics> {
     let mut oncall_address: Option<String> = None;
     let mut escalation_address: Option<String> = None;
     let mut max_attachment_bytes: usize = 26_214_400;
-    let mut max_message_bytes: usize = 64 * 1024 * 1024;
+    let mut max_message_bytes: usize = 40 * 1024 * 1024;
 
     let mut present = std::collections::HashSet::new();
     for (key, value) in root.get_ref() {

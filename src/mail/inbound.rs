@@ -76,6 +76,55 @@ pub enum Unreadable {
     /// There is no usable From address.
     #[error("no sender address (From)")]
     NoSender,
+    /// NUL bytes in the header section.
+    #[error("NUL bytes in the headers")]
+    NulInHeaders,
+    /// A header line longer than the limit.
+    #[error("a header line of {0} bytes (limit {MAX_HEADER_LINE})")]
+    HeaderLineTooLong(usize),
+    /// More MIME parts than the limit.
+    #[error("{0} MIME parts (limit {MAX_PARTS})")]
+    TooManyParts(usize),
+    /// Multiparts nested deeper than the limit.
+    #[error("multiparts nested {0} deep (limit {MAX_DEPTH})")]
+    TooDeep(usize),
+}
+
+/// The longest header line accepted (bytes).
+pub const MAX_HEADER_LINE: usize = 64 * 1024;
+/// The most MIME parts accepted.
+pub const MAX_PARTS: usize = 2_000;
+/// The deepest multipart nesting accepted.
+pub const MAX_DEPTH: usize = 64;
+
+/// Structural limits checked on the raw header section before parsing.
+fn check_headers(raw: &[u8]) -> Result<(), Unreadable> {
+    let end = raw.windows(4).position(|w| w == b"\r\n\r\n").or_else(|| raw.windows(2).position(|w| w == b"\n\n")).unwrap_or(raw.len());
+    let head = &raw[..end];
+    if head.contains(&0) {
+        return Err(Unreadable::NulInHeaders);
+    }
+    let longest = head.split(|b| *b == b'\n').map(<[u8]>::len).max().unwrap_or(0);
+    if longest > MAX_HEADER_LINE {
+        return Err(Unreadable::HeaderLineTooLong(longest));
+    }
+    Ok(())
+}
+
+/// Depth of the MIME tree, without recursion.
+fn depth(msg: &mail_parser::Message<'_>) -> usize {
+    let mut deepest = 0;
+    let mut stack = vec![(0u32, 1usize)];
+    while let Some((id, d)) = stack.pop() {
+        deepest = deepest.max(d);
+        if d > MAX_DEPTH {
+            break;
+        }
+        if let Some(mail_parser::PartType::Multipart(children)) = msg.parts.get(id as usize).map(|p| &p.body) {
+            stack.extend(children.iter().map(|c| (*c, d + 1)));
+        }
+    }
+    deepest
 }
 
 /// SHA-256 of `bytes`, as lower-case hex.
@@ -120,7 +169,15 @@ fn ids_in_body(raw: &[u8]) -> Vec<String> {
 
 /// Parses raw message bytes.
 pub fn parse(raw: &[u8]) -> Result<Inbound, Unreadable> {
+    check_headers(raw)?;
     let msg = MessageParser::default().parse(raw).ok_or(Unreadable::NotAMessage)?;
+    if msg.parts.len() > MAX_PARTS {
+        return Err(Unreadable::TooManyParts(msg.parts.len()));
+    }
+    let d = depth(&msg);
+    if d > MAX_DEPTH {
+        return Err(Unreadable::TooDeep(d));
+    }
     let sender = msg.from().and_then(|a| a.first()).ok_or(Unreadable::NoSender)?;
     let from = sender.address().map(|a| a.trim().to_ascii_lowercase()).filter(|a| a.contains('@')).ok_or(Unreadable::NoSender)?;
     let from_name = sender.name().map(str::trim).filter(|n| !n.is_empty()).map(str::to_string);
@@ -193,6 +250,28 @@ mod tests {
         assert_eq!(m.new_text, "Still broken.");
         assert_eq!(m.dedupe_key(), "mid:abc@example.com");
         assert_eq!(m.referenced_ids().collect::<Vec<_>>(), vec!["x@srgate", "x@srgate", "a@b"]);
+    }
+
+    #[test]
+    fn hostile_structures_are_refused() {
+        let nul = b"From: a@example.com\r\nSubject: x\0y\r\n\r\nbody".to_vec();
+        assert_eq!(parse(&nul).map(|_| ()), Err(Unreadable::NulInHeaders));
+        let long = format!("From: a@example.com\r\nX-Long: {}\r\n\r\nbody", "a".repeat(MAX_HEADER_LINE + 1));
+        assert!(matches!(parse(long.as_bytes()), Err(Unreadable::HeaderLineTooLong(_))));
+        let mut many = String::from("From: a@example.com\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n");
+        for _ in 0..(MAX_PARTS + 10) {
+            many.push_str("--b\r\nContent-Type: text/plain\r\n\r\nx\r\n");
+        }
+        many.push_str("--b--\r\n");
+        assert!(matches!(parse(many.as_bytes()), Err(Unreadable::TooManyParts(_))));
+        let mut deep = String::from("From: a@example.com\r\n");
+        for i in 0..200 {
+            deep.push_str(&format!("Content-Type: multipart/mixed; boundary=b{i}\r\n\r\n--b{i}\r\n"));
+        }
+        deep.push_str("Content-Type: text/plain\r\n\r\nx\r\n");
+        assert!(matches!(parse(deep.as_bytes()), Err(Unreadable::TooDeep(_))));
+        // NUL bytes in a body are only data.
+        assert!(parse(b"From: a@example.com\r\nSubject: x\r\n\r\nbo\0dy").is_ok());
     }
 
     #[test]
