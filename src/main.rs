@@ -59,6 +59,11 @@ enum Command {
         #[command(subcommand)]
         command: ContactsCommand,
     },
+    /// Look at a message the way the gateway reads it.
+    Mail {
+        #[command(subcommand)]
+        command: MailCommand,
+    },
     /// Work with the rule files.
     Rules {
         #[command(subcommand)]
@@ -117,6 +122,19 @@ enum ContactsCommand {
     Remove {
         /// Mail address.
         address: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum MailCommand {
+    /// Parse, classify, thread and strip one message; print what the gateway sees.
+    /// Touches neither the store nor the network.
+    Inspect {
+        /// The message (.eml).
+        file: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -254,6 +272,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Mail { command: MailCommand::Inspect { file, json } } => inspect(&file, json),
         Command::Rules { command: RulesCommand::Explain { file, now, json } } => explain(&cli.config, &file, now.as_deref(), json),
         Command::Quarantine { command: QuarantineCommand::List { json } } => {
             let config = load_config(&cli.config)?;
@@ -337,6 +356,23 @@ fn explain(config: &Path, file: &Path, now: Option<&str>, json: bool) -> anyhow:
     println!("  first response by  {}", setup.policy.local_display(t.first_response_due));
     if let Some(at) = t.assign_at {
         println!("  assigned at        {}", setup.policy.local_display(at));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn inspect(file: &Path, json: bool) -> anyhow::Result<ExitCode> {
+    let raw = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let value = srgate::report::inspect_json(&raw);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&value)?);
+    } else {
+        for (k, v) in value.as_object().into_iter().flatten() {
+            match v {
+                serde_json::Value::String(s) if s.contains('\n') => println!("{k}:\n  {}", s.replace('\n', "\n  ")),
+                serde_json::Value::String(s) => println!("{k}: {s}"),
+                other => println!("{k}: {other}"),
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -113,3 +113,33 @@ pub fn show_text(v: &Value) -> String {
     }
     out
 }
+
+/// What the gateway reads in one raw message, for `srgate mail inspect`: the
+/// class and its signals, threading keys, the writer's new text, attachments.
+pub fn inspect_json(raw: &[u8]) -> Value {
+    use crate::mail::{classify, inbound, thread};
+    let mail = match inbound::parse(raw) {
+        Ok(m) => m,
+        Err(e) => return json!({"class": "unreadable", "reason": e.to_string()}),
+    };
+    // Our own Message-IDs cannot be recognised without a store: any srgate-made id counts.
+    let c = classify::classify(&mail, |id| id.starts_with("sr") && id.matches('.').count() >= 2, "");
+    json!({
+        "class": c.class,
+        "signals": c.signals,
+        "from": mail.from,
+        "from_name": mail.from_name,
+        "subject": mail.subject,
+        "clean_subject": thread::clean_subject(&mail.subject),
+        "token": thread::token_in(&mail.subject),
+        "message_id": mail.message_id,
+        "in_reply_to": mail.in_reply_to,
+        "references": mail.references,
+        "content_type": mail.content_type,
+        "content_language": mail.content_language,
+        "language": crate::lang::detect(&mail.new_text, mail.content_language.as_deref()),
+        "bounce_of": mail.report_ids,
+        "attachments": mail.attachments.iter().map(|a| json!({"name": a.name, "content_type": a.content_type, "size": a.data.len()})).collect::<Vec<_>>(),
+        "new_text": mail.new_text,
+    })
+}
