@@ -6,6 +6,10 @@
 
 /// HTML beyond this many bytes is not looked at.
 const MAX_HTML_BYTES: usize = 8 << 20;
+/// Rendered text stops growing at this many bytes.
+const MAX_RENDERED_BYTES: usize = 8 << 20;
+/// Deeper blockquotes get no more `>` markers (bounds the output of deep nesting).
+const MAX_QUOTE_PREFIX: usize = 8;
 
 pub(super) fn new_text(html: &str) -> String {
     let html = super::clamp(html, MAX_HTML_BYTES);
@@ -303,6 +307,9 @@ pub(super) fn render(html: &str, mode: Mode) -> String {
     let mut scanner = Scanner::new(html);
     let mut skip: Option<Skip> = None;
     while let Some(tok) = scanner.next_tok() {
+        if out.buf.len() > MAX_RENDERED_BYTES {
+            break;
+        }
         if let Some(s) = skip.as_mut() {
             match &tok {
                 Tok::Start { name, .. } if s.name == "head" && name == "body" => skip = None,
@@ -375,7 +382,7 @@ impl Out {
 
     fn begin_line(&mut self) {
         if !self.mid_line {
-            for _ in 0..self.quote {
+            for _ in 0..self.quote.min(MAX_QUOTE_PREFIX) {
                 self.buf.push_str("> ");
             }
             self.mid_line = true;

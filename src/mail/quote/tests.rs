@@ -397,6 +397,11 @@ fn html_huge_input_is_fast() {
         text.push_str("On Tue wrote\nFrom: a\n> q\nnew\n");
     }
     let _ = new_text(&text);
+    // Deep nesting: bounded output, no stack use (nothing recurses).
+    let deep = format!("{}{}", "<blockquote>".repeat(200_000), "<br>x".repeat(200_000));
+    let out = new_text_from_html(&deep);
+    assert!(out.len() < 8 << 20, "{}", out.len());
+    assert!(out.contains("\n> > > > > > > x\n"), "{}", out.get(..40).unwrap_or_default());
     assert!(t.elapsed() < Duration::from_secs(20), "took {:?}", t.elapsed());
 }
 
