@@ -188,6 +188,12 @@ pub fn parse(raw: &[u8]) -> Result<Inbound, Unreadable> {
         v.as_text_list().map(|l| l.iter().map(|s| bare_id(s)).filter(|s| !s.is_empty()).collect()).unwrap_or_default()
     };
     let text = msg.body_text(0).map(|t| t.into_owned()).unwrap_or_default();
+    // HTML-only mail: cut the quote using the HTML structure (blockquote, gmail_quote, divRplyFwdMsg).
+    let html_only = msg.text_part(0).is_some_and(|p| matches!(p.body, mail_parser::PartType::Html(_)));
+    let new_text = match (html_only, msg.body_html(0)) {
+        (true, Some(html)) => quote::new_text_from_html(&html),
+        _ => quote::new_text(&text),
+    };
     let attachments = msg
         .attachments()
         .enumerate()
@@ -228,7 +234,7 @@ pub fn parse(raw: &[u8]) -> Result<Inbound, Unreadable> {
         subject: msg.subject().unwrap_or_default().trim().to_string(),
         in_reply_to: ids(msg.in_reply_to()),
         references: ids(msg.references()),
-        new_text: quote::new_text(&text),
+        new_text,
         text,
         attachments,
     })
