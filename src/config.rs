@@ -76,6 +76,10 @@ pub struct Config {
     pub max_attachment_bytes: usize,
     /// Messages larger than this are quarantined unparsed (bytes; default 40 MiB).
     pub max_message_bytes: usize,
+    /// Staff mail must be authenticated (DKIM/SPF/DMARC pass reported by a trusted server).
+    pub require_authenticated_staff: bool,
+    /// The `Authentication-Results` authserv-ids trusted for that.
+    pub trusted_authserv_ids: Vec<String>,
 }
 
 /// Service tier of an account.
@@ -389,6 +393,8 @@ pub fn compile(path: &Path, source: &str) -> Result<Config, Diagnostics> {
     let mut escalation_address: Option<String> = None;
     let mut max_attachment_bytes: usize = 26_214_400;
     let mut max_message_bytes: usize = 40 * 1024 * 1024;
+    let mut require_authenticated_staff = false;
+    let mut trusted_authserv_ids: Vec<String> = Vec::new();
 
     let mut present = std::collections::HashSet::new();
     for (key, value) in root.get_ref() {
@@ -407,6 +413,8 @@ pub fn compile(path: &Path, source: &str) -> Result<Config, Diagnostics> {
             "escalation_address" => escalation_address = c.value(value),
             "max_attachment_bytes" => max_attachment_bytes = c.value(value).unwrap_or(max_attachment_bytes),
             "max_message_bytes" => max_message_bytes = c.value(value).unwrap_or(max_message_bytes),
+            "require_authenticated_staff" => require_authenticated_staff = c.value(value).unwrap_or(false),
+            "trusted_authserv_ids" => trusted_authserv_ids = c.value(value).unwrap_or_default(),
             other => c.error(Some(key.span()), format!("unknown key `{other}`")),
         }
     }
@@ -438,6 +446,12 @@ pub fn compile(path: &Path, source: &str) -> Result<Config, Diagnostics> {
             c.error(whole.clone(), format!("`{key}`: `{a}` is not a mail address"));
         }
     }
+    if require_authenticated_staff && trusted_authserv_ids.is_empty() {
+        c.error(
+            whole.clone(),
+            "`require_authenticated_staff = true` needs `trusted_authserv_ids` (the servers whose Authentication-Results you trust)",
+        );
+    }
     let mut names = std::collections::HashSet::new();
     for m in &mailboxes {
         if !names.insert(m.name.clone()) {
@@ -466,6 +480,8 @@ pub fn compile(path: &Path, source: &str) -> Result<Config, Diagnostics> {
         accounts,
         max_attachment_bytes,
         max_message_bytes,
+        require_authenticated_staff,
+        trusted_authserv_ids,
     })
 }
 

@@ -170,6 +170,18 @@ pub enum Outcome {
     },
 }
 
+/// True when `mail` is from a roster CSE (and, when so configured, authenticated as such).
+pub fn is_staff(ctx: Ctx<'_>, mail: &Inbound) -> bool {
+    if ctx.config.cse_by_email(&mail.from).is_none() {
+        return false;
+    }
+    if !ctx.config.require_authenticated_staff {
+        return true;
+    }
+    let domain = mail.from.rsplit('@').next().unwrap_or("");
+    crate::mail::auth::authenticated(&mail.headers, domain, &ctx.config.trusted_authserv_ids).is_some()
+}
+
 /// True when `id` is a Message-ID this gateway made.
 pub fn is_own_id(ctx: Ctx<'_>, id: &str) -> bool {
     id.starts_with("sr") && id.contains(&format!(".{}@", ctx.instance))
@@ -211,7 +223,7 @@ pub fn decide(
             let related = mentioned(mail, lookup);
             new_sr::open(ctx, mail, new, related, now)?
         }
-        (_, Some(sr)) if ctx.config.cse_by_email(&mail.from).is_some() => staff::respond(ctx, mail, sr, now)?,
+        (_, Some(sr)) if is_staff(ctx, mail) => staff::respond(ctx, mail, sr, now)?,
         (_, Some(sr)) => customer::write(ctx, mail, sr, new, lookup, now)?,
     };
     Ok(Outcome::Apply(Box::new(machine::cap_automated(ctx, decision, lookup, now))))

@@ -7,6 +7,7 @@
 //!
 //! Nothing here does I/O.
 
+pub mod auth;
 pub mod classify;
 pub mod inbound;
 pub mod outbound;
