@@ -167,6 +167,32 @@ fn ids_in_body(raw: &[u8]) -> Vec<String> {
     ids
 }
 
+/// Joins the soft line breaks of `format=flowed` text (RFC 3676): a line that
+/// ends with a space continues on the next; quote depth and space-stuffing are kept.
+fn unflow(text: &str, delsp: bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut pending = false;
+    for line in text.lines() {
+        let is_sig = line == "-- ";
+        let depth = line.chars().take_while(|c| *c == '>').count();
+        let content = &line[depth..];
+        let content = content.strip_prefix(' ').unwrap_or(content);
+        if !pending && depth > 0 {
+            out.push_str(&">".repeat(depth));
+            out.push(' ');
+        }
+        if !is_sig && content.ends_with(' ') {
+            out.push_str(if delsp { &content[..content.len() - 1] } else { content });
+            pending = true;
+        } else {
+            out.push_str(content);
+            out.push('\n');
+            pending = false;
+        }
+    }
+    out
+}
+
 /// Parses raw message bytes.
 pub fn parse(raw: &[u8]) -> Result<Inbound, Unreadable> {
     check_headers(raw)?;
@@ -188,6 +214,14 @@ pub fn parse(raw: &[u8]) -> Result<Inbound, Unreadable> {
         v.as_text_list().map(|l| l.iter().map(|s| bare_id(s)).filter(|s| !s.is_empty()).collect()).unwrap_or_default()
     };
     let text = msg.body_text(0).map(|t| t.into_owned()).unwrap_or_default();
+    let flowed = msg
+        .text_part(0)
+        .and_then(|p| p.content_type())
+        .filter(|ct| ct.attribute("format").is_some_and(|f| f.eq_ignore_ascii_case("flowed")));
+    let text = match flowed {
+        Some(ct) => unflow(&text, ct.attribute("delsp").is_some_and(|d| d.eq_ignore_ascii_case("yes"))),
+        None => text,
+    };
     // HTML-only mail: cut the quote using the HTML structure (blockquote, gmail_quote, divRplyFwdMsg).
     let html_only = msg.text_part(0).is_some_and(|p| matches!(p.body, mail_parser::PartType::Html(_)));
     let new_text = match (html_only, msg.body_html(0)) {
@@ -278,6 +312,11 @@ mod tests {
         assert!(matches!(parse(deep.as_bytes()), Err(Unreadable::TooDeep(_))));
         // NUL bytes in a body are only data.
         assert!(parse(b"From: a@example.com\r\nSubject: x\r\n\r\nbo\0dy").is_ok());
+    }
+
+    #[test]
+    fn flowed_text_is_joined() {
+        assert_eq!(unflow("one two \nthree\n> quoted \n> more\n-- \nsig\n", false), "one two three\n> quoted more\n-- \nsig\n");
     }
 
     #[test]
