@@ -34,10 +34,8 @@ fn the_corpus_reads_as_expected() {
         let mut wrong = Vec::new();
         let new_text = actual["new_text"].as_str().unwrap_or("");
         for key in ["class", "token", "clean_subject"] {
-            if let Some(e) = expected.get(key) {
-                if *e != actual[key] {
-                    wrong.push(format!("{key}: expected {e} got {}", actual[key]));
-                }
+            if let Some(e) = expected.get(key).filter(|e| **e != actual[key]) {
+                wrong.push(format!("{key}: expected {e} got {}", actual[key]));
             }
         }
         for s in expected["new_text_contains"].as_array().into_iter().flatten().filter_map(Value::as_str) {
@@ -56,10 +54,8 @@ fn the_corpus_reads_as_expected() {
                 wrong.push(format!("attachments: expected {names} got {got:?}"));
             }
         }
-        if let Some(ids) = expected.get("bounce_of") {
-            if *ids != actual["bounce_of"] {
-                wrong.push(format!("bounce_of: expected {ids} got {}", actual["bounce_of"]));
-            }
+        if let Some(ids) = expected.get("bounce_of").filter(|ids| **ids != actual["bounce_of"]) {
+            wrong.push(format!("bounce_of: expected {ids} got {}", actual["bounce_of"]));
         }
         let actual_path = eml.with_extension("actual.json");
         if wrong.is_empty() {
