@@ -34,7 +34,7 @@ fn mime(depth: usize, parts: usize, encoding: &str, charset: &str, body: &[u8], 
         out.extend_from_slice(body);
         out.extend_from_slice(b"\r\n");
     }
-    if parts % 2 == 0 {
+    if parts.is_multiple_of(2) {
         out.extend_from_slice(b"--p--\r\n");
     }
     out
