@@ -80,6 +80,8 @@ pub struct Config {
     pub require_authenticated_staff: bool,
     /// The `Authentication-Results` authserv-ids trusted for that.
     pub trusted_authserv_ids: Vec<String>,
+    /// Where `/metrics` and `/healthz` are served (off when absent; a bare port means loopback).
+    pub metrics_listen: Option<std::net::SocketAddr>,
 }
 
 /// Service tier of an account.
@@ -226,6 +228,7 @@ struct RawSmtp {
     username: Option<String>,
     password: Option<String>,
     password_file: Option<PathBuf>,
+    password_env: Option<String>,
     #[serde(default = "default_connections")]
     connections: usize,
     #[serde(default = "default_retry_for")]
@@ -243,6 +246,7 @@ struct RawMailbox {
     username: String,
     password: Option<String>,
     password_file: Option<PathBuf>,
+    password_env: Option<String>,
     #[serde(default = "default_folder")]
     folder: String,
     processed_folder: Option<String>,
@@ -352,10 +356,23 @@ impl Compiler<'_> {
         }
     }
 
-    fn password(&mut self, inline: Option<String>, file: Option<PathBuf>, span: &std::ops::Range<usize>) -> Option<Secret> {
+    fn password(&mut self, inline: Option<String>, file: Option<PathBuf>, env: Option<String>, span: &std::ops::Range<usize>) -> Option<Secret> {
+        if let Some(var) = env {
+            if inline.is_some() || file.is_some() {
+                self.error(Some(span.clone()), "give one of `password`, `password_file` or `password_env`");
+                return None;
+            }
+            return match std::env::var(&var) {
+                Ok(p) => Some(Secret(p)),
+                Err(_) => {
+                    self.error(Some(span.clone()), format!("`password_env`: the environment variable {var} is not set"));
+                    None
+                }
+            };
+        }
         match (inline, file) {
             (Some(_), Some(_)) => {
-                self.error(Some(span.clone()), "give `password` or `password_file`, not both");
+                self.error(Some(span.clone()), "give one of `password`, `password_file` or `password_env`");
                 None
             }
             (Some(p), None) => Some(Secret(p)),
@@ -395,6 +412,7 @@ pub fn compile(path: &Path, source: &str) -> Result<Config, Diagnostics> {
     let mut max_message_bytes: usize = 40 * 1024 * 1024;
     let mut require_authenticated_staff = false;
     let mut trusted_authserv_ids: Vec<String> = Vec::new();
+    let mut metrics_listen: Option<std::net::SocketAddr> = None;
 
     let mut present = std::collections::HashSet::new();
     for (key, value) in root.get_ref() {
@@ -415,6 +433,16 @@ pub fn compile(path: &Path, source: &str) -> Result<Config, Diagnostics> {
             "max_message_bytes" => max_message_bytes = c.value(value).unwrap_or(max_message_bytes),
             "require_authenticated_staff" => require_authenticated_staff = c.value(value).unwrap_or(false),
             "trusted_authserv_ids" => trusted_authserv_ids = c.value(value).unwrap_or_default(),
+            "metrics_listen" => {
+                if let Some(text) = c.value::<String>(value) {
+                    let text = text.trim().trim_start_matches(':').to_string();
+                    let parsed = text.parse::<u16>().map(|p| std::net::SocketAddr::from(([127, 0, 0, 1], p))).or_else(|_| text.parse());
+                    match parsed {
+                        Ok(a) => metrics_listen = Some(a),
+                        Err(_) => c.error(Some(value.span()), format!("`metrics_listen`: `{text}` is not an address (\"127.0.0.1:9464\" or a port)")),
+                    }
+                }
+            }
             other => c.error(Some(key.span()), format!("unknown key `{other}`")),
         }
     }
@@ -482,6 +510,7 @@ pub fn compile(path: &Path, source: &str) -> Result<Config, Diagnostics> {
         max_message_bytes,
         require_authenticated_staff,
         trusted_authserv_ids,
+        metrics_listen,
     })
 }
 
@@ -513,7 +542,7 @@ fn compile_accounts(c: &mut Compiler<'_>, raw: Vec<(RawAccount, std::ops::Range<
 }
 
 fn compile_smtp(c: &mut Compiler<'_>, s: RawSmtp, span: &std::ops::Range<usize>) -> Smtp {
-    let password = c.password(s.password, s.password_file, span);
+    let password = c.password(s.password, s.password_file, s.password_env, span);
     if s.connections == 0 {
         c.error(Some(span.clone()), "`connections` must be at least 1");
     }
@@ -522,8 +551,8 @@ fn compile_smtp(c: &mut Compiler<'_>, s: RawSmtp, span: &std::ops::Range<usize>)
 }
 
 fn compile_mailbox(c: &mut Compiler<'_>, m: RawMailbox, span: &std::ops::Range<usize>) -> Mailbox {
-    let password = c.password(m.password, m.password_file, span).unwrap_or_else(|| {
-        c.error(Some(span.clone()), format!("mailbox `{}`: give `password` or `password_file`", m.username));
+    let password = c.password(m.password, m.password_file, m.password_env, span).unwrap_or_else(|| {
+        c.error(Some(span.clone()), format!("mailbox `{}`: give `password`, `password_file` or `password_env`", m.username));
         Secret::default()
     });
     let poll_interval = c.duration(&m.poll_interval, span, "poll_interval");

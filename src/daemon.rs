@@ -27,6 +27,7 @@ use crate::io::smtp::{Mailer, SendError};
 use crate::io::store::{Commit, Disposition, OutboxItem, QuarantineRecord, SrWrite, Store, StoreError};
 use crate::mail::inbound::{self, Inbound};
 use crate::mail::outbound;
+use crate::metrics::{Metrics, StoreFacts};
 use crate::setup::Setup;
 use crate::sr::{self, Sr, lifecycle};
 use crate::time::Clock;
@@ -36,8 +37,10 @@ const BATCH: usize = 200;
 
 /// Everything a running gateway holds.
 pub struct Gateway {
-    /// Config, rules, policy and templates.
-    pub setup: Setup,
+    /// Config, rules, policy and templates: swapped whole on reload (SIGHUP).
+    setup: std::sync::RwLock<Arc<Setup>>,
+    /// Where the configuration came from, for reloads.
+    config_path: std::path::PathBuf,
     /// The store.
     pub store: Arc<Store>,
     instance: String,
@@ -45,6 +48,8 @@ pub struct Gateway {
     /// Serializes decide+commit across mailbox tasks (an SR is changed by one mail at a time).
     decide_lock: Mutex<()>,
     outbox_ready: Notify,
+    /// Counters for `/metrics` and the health verdict.
+    pub metrics: Metrics,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -75,11 +80,42 @@ impl Gateway {
     pub fn open(setup: Setup, clock: Clock) -> anyhow::Result<Gateway> {
         let store = Store::open_waiting(&setup.config.data_dir, Duration::from_secs(3))?;
         let instance = store.instance()?;
-        Ok(Gateway { setup, store: Arc::new(store), instance, clock, decide_lock: Mutex::new(()), outbox_ready: Notify::new() })
+        Ok(Gateway {
+            config_path: setup.config.path.clone(),
+            setup: std::sync::RwLock::new(Arc::new(setup)),
+            store: Arc::new(store),
+            instance,
+            clock,
+            decide_lock: Mutex::new(()),
+            outbox_ready: Notify::new(),
+            metrics: Metrics::default(),
+        })
     }
 
-    fn ctx(&self) -> Ctx<'_> {
-        let s = &self.setup;
+    /// The current setup (config, rules, policy, templates).
+    pub fn setup(&self) -> Arc<Setup> {
+        self.setup.read().map(|s| s.clone()).unwrap_or_else(|poisoned| poisoned.into_inner().clone())
+    }
+
+    /// Loads config, rules, policy and templates again and swaps them in whole; a set
+    /// with any error is refused and the running one stays. Mailboxes, SMTP and the
+    /// data directory are kept until a restart.
+    pub fn reload(&self) -> Result<(), crate::diag::Diagnostics> {
+        let new = Setup::load(&self.config_path)?;
+        let old = self.setup();
+        let (a, b) = (&old.config, &new.config);
+        let mailboxes = |c: &crate::config::Config| c.mailboxes.iter().map(|m| (m.name.clone(), m.host.clone(), m.port, m.folder.clone())).collect::<Vec<_>>();
+        if mailboxes(a) != mailboxes(b) || a.smtp.host != b.smtp.host || a.smtp.port != b.smtp.port || a.data_dir != b.data_dir {
+            warn!("mailboxes, [smtp] and data_dir changes take effect at the next restart");
+        }
+        match self.setup.write() {
+            Ok(mut s) => *s = Arc::new(new),
+            Err(poisoned) => *poisoned.into_inner() = Arc::new(new),
+        }
+        Ok(())
+    }
+
+    fn ctx_of<'a>(&'a self, s: &'a Setup) -> Ctx<'a> {
         Ctx { config: &s.config, templates: &s.templates, rules: &s.rules, policy: &s.policy, instance: &self.instance }
     }
 
@@ -96,7 +132,8 @@ impl Gateway {
                 let _guard = self.decide_lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
                 let Some(sr) = self.store.get_sr(*id)? else { continue };
                 let (loads, rr) = (self.store.loads()?, self.store.rr_turn()?);
-                let c = match gateway::tick(self.ctx(), sr.clone(), &loads, rr, now) {
+                let setup = self.setup();
+                let c = match gateway::tick(self.ctx_of(&setup), sr.clone(), &loads, rr, now) {
                     Ok(Some(d)) => {
                         let newly_assigned = sr.assignee.is_none() && d.sr.assignee.is_some();
                         let mut c = self.writes(Some(&sr), &d, None, now).map_err(|e| anyhow::anyhow!("SR {id}: {e}"))?;
@@ -124,7 +161,8 @@ impl Gateway {
     }
 
     fn rewrite(&self, before: &Sr, after: &Sr, created: bool) -> SrWrite {
-        let policy = &self.setup.policy;
+        let setup = self.setup();
+        let policy = &setup.policy;
         SrWrite {
             sr: after.clone(),
             created,
@@ -144,6 +182,8 @@ impl Gateway {
                 None => self.rewrite(&d.sr, &d.sr, true),
             });
             c.load_delta.extend(sr::load_delta(before, &d.sr));
+            let closed_now = d.sr.state == sr::State::Closed && before.is_none_or(|b| b.state != sr::State::Closed);
+            self.metrics.srs(u64::from(d.created), u64::from(closed_now));
             c.message_ids.extend(d.outgoing.iter().map(|m| (m.message_id.clone(), d.sr.id)));
             c.outbox.extend(self.render_outbox(&d.outgoing, now).map_err(|e| format!("cannot render mail: {e}"))?);
             c.contacts.extend(d.contact_changes.iter().cloned());
@@ -198,12 +238,14 @@ impl Gateway {
             self.store.commit(&c)?;
             return Ok(Outcome::Duplicate);
         }
-        let class = gateway::classification(self.ctx(), &mail);
+        let setup = self.setup();
+        let ctx = self.ctx_of(&setup);
+        let class = gateway::classification(ctx, &mail);
         let threading = gateway::thread_classified(&mail, class.class, self.store.as_ref(), &self.instance);
         let existing = threading.sr().map(|id| self.store.get_sr(id)).transpose()?.flatten();
         let (loads, rr) = (self.store.loads()?, self.store.rr_turn()?);
         let new = NewSr { id: self.store.next_sr_id()?, mailbox, loads: &loads, rr };
-        let decision = match gateway::decide(self.ctx(), &mail, existing.clone(), &new, self.store.as_ref(), now) {
+        let decision = match gateway::decide(ctx, &mail, existing.clone(), &new, self.store.as_ref(), now) {
             Ok(GatewayOutcome::Apply(d)) => *d,
             Ok(GatewayOutcome::Own) => {
                 debug!("our own mail came back; nothing to do");
@@ -324,7 +366,7 @@ impl Gateway {
         let mut stats = CycleStats::default();
         let uids = conn.uids_after(after).await?;
         let sizes = conn.sizes(&uids).await?;
-        let max = self.setup.config.max_message_bytes as u64;
+        let max = self.setup().config.max_message_bytes as u64;
         let (too_big, fits): (Vec<_>, Vec<_>) = sizes.into_iter().partition(|(_, size)| *size > max);
         for (uid, size) in too_big {
             let reason = format!("message of {size} bytes is over max_message_bytes ({max}); left unparsed");
@@ -338,12 +380,16 @@ impl Gateway {
                 if *stop.borrow() {
                     break;
                 }
-                match self.ingest(&mb.name, selected.uid_validity, *uid, raw) {
+                let watch = crate::time::Stopwatch::start();
+                let result = self.ingest(&mb.name, selected.uid_validity, *uid, raw);
+                self.metrics.mail_read(&mb.name, watch.seconds());
+                match result {
                     Ok(Outcome::Processed) => stats.processed += 1,
                     Ok(Outcome::Duplicate) => stats.duplicates += 1,
                     Ok(Outcome::Quarantined) => stats.quarantined += 1,
                     Err(e) => {
                         error!(mailbox = %mb.name, uid, error = %e, "store write failed: the mail stays unflagged and is read again");
+                        self.metrics.store(Some(e.to_string()));
                         failure = Some(e);
                         break;
                     }
@@ -359,6 +405,8 @@ impl Gateway {
                 break;
             }
         }
+        self.metrics.polled(&mb.name, crate::time::wall_seconds());
+        self.metrics.store(None);
         if stats.processed + stats.quarantined > 0 {
             info!(mailbox = %mb.name, processed = stats.processed, duplicates = stats.duplicates, quarantined = stats.quarantined, "cycle done");
         }
@@ -381,7 +429,7 @@ impl Gateway {
             }
             let results: Vec<Result<bool, StoreError>> = futures_util::stream::iter(due)
                 .map(|(key, item)| self.deliver_one(mailer, key, item, now))
-                .buffer_unordered(self.setup.config.smtp.connections)
+                .buffer_unordered(self.setup().config.smtp.connections)
                 .collect()
                 .await;
             let mut deferred = false;
@@ -427,6 +475,7 @@ impl Gateway {
                 Ok(()) => {
                     self.store.outbox_remove(key)?;
                     self.store.flush().await?;
+                    self.metrics.delivery(item.kind.template(), true);
                     debug!("delivered");
                     Ok(true)
                 }
@@ -440,7 +489,11 @@ impl Gateway {
                 }
                 Err(e) => {
                     error!(error = %e, to = ?item.to, "delivery failed permanently; mail abandoned");
+                    self.metrics.delivery(item.kind.template(), false);
                     self.store.outbox_remove(key)?;
+                    self.record_delivery_failure(&item, &e.to_string(), now)?;
+                    self.store.flush().await?;
+                    self.outbox_ready.notify_one();
                     Ok(false)
                 }
             }
@@ -449,8 +502,28 @@ impl Gateway {
         .await
     }
 
+    /// Records a refused mail on its SR and tells the CSE.
+    fn record_delivery_failure(&self, item: &OutboxItem, error: &str, now: Timestamp) -> Result<(), StoreError> {
+        let _guard = self.decide_lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let Some(sr) = self.store.get_sr(item.sr)? else { return Ok(()) };
+        let setup = self.setup();
+        match gateway::delivery_failed(self.ctx_of(&setup), sr.clone(), &item.message_id, &item.to, error, now) {
+            Ok(d) => match self.writes(Some(&sr), &d, None, now) {
+                Ok(c) => self.store.commit(&c),
+                Err(e) => {
+                    error!(sr = item.sr, error = %e, "cannot record the delivery failure");
+                    Ok(())
+                }
+            },
+            Err(e) => {
+                error!(sr = item.sr, error = %e, "cannot record the delivery failure");
+                Ok(())
+            }
+        }
+    }
+
     fn expired(&self, item: &OutboxItem, now: Timestamp) -> bool {
-        let limit = SignedDuration::try_from(self.setup.config.smtp.retry_for).unwrap_or(SignedDuration::MAX);
+        let limit = SignedDuration::try_from(self.setup().config.smtp.retry_for).unwrap_or(SignedDuration::MAX);
         now.duration_since(item.queued_at) > limit
     }
 }
@@ -481,11 +554,36 @@ fn backoff(attempts: u32) -> SignedDuration {
     SignedDuration::from_secs(secs.min(3600))
 }
 
+impl Gateway {
+    fn store_facts(&self) -> StoreFacts {
+        let now = self.clock.now();
+        StoreFacts {
+            outbox_depth: self.store.outbox_len() as u64,
+            outbox_oldest_age: self.store.outbox_oldest().ok().flatten().map(|t| now.duration_since(t).as_secs_f64().max(0.0)).unwrap_or(0.0),
+            quarantined: self.store.quarantine_len() as u64,
+            srs: self.store.sr_counts().unwrap_or_default(),
+            writable: self.store.probe_write().is_ok(),
+        }
+    }
+}
+
+impl crate::io::http::Endpoints for Gateway {
+    fn metrics(&self) -> String {
+        self.metrics.render(&self.store_facts())
+    }
+
+    fn health(&self) -> Result<String, String> {
+        // A mailbox is healthy when it was read within three poll intervals (at least a minute).
+        let limits: Vec<(String, f64)> = self.setup().config.mailboxes.iter().map(|m| (m.name.clone(), (3.0 * m.poll_interval.as_secs_f64()).max(60.0))).collect();
+        self.metrics.health(&limits, crate::time::wall_seconds(), &self.store_facts())
+    }
+}
+
 /// `run --once`: read every mailbox, process, deliver the outbox, return.
 pub async fn run_once(gw: &Gateway) -> anyhow::Result<()> {
     let (_tx, stop) = watch::channel(false);
     let mut failures = Vec::new();
-    for mb in &gw.setup.config.mailboxes {
+    for mb in &gw.setup().config.mailboxes {
         let result = async {
             let mut conn = imap::connect(mb).await?;
             let stats = gw.cycle(&mut conn, mb, &stop).await?;
@@ -505,7 +603,7 @@ pub async fn run_once(gw: &Gateway) -> anyhow::Result<()> {
     if scheduled > 0 {
         info!(scheduled, "scheduled work done");
     }
-    let mailer = Mailer::new(&gw.setup.config.smtp)?;
+    let mailer = Mailer::new(&gw.setup().config.smtp)?;
     let (sent, failed) = gw.deliver_due(&mailer).await?;
     info!(sent, failed, waiting = gw.store.outbox_len(), "outbox delivered");
     gw.store.flush().await?;
@@ -516,7 +614,7 @@ pub async fn run_once(gw: &Gateway) -> anyhow::Result<()> {
 pub async fn run(gw: Arc<Gateway>) -> anyhow::Result<()> {
     let (stop_tx, stop) = watch::channel(false);
     let mut tasks = tokio::task::JoinSet::new();
-    let socket = gw.setup.config.control_socket();
+    let socket = gw.setup().config.control_socket();
     {
         let (store, stop) = (gw.store.clone(), stop.clone());
         tasks.spawn(async move {
@@ -525,7 +623,7 @@ pub async fn run(gw: Arc<Gateway>) -> anyhow::Result<()> {
             }
         });
     }
-    for mb in gw.setup.config.mailboxes.clone() {
+    for mb in gw.setup().config.mailboxes.clone() {
         let (gw, stop) = (gw.clone(), stop.clone());
         let span = info_span!("mailbox", name = %mb.name);
         tasks.spawn(async move { watch_mailbox(gw, mb, stop).await }.instrument(span));
@@ -538,7 +636,17 @@ pub async fn run(gw: Arc<Gateway>) -> anyhow::Result<()> {
         let (gw, stop) = (gw.clone(), stop.clone());
         tasks.spawn(async move { schedule_forever(gw, stop).await }.instrument(info_span!("scheduler")));
     }
-    info!(mailboxes = gw.setup.config.mailboxes.len(), "srgate running");
+    {
+        let (gw, stop) = (gw.clone(), stop.clone());
+        tasks.spawn(async move { reload_on_hangup(gw, stop).await }.instrument(info_span!("reload")));
+    }
+    if let Some(addr) = gw.setup().config.metrics_listen {
+        let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on metrics_listen {addr}"))?;
+        info!(%addr, "serving /metrics and /healthz");
+        let (endpoints, stop) = (gw.clone() as Arc<dyn crate::io::http::Endpoints>, stop.clone());
+        tasks.spawn(crate::io::http::serve(listener, endpoints, stop));
+    }
+    info!(mailboxes = gw.setup().config.mailboxes.len(), "srgate running");
     wait_for_signal().await;
     info!("stopping: finishing the mail in hand");
     let _ = stop_tx.send(true);
@@ -592,6 +700,7 @@ async fn watch_mailbox(gw: Arc<Gateway>, mb: Mailbox, mut stop: watch::Receiver<
         }
         .await;
         if let Err(e) = result {
+            gw.metrics.mailbox_failed(&mb.name, &e.to_string());
             failures = failures.saturating_add(1);
             let delay = retry_delay(failures);
             warn!(error = %e, retry_in = ?delay, "mailbox failed; reconnecting");
@@ -610,7 +719,7 @@ fn retry_delay(failures: u32) -> Duration {
 }
 
 async fn deliver_forever(gw: Arc<Gateway>, mut stop: watch::Receiver<bool>) {
-    let mailer = match Mailer::new(&gw.setup.config.smtp) {
+    let mailer = match Mailer::new(&gw.setup().config.smtp) {
         Ok(m) => m,
         Err(e) => {
             error!(error = %e, "cannot set up SMTP; outbox will not be delivered");
@@ -652,6 +761,32 @@ async fn schedule_forever(gw: Arc<Gateway>, mut stop: watch::Receiver<bool>) {
         };
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
+            _ = stop.changed() => break,
+        }
+    }
+}
+
+/// SIGHUP: reload rules, templates, policy and roster; a broken set is refused and logged.
+async fn reload_on_hangup(gw: Arc<Gateway>, mut stop: watch::Receiver<bool>) {
+    let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
+        warn!("cannot listen for SIGHUP; reload needs a restart");
+        return;
+    };
+    loop {
+        tokio::select! {
+            _ = hup.recv() => match gw.reload() {
+                Ok(()) => {
+                    gw.metrics.reload(true);
+                    info!("reloaded configuration, rules, policy and templates");
+                }
+                Err(errors) => {
+                    gw.metrics.reload(false);
+                    for e in &errors.0 {
+                        error!(problem = %e, "reload refused");
+                    }
+                    error!(problems = errors.0.len(), "reload refused: the previous configuration stays in force");
+                }
+            },
             _ = stop.changed() => break,
         }
     }

@@ -31,6 +31,7 @@ pub mod gateway;
 pub mod io;
 pub mod lang;
 pub mod mail;
+pub mod metrics;
 pub mod policy;
 pub mod report;
 pub mod rules;

@@ -31,3 +31,24 @@ pub fn jitter(max: std::time::Duration) -> std::time::Duration {
     let nanos = max.as_nanos().max(1) as u64;
     std::time::Duration::from_nanos(random % nanos)
 }
+
+/// Seconds since the Unix epoch on the system clock (for metrics, never for policy).
+pub fn wall_seconds() -> f64 {
+    std::time::SystemTime::UNIX_EPOCH.elapsed().map(|d| d.as_secs_f64()).unwrap_or(0.0)
+}
+
+/// A monotonic stopwatch (for latency metrics).
+#[derive(Debug, Clone, Copy)]
+pub struct Stopwatch(std::time::Instant);
+
+impl Stopwatch {
+    /// Starts now.
+    pub fn start() -> Stopwatch {
+        Stopwatch(std::time::Instant::now())
+    }
+
+    /// Seconds since the start.
+    pub fn seconds(&self) -> f64 {
+        self.0.elapsed().as_secs_f64()
+    }
+}

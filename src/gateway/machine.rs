@@ -73,3 +73,16 @@ pub(super) fn cap_automated(ctx: Ctx<'_>, mut d: Decision, lookup: &impl Lookup,
     }
     d
 }
+
+/// Our mail `message_id` to `to` was refused for good by the SMTP server: a
+/// `delivery_failed` event, and the CSE is told (unless the refused mail was theirs).
+pub fn delivery_failed(ctx: Ctx<'_>, mut sr: Sr, message_id: &str, to: &[String], error: &str, now: Timestamp) -> Result<Decision, RenderError> {
+    let detail = format!("our message <{message_id}> to {} was refused: {error}", to.join(", "));
+    sr.log(now, "delivery_failed", lifecycle::GATEWAY, detail.clone());
+    let mut out = Outgoing::new(ctx, sr, now);
+    let cse_refused = out.sr.assignee.as_ref().is_some_and(|a| to.contains(a));
+    if !cse_refused && let Some(d) = out.to_cse(OutKind::CseInfo) {
+        out.push(d.extra(Extra { info: format!("Delivery failed on {}: {detail}.", out.sr.token()), ..Extra::default() }))?;
+    }
+    Ok(Decision::new(out.sr, false, out.mails))
+}

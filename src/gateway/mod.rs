@@ -22,6 +22,7 @@ use std::collections::HashMap;
 
 use jiff::Timestamp;
 
+pub use machine::delivery_failed;
 pub use outgoing::language_name;
 pub use tick::tick;
 

@@ -6,6 +6,7 @@
 //! - [`control`]: the control socket through which commands reach a running daemon.
 
 pub mod control;
+pub mod http;
 pub mod imap;
 pub mod smtp;
 pub mod store;

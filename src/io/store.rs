@@ -165,6 +165,11 @@ pub struct Commit {
     pub automated: Option<(Timestamp, Vec<String>)>,
 }
 
+/// The `stats` key of an SR: its state and priority.
+fn stats_key(sr: &Sr) -> String {
+    format!("{}/{:?}", sr.state.as_str(), sr.priority)
+}
+
 /// The store.
 pub struct Store {
     db: sled::Db,
@@ -181,6 +186,7 @@ pub struct Store {
     due: sled::Tree,
     contacts: sled::Tree,
     automated: sled::Tree,
+    stats: sled::Tree,
     _lock: File,
 }
 
@@ -308,6 +314,7 @@ impl Store {
             due: tree("due")?,
             contacts: tree("contacts")?,
             automated: tree("automated")?,
+            stats: tree("stats")?,
             db,
             _lock: lock,
         })
@@ -423,11 +430,12 @@ impl Store {
             &self.due,
             &self.contacts,
             &self.automated,
+            &self.stats,
         );
         let keys: Vec<u64> = c.outbox.iter().map(|_| self.next_key()).collect::<Result<_, _>>()?;
         let qkey = c.quarantine.as_ref().map(|_| self.next_key()).transpose()?;
         trees.transaction(
-            |(srs, msgids, seen, outbox, meta, mailboxes, pending, quarantine, loads, due, contacts, automated)| -> TxResult<()> {
+            |(srs, msgids, seen, outbox, meta, mailboxes, pending, quarantine, loads, due, contacts, automated, stats)| -> TxResult<()> {
                 if let Some((at, addresses)) = &c.automated {
                     for (i, a) in addresses.iter().enumerate() {
                         automated.insert(automated_key(a, *at, i as u32), &[])?;
@@ -448,6 +456,19 @@ impl Store {
                     loads.insert(cse.as_bytes(), &be((current + delta).max(0) as u64))?;
                 }
                 for w in &c.srs {
+                    let before: Option<Sr> = match srs.get(be(w.sr.id))? {
+                        Some(v) => Some(decode("srs", &v).map_err(abort)?),
+                        None => None,
+                    };
+                    let bump = |key: String, delta: i64| -> TxResult<()> {
+                        let n = stats.get(key.as_bytes())?.and_then(|v| read_u64(v.as_ref())).unwrap_or(0) as i64;
+                        stats.insert(key.as_bytes(), &be((n + delta).max(0) as u64))?;
+                        Ok(())
+                    };
+                    if let Some(b) = &before {
+                        bump(stats_key(b), -1)?;
+                    }
+                    bump(stats_key(&w.sr), 1)?;
                     if let Some(t) = w.wake_before {
                         due.remove(due_key(t, w.sr.id).to_vec())?;
                     }
@@ -551,6 +572,32 @@ impl Store {
             }
         }
         Ok(out)
+    }
+
+    /// SRs by (state, priority), from the counts kept at every commit.
+    pub fn sr_counts(&self) -> Result<Vec<(String, String, u64)>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.stats.iter() {
+            let (k, v) = item?;
+            let key = String::from_utf8_lossy(&k).into_owned();
+            if let Some((state, priority)) = key.split_once('/') {
+                out.push((state.to_string(), priority.to_string(), read_u64(&v).unwrap_or(0)));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Number of quarantine records.
+    pub fn quarantine_len(&self) -> usize {
+        self.quarantine.len()
+    }
+
+    /// When the oldest outbox item was queued.
+    pub fn outbox_oldest(&self) -> Result<Option<Timestamp>, StoreError> {
+        match self.outbox.first()? {
+            Some((_, v)) => Ok(Some(decode_outbox(&v)?.queued_at)),
+            None => Ok(None),
+        }
     }
 
     /// Number of items in the outbox.

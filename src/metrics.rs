@@ -1,0 +1,203 @@
+//! Counters and gauges for `/metrics` (Prometheus text format), and the health verdict.
+//!
+//! The daemon counts as it works; the store is asked for the rest (outbox,
+//! quarantine, SRs by state and priority) when `/metrics` is scraped.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::Mutex;
+
+/// Latency buckets (seconds) of the processing histogram.
+const BUCKETS: &[f64] = &[0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+
+#[derive(Debug, Default)]
+struct Inner {
+    mail_read: BTreeMap<String, u64>,
+    srs_opened: u64,
+    srs_closed: u64,
+    sent: BTreeMap<String, u64>,
+    failed: BTreeMap<String, u64>,
+    last_poll: BTreeMap<String, f64>,
+    mailbox_error: BTreeMap<String, String>,
+    store_error: Option<String>,
+    latency_counts: Vec<u64>,
+    latency_sum: f64,
+    latency_n: u64,
+    reloads: u64,
+    reload_failures: u64,
+}
+
+/// The daemon's counters.
+#[derive(Debug, Default)]
+pub struct Metrics(Mutex<Inner>);
+
+/// What the store reports at scrape time.
+#[derive(Debug, Default, Clone)]
+pub struct StoreFacts {
+    /// Mails waiting in the outbox.
+    pub outbox_depth: u64,
+    /// Age of the oldest, seconds.
+    pub outbox_oldest_age: f64,
+    /// Quarantine records.
+    pub quarantined: u64,
+    /// SRs by (state, priority).
+    pub srs: Vec<(String, String, u64)>,
+    /// Whether a test write just succeeded.
+    pub writable: bool,
+}
+
+impl Metrics {
+    fn with<T>(&self, f: impl FnOnce(&mut Inner) -> T) -> T {
+        match self.0.lock() {
+            Ok(mut g) => f(&mut g),
+            Err(p) => f(&mut p.into_inner()),
+        }
+    }
+
+    /// A mail was read from `mailbox` and processed in `seconds`.
+    pub fn mail_read(&self, mailbox: &str, seconds: f64) {
+        self.with(|m| {
+            *m.mail_read.entry(mailbox.to_string()).or_default() += 1;
+            if m.latency_counts.is_empty() {
+                m.latency_counts = vec![0; BUCKETS.len()];
+            }
+            for (i, b) in BUCKETS.iter().enumerate() {
+                if seconds <= *b {
+                    m.latency_counts[i] += 1;
+                }
+            }
+            m.latency_sum += seconds;
+            m.latency_n += 1;
+        });
+    }
+
+    /// SRs opened and closed by a commit.
+    pub fn srs(&self, opened: u64, closed: u64) {
+        self.with(|m| {
+            m.srs_opened += opened;
+            m.srs_closed += closed;
+        });
+    }
+
+    /// A mail of `kind` was accepted (or refused for good) by SMTP.
+    pub fn delivery(&self, kind: &str, ok: bool) {
+        self.with(|m| *(if ok { &mut m.sent } else { &mut m.failed }).entry(kind.to_string()).or_default() += 1);
+    }
+
+    /// `mailbox` was read completely at `at` (Unix seconds).
+    pub fn polled(&self, mailbox: &str, at: f64) {
+        self.with(|m| {
+            m.last_poll.insert(mailbox.to_string(), at);
+            m.mailbox_error.remove(mailbox);
+        });
+    }
+
+    /// `mailbox` failed.
+    pub fn mailbox_failed(&self, mailbox: &str, error: &str) {
+        self.with(|m| {
+            m.mailbox_error.insert(mailbox.to_string(), error.to_string());
+        });
+    }
+
+    /// A store write failed (or, with `None`, worked again).
+    pub fn store(&self, error: Option<String>) {
+        self.with(|m| m.store_error = error);
+    }
+
+    /// A reload was tried.
+    pub fn reload(&self, ok: bool) {
+        self.with(|m| if ok { m.reloads += 1 } else { m.reload_failures += 1 });
+    }
+
+    /// The health verdict: `Ok` when every mailbox was read within its limit and the store is writable.
+    pub fn health(&self, mailboxes: &[(String, f64)], now: f64, store: &StoreFacts) -> Result<String, String> {
+        self.with(|m| {
+            let mut problems = Vec::new();
+            for (name, limit) in mailboxes {
+                match m.last_poll.get(name) {
+                    Some(t) if now - t <= *limit => {}
+                    Some(t) => problems.push(format!("mailbox {name}: last read {:.0} s ago{}", now - t, m.mailbox_error.get(name).map(|e| format!(" ({e})")).unwrap_or_default())),
+                    None => problems.push(format!("mailbox {name}: not read yet{}", m.mailbox_error.get(name).map(|e| format!(" ({e})")).unwrap_or_default())),
+                }
+            }
+            if !store.writable {
+                problems.push("store: not writable".into());
+            }
+            if let Some(e) = &m.store_error {
+                problems.push(format!("store: last write failed: {e}"));
+            }
+            if problems.is_empty() { Ok("ok\n".into()) } else { Err(problems.join("\n") + "\n") }
+        })
+    }
+
+    /// The Prometheus text exposition.
+    pub fn render(&self, store: &StoreFacts) -> String {
+        self.with(|m| {
+            let mut o = String::new();
+            let mut family = |name: &str, kind: &str, help: &str| {
+                let _ = writeln!(o, "# HELP {name} {help}\n# TYPE {name} {kind}");
+            };
+            family("srgate_mail_read_total", "counter", "Mails read and processed, by mailbox.");
+            let mut lines = String::new();
+            for (k, v) in &m.mail_read {
+                let _ = writeln!(lines, "srgate_mail_read_total{{mailbox=\"{}\"}} {v}", escape(k));
+            }
+            o.push_str(&lines);
+            let _ = writeln!(o, "# HELP srgate_srs_opened_total SRs opened.\n# TYPE srgate_srs_opened_total counter\nsrgate_srs_opened_total {}", m.srs_opened);
+            let _ = writeln!(o, "# HELP srgate_srs_closed_total SRs closed.\n# TYPE srgate_srs_closed_total counter\nsrgate_srs_closed_total {}", m.srs_closed);
+            let _ = writeln!(o, "# HELP srgate_mail_sent_total Mails accepted by SMTP, by kind.\n# TYPE srgate_mail_sent_total counter");
+            for (k, v) in &m.sent {
+                let _ = writeln!(o, "srgate_mail_sent_total{{kind=\"{}\"}} {v}", escape(k));
+            }
+            let _ = writeln!(o, "# HELP srgate_mail_failed_total Mails refused for good, by kind.\n# TYPE srgate_mail_failed_total counter");
+            for (k, v) in &m.failed {
+                let _ = writeln!(o, "srgate_mail_failed_total{{kind=\"{}\"}} {v}", escape(k));
+            }
+            let _ = writeln!(o, "# HELP srgate_outbox_depth Mails waiting in the outbox.\n# TYPE srgate_outbox_depth gauge\nsrgate_outbox_depth {}", store.outbox_depth);
+            let _ = writeln!(o, "# HELP srgate_outbox_oldest_age_seconds Age of the oldest mail in the outbox.\n# TYPE srgate_outbox_oldest_age_seconds gauge\nsrgate_outbox_oldest_age_seconds {:.3}", store.outbox_oldest_age);
+            let _ = writeln!(o, "# HELP srgate_quarantine Mails quarantined (kept and reported).\n# TYPE srgate_quarantine gauge\nsrgate_quarantine {}", store.quarantined);
+            let _ = writeln!(o, "# HELP srgate_mailbox_last_poll_timestamp_seconds When each mailbox was last read completely.\n# TYPE srgate_mailbox_last_poll_timestamp_seconds gauge");
+            for (k, v) in &m.last_poll {
+                let _ = writeln!(o, "srgate_mailbox_last_poll_timestamp_seconds{{mailbox=\"{}\"}} {v:.3}", escape(k));
+            }
+            let _ = writeln!(o, "# HELP srgate_processing_seconds Time from fetch to commit, per mail.\n# TYPE srgate_processing_seconds histogram");
+            for (i, b) in BUCKETS.iter().enumerate() {
+                let _ = writeln!(o, "srgate_processing_seconds_bucket{{le=\"{b}\"}} {}", m.latency_counts.get(i).copied().unwrap_or(0));
+            }
+            let _ = writeln!(o, "srgate_processing_seconds_bucket{{le=\"+Inf\"}} {}\nsrgate_processing_seconds_sum {:.6}\nsrgate_processing_seconds_count {}", m.latency_n, m.latency_sum, m.latency_n);
+            let _ = writeln!(o, "# HELP srgate_srs SRs by state and priority.\n# TYPE srgate_srs gauge");
+            for (state, priority, n) in &store.srs {
+                let _ = writeln!(o, "srgate_srs{{state=\"{state}\",priority=\"{priority}\"}} {n}");
+            }
+            let _ = writeln!(o, "# HELP srgate_store_writable 1 when the store accepts writes.\n# TYPE srgate_store_writable gauge\nsrgate_store_writable {}", u8::from(store.writable && m.store_error.is_none()));
+            let _ = writeln!(o, "# HELP srgate_reloads_total Reloads (SIGHUP) by outcome.\n# TYPE srgate_reloads_total counter\nsrgate_reloads_total{{outcome=\"ok\"}} {}\nsrgate_reloads_total{{outcome=\"refused\"}} {}", m.reloads, m.reload_failures);
+            o
+        })
+    }
+}
+
+fn escape(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exposition_and_health() {
+        let m = Metrics::default();
+        m.mail_read("support", 0.02);
+        m.delivery("acknowledgement", true);
+        m.polled("support", 1000.0);
+        let facts = StoreFacts { outbox_depth: 2, writable: true, srs: vec![("open".into(), "P1".into(), 3)], ..StoreFacts::default() };
+        let text = m.render(&facts);
+        assert!(text.contains("srgate_mail_read_total{mailbox=\"support\"} 1"), "{text}");
+        assert!(text.contains("srgate_srs{state=\"open\",priority=\"P1\"} 3"), "{text}");
+        assert!(text.contains("srgate_processing_seconds_bucket{le=\"0.025\"} 1"), "{text}");
+        assert!(m.health(&[("support".into(), 60.0)], 1030.0, &facts).is_ok());
+        assert!(m.health(&[("support".into(), 60.0)], 1100.0, &facts).is_err());
+        m.store(Some("disk full".into()));
+        assert!(m.health(&[("support".into(), 60.0)], 1030.0, &facts).is_err());
+    }
+}
