@@ -136,6 +136,8 @@ pub struct Smtp {
     pub connections: usize,
     /// How long a temporarily refused mail is retried before it is given up.
     pub retry_for: Duration,
+    /// The first retry delay; it doubles with each attempt, up to an hour.
+    pub retry_after: Duration,
 }
 
 /// One IMAP mailbox to read.
@@ -233,6 +235,8 @@ struct RawSmtp {
     connections: usize,
     #[serde(default = "default_retry_for")]
     retry_for: String,
+    #[serde(default = "default_retry_after")]
+    retry_after: String,
 }
 
 #[derive(Deserialize)]
@@ -294,6 +298,9 @@ fn default_connections() -> usize {
 }
 fn default_retry_for() -> String {
     "5d".into()
+}
+fn default_retry_after() -> String {
+    "30s".into()
 }
 fn default_folder() -> String {
     "INBOX".into()
@@ -547,7 +554,8 @@ fn compile_smtp(c: &mut Compiler<'_>, s: RawSmtp, span: &std::ops::Range<usize>)
         c.error(Some(span.clone()), "`connections` must be at least 1");
     }
     let retry_for = c.duration(&s.retry_for, span, "retry_for");
-    Smtp { host: s.host, port: s.port, tls: s.tls, username: s.username, password, connections: s.connections.max(1), retry_for }
+    let retry_after = c.duration(&s.retry_after, span, "retry_after");
+    Smtp { host: s.host, port: s.port, tls: s.tls, username: s.username, password, connections: s.connections.max(1), retry_for, retry_after }
 }
 
 fn compile_mailbox(c: &mut Compiler<'_>, m: RawMailbox, span: &std::ops::Range<usize>) -> Mailbox {

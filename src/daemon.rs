@@ -481,7 +481,7 @@ impl Gateway {
                 }
                 Err(SendError::Transient(e)) if !self.expired(&item, now) => {
                     item.attempts += 1;
-                    item.next_attempt_at = now + backoff(item.attempts);
+                    item.next_attempt_at = now + backoff(self.setup().config.smtp.retry_after, item.attempts);
                     warn!(error = %e, attempts = item.attempts, next = %item.next_attempt_at, "delivery deferred");
                     item.last_error = Some(e);
                     self.store.outbox_update(key, &item)?;
@@ -548,10 +548,10 @@ fn batches(sizes: &[(u32, u64)]) -> Vec<Vec<u32>> {
     out
 }
 
-/// Delay before delivery attempt `n + 1`: 30 s doubling, capped at one hour.
-fn backoff(attempts: u32) -> SignedDuration {
-    let secs = 30i64.saturating_mul(1i64 << attempts.min(7).saturating_sub(1));
-    SignedDuration::from_secs(secs.min(3600))
+/// Delay before delivery attempt `n + 1`: `first`, doubling, capped at one hour, with up to 25% jitter.
+fn backoff(first: Duration, attempts: u32) -> SignedDuration {
+    let base = first.saturating_mul(1u32 << attempts.clamp(1, 12).saturating_sub(1)).min(Duration::from_secs(3600));
+    SignedDuration::try_from(base + crate::time::jitter(base / 4)).unwrap_or(SignedDuration::from_secs(3600))
 }
 
 impl Gateway {
@@ -573,8 +573,8 @@ impl crate::io::http::Endpoints for Gateway {
     }
 
     fn health(&self) -> Result<String, String> {
-        // A mailbox is healthy when it was read within three poll intervals (at least a minute).
-        let limits: Vec<(String, f64)> = self.setup().config.mailboxes.iter().map(|m| (m.name.clone(), (3.0 * m.poll_interval.as_secs_f64()).max(60.0))).collect();
+        // A mailbox is healthy when it is not failing and was read within three poll intervals (at least 10 s).
+        let limits: Vec<(String, f64)> = self.setup().config.mailboxes.iter().map(|m| (m.name.clone(), (3.0 * m.poll_interval.as_secs_f64()).max(10.0))).collect();
         self.metrics.health(&limits, crate::time::wall_seconds(), &self.store_facts())
     }
 }

@@ -23,6 +23,7 @@
 //! See ARCHITECTURE.md for the invariants that hold between these modules.
 #![forbid(unsafe_code)]
 
+pub mod backup;
 pub mod config;
 pub mod contacts;
 pub mod daemon;

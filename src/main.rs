@@ -64,6 +64,18 @@ enum Command {
         #[command(subcommand)]
         command: MailCommand,
     },
+    /// Back up every SR with its history, the contacts and the quarantine as JSON lines
+    /// (works while a daemon runs).
+    Export {
+        /// Write here instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Restore a backup into an empty data directory (no daemon running).
+    Import {
+        /// The export to read (`-` for standard input).
+        file: PathBuf,
+    },
     /// Work with the rule files.
     Rules {
         #[command(subcommand)]
@@ -273,6 +285,37 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Mail { command: MailCommand::Inspect { file, json } } => inspect(&file, json),
+        Command::Export { output } => {
+            let config = load_config(&cli.config)?;
+            std::fs::create_dir_all(&config.data_dir)?;
+            let target = match &output {
+                Some(p) => std::path::absolute(p)?,
+                None => config.data_dir.join(format!(".export-{}.jsonl", std::process::id())),
+            };
+            let value = query(&config, Request::Export { path: target.clone() }).await?;
+            if output.is_none() {
+                let mut f = std::fs::File::open(&target)?;
+                std::io::copy(&mut f, &mut std::io::stdout())?;
+                std::fs::remove_file(&target)?;
+            }
+            eprintln!("exported {} SRs", value["srs"]);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Import { file } => {
+            let setup = load_setup(&cli.config)?;
+            if control::ask(&setup.config.control_socket(), &Request::ContactsList).await.is_some() {
+                bail!("a daemon is running on {}: stop it first (import needs an empty data directory)", setup.config.data_dir.display());
+            }
+            let store = Store::open(&setup.config.data_dir).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let n = if file.as_os_str() == "-" {
+                srgate::backup::import(&store, std::io::stdin().lock(), &setup.policy)?
+            } else {
+                let f = std::fs::File::open(&file).with_context(|| format!("cannot read {}", file.display()))?;
+                srgate::backup::import(&store, std::io::BufReader::new(f), &setup.policy)?
+            };
+            eprintln!("imported {n} SRs into {}", setup.config.data_dir.display());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Rules { command: RulesCommand::Explain { file, now, json } } => explain(&cli.config, &file, now.as_deref(), json),
         Command::Quarantine { command: QuarantineCommand::List { json } } => {
             let config = load_config(&cli.config)?;

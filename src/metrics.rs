@@ -114,6 +114,10 @@ impl Metrics {
         self.with(|m| {
             let mut problems = Vec::new();
             for (name, limit) in mailboxes {
+                if let Some(e) = m.mailbox_error.get(name) {
+                    problems.push(format!("mailbox {name}: failing: {e}"));
+                    continue;
+                }
                 match m.last_poll.get(name) {
                     Some(t) if now - t <= *limit => {}
                     Some(t) => problems.push(format!("mailbox {name}: last read {:.0} s ago{}", now - t, m.mailbox_error.get(name).map(|e| format!(" ({e})")).unwrap_or_default())),

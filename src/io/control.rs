@@ -44,6 +44,11 @@ pub enum Request {
         /// Its address.
         address: String,
     },
+    /// Write a backup (see [`crate::backup`]) to a file.
+    Export {
+        /// The file to write (absolute).
+        path: std::path::PathBuf,
+    },
 }
 
 /// The answer: a JSON value or an error message.
@@ -75,6 +80,16 @@ pub async fn answer(store: &Store, req: &Request) -> Response {
                 Err(e) => Response::Error(e.to_string()),
             };
         }
+        Request::Export { path } => {
+            let result = std::fs::File::create(path).map_err(crate::backup::BackupError::from).and_then(|f| {
+                let mut w = std::io::BufWriter::new(f);
+                crate::backup::export(store, &mut w)
+            });
+            return match result {
+                Ok(n) => Response::Ok(serde_json::json!({"srs": n})),
+                Err(e) => Response::Error(e.to_string()),
+            };
+        }
         _ => {}
     }
     read(store, req)
@@ -98,7 +113,7 @@ fn read(store: &Store, req: &Request) -> Response {
         },
         Request::QuarantineList => serde_json::to_value(store.quarantine().map_err(|e| e.to_string())?).map_err(|e| e.to_string()),
         Request::ContactsList => serde_json::to_value(store.contacts().map_err(|e| e.to_string())?).map_err(|e| e.to_string()),
-        Request::ContactsAdd { .. } | Request::ContactsRemove { .. } => Err("not a read request".into()),
+        Request::ContactsAdd { .. } | Request::ContactsRemove { .. } | Request::Export { .. } => Err("not a read request".into()),
     })();
     match result {
         Ok(v) => Response::Ok(v),

@@ -163,6 +163,8 @@ pub struct Commit {
     pub contacts: Vec<ContactChange>,
     /// Addresses that got an automated mail at this instant (the per-sender cap).
     pub automated: Option<(Timestamp, Vec<String>)>,
+    /// More dedupe keys (a restore).
+    pub seen_keys: Vec<(String, u64)>,
 }
 
 /// The `stats` key of an SR: its state and priority.
@@ -335,6 +337,20 @@ impl Store {
         Ok(tag)
     }
 
+    /// Sets the instance tag, SR counter and round-robin turn (a restore).
+    pub fn restore_meta(&self, instance: &str, next_sr: u64, rr: u64) -> Result<(), StoreError> {
+        self.meta.insert("instance", instance.as_bytes())?;
+        self.meta.insert("next_sr", &be(next_sr))?;
+        self.meta.insert("rr", &be(rr))?;
+        Ok(())
+    }
+
+    /// Like [`Store::flush`], for code outside the runtime.
+    pub fn flush_blocking(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        Ok(())
+    }
+
     /// Waits until everything written so far is on disk.
     pub async fn flush(&self) -> Result<(), StoreError> {
         self.db.flush_async().await?;
@@ -488,6 +504,9 @@ impl Store {
                     meta.insert("rr", &be(rr))?;
                 }
                 if let Some((key, sr)) = &c.seen {
+                    seen.insert(key.as_bytes(), &be(*sr))?;
+                }
+                for (key, sr) in &c.seen_keys {
                     seen.insert(key.as_bytes(), &be(*sr))?;
                 }
                 for (item, key) in c.outbox.iter().zip(&keys) {
