@@ -64,7 +64,8 @@ pub enum BackupError {
 
 /// Writes the whole store to `out`; returns the number of SRs.
 pub fn export(store: &Store, out: &mut impl Write) -> Result<usize, BackupError> {
-    let header = Line::Header { format: FORMAT.into(), version: 1, instance: store.instance()?, next_sr: store.next_sr_id()?, rr: store.rr_turn()? };
+    let header =
+        Line::Header { format: FORMAT.into(), version: 1, instance: store.instance()?, next_sr: store.next_sr_id()?, rr: store.rr_turn()? };
     let mut write = |line: &Line| -> Result<(), BackupError> {
         serde_json::to_writer(&mut *out, line).map_err(|e| BackupError::Io(e.into()))?;
         out.write_all(b"\n")?;
@@ -119,7 +120,10 @@ pub fn import(store: &Store, input: impl BufRead, policy: &Policy) -> Result<usi
 
 /// The writes that put `sr` back with its indexes: Message-IDs, dedupe keys, load, due time, counts.
 fn restore_sr(sr: &Sr, policy: &Policy) -> Commit {
-    let mut c = Commit { srs: vec![SrWrite { sr: sr.clone(), created: true, wake_before: None, wake_after: lifecycle::next_wake(sr, policy) }], ..Commit::default() };
+    let mut c = Commit {
+        srs: vec![SrWrite { sr: sr.clone(), created: true, wake_before: None, wake_after: lifecycle::next_wake(sr, policy) }],
+        ..Commit::default()
+    };
     c.load_delta = sr::load_delta(None, sr);
     c.message_ids = sr.messages.iter().map(|m| (m.message_id.clone(), sr.id)).collect();
     c.seen_keys = sr

@@ -363,7 +363,13 @@ impl Compiler<'_> {
         }
     }
 
-    fn password(&mut self, inline: Option<String>, file: Option<PathBuf>, env: Option<String>, span: &std::ops::Range<usize>) -> Option<Secret> {
+    fn password(
+        &mut self,
+        inline: Option<String>,
+        file: Option<PathBuf>,
+        env: Option<String>,
+        span: &std::ops::Range<usize>,
+    ) -> Option<Secret> {
         if let Some(var) = env {
             if inline.is_some() || file.is_some() {
                 self.error(Some(span.clone()), "give one of `password`, `password_file` or `password_env`");
@@ -446,7 +452,10 @@ pub fn compile(path: &Path, source: &str) -> Result<Config, Diagnostics> {
                     let parsed = text.parse::<u16>().map(|p| std::net::SocketAddr::from(([127, 0, 0, 1], p))).or_else(|_| text.parse());
                     match parsed {
                         Ok(a) => metrics_listen = Some(a),
-                        Err(_) => c.error(Some(value.span()), format!("`metrics_listen`: `{text}` is not an address (\"127.0.0.1:9464\" or a port)")),
+                        Err(_) => c.error(
+                            Some(value.span()),
+                            format!("`metrics_listen`: `{text}` is not an address (\"127.0.0.1:9464\" or a port)"),
+                        ),
                     }
                 }
             }
@@ -555,7 +564,16 @@ fn compile_smtp(c: &mut Compiler<'_>, s: RawSmtp, span: &std::ops::Range<usize>)
     }
     let retry_for = c.duration(&s.retry_for, span, "retry_for");
     let retry_after = c.duration(&s.retry_after, span, "retry_after");
-    Smtp { host: s.host, port: s.port, tls: s.tls, username: s.username, password, connections: s.connections.max(1), retry_for, retry_after }
+    Smtp {
+        host: s.host,
+        port: s.port,
+        tls: s.tls,
+        username: s.username,
+        password,
+        connections: s.connections.max(1),
+        retry_for,
+        retry_after,
+    }
 }
 
 fn compile_mailbox(c: &mut Compiler<'_>, m: RawMailbox, span: &std::ops::Range<usize>) -> Mailbox {

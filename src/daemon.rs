@@ -104,7 +104,9 @@ impl Gateway {
         let new = Setup::load(&self.config_path)?;
         let old = self.setup();
         let (a, b) = (&old.config, &new.config);
-        let mailboxes = |c: &crate::config::Config| c.mailboxes.iter().map(|m| (m.name.clone(), m.host.clone(), m.port, m.folder.clone())).collect::<Vec<_>>();
+        let mailboxes = |c: &crate::config::Config| {
+            c.mailboxes.iter().map(|m| (m.name.clone(), m.host.clone(), m.port, m.folder.clone())).collect::<Vec<_>>()
+        };
         if mailboxes(a) != mailboxes(b) || a.smtp.host != b.smtp.host || a.smtp.port != b.smtp.port || a.data_dir != b.data_dir {
             warn!("mailboxes, [smtp] and data_dir changes take effect at the next restart");
         }
@@ -559,7 +561,13 @@ impl Gateway {
         let now = self.clock.now();
         StoreFacts {
             outbox_depth: self.store.outbox_len() as u64,
-            outbox_oldest_age: self.store.outbox_oldest().ok().flatten().map(|t| now.duration_since(t).as_secs_f64().max(0.0)).unwrap_or(0.0),
+            outbox_oldest_age: self
+                .store
+                .outbox_oldest()
+                .ok()
+                .flatten()
+                .map(|t| now.duration_since(t).as_secs_f64().max(0.0))
+                .unwrap_or(0.0),
             quarantined: self.store.quarantine_len() as u64,
             srs: self.store.sr_counts().unwrap_or_default(),
             writable: self.store.probe_write().is_ok(),
@@ -574,7 +582,8 @@ impl crate::io::http::Endpoints for Gateway {
 
     fn health(&self) -> Result<String, String> {
         // A mailbox is healthy when it is not failing and was read within three poll intervals (at least 10 s).
-        let limits: Vec<(String, f64)> = self.setup().config.mailboxes.iter().map(|m| (m.name.clone(), (3.0 * m.poll_interval.as_secs_f64()).max(10.0))).collect();
+        let limits: Vec<(String, f64)> =
+            self.setup().config.mailboxes.iter().map(|m| (m.name.clone(), (3.0 * m.poll_interval.as_secs_f64()).max(10.0))).collect();
         self.metrics.health(&limits, crate::time::wall_seconds(), &self.store_facts())
     }
 }

@@ -120,8 +120,15 @@ impl Metrics {
                 }
                 match m.last_poll.get(name) {
                     Some(t) if now - t <= *limit => {}
-                    Some(t) => problems.push(format!("mailbox {name}: last read {:.0} s ago{}", now - t, m.mailbox_error.get(name).map(|e| format!(" ({e})")).unwrap_or_default())),
-                    None => problems.push(format!("mailbox {name}: not read yet{}", m.mailbox_error.get(name).map(|e| format!(" ({e})")).unwrap_or_default())),
+                    Some(t) => problems.push(format!(
+                        "mailbox {name}: last read {:.0} s ago{}",
+                        now - t,
+                        m.mailbox_error.get(name).map(|e| format!(" ({e})")).unwrap_or_default()
+                    )),
+                    None => problems.push(format!(
+                        "mailbox {name}: not read yet{}",
+                        m.mailbox_error.get(name).map(|e| format!(" ({e})")).unwrap_or_default()
+                    )),
                 }
             }
             if !store.writable {

@@ -76,7 +76,14 @@ pub(super) fn cap_automated(ctx: Ctx<'_>, mut d: Decision, lookup: &impl Lookup,
 
 /// Our mail `message_id` to `to` was refused for good by the SMTP server: a
 /// `delivery_failed` event, and the CSE is told (unless the refused mail was theirs).
-pub fn delivery_failed(ctx: Ctx<'_>, mut sr: Sr, message_id: &str, to: &[String], error: &str, now: Timestamp) -> Result<Decision, RenderError> {
+pub fn delivery_failed(
+    ctx: Ctx<'_>,
+    mut sr: Sr,
+    message_id: &str,
+    to: &[String],
+    error: &str,
+    now: Timestamp,
+) -> Result<Decision, RenderError> {
     let detail = format!("our message <{message_id}> to {} was refused: {error}", to.join(", "));
     sr.log(now, "delivery_failed", lifecycle::GATEWAY, detail.clone());
     let mut out = Outgoing::new(ctx, sr, now);
