@@ -288,16 +288,26 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Export { output } => {
             let config = load_config(&cli.config)?;
             std::fs::create_dir_all(&config.data_dir)?;
-            let target = match &output {
-                Some(p) => std::path::absolute(p)?,
-                None => config.data_dir.join(format!(".export-{}.jsonl", std::process::id())),
-            };
-            let value = query(&config, Request::Export { path: target.clone() }).await?;
-            if output.is_none() {
-                let mut f = std::fs::File::open(&target)?;
-                std::io::copy(&mut f, &mut std::io::stdout())?;
-                std::fs::remove_file(&target)?;
-            }
+            // Whoever holds the store writes the export into data_dir; this process copies it
+            // where it was asked (a sandboxed daemon may not write elsewhere).
+            let staged = config.data_dir.join(format!(".export-{}.jsonl", std::process::id()));
+            let value = query(&config, Request::Export { path: staged.clone() }).await;
+            let copied = value.and_then(|v| {
+                let mut f = std::fs::File::open(&staged)?;
+                match &output {
+                    Some(p) => {
+                        let mut out = std::fs::File::create(p).with_context(|| format!("cannot write {}", p.display()))?;
+                        std::io::copy(&mut f, &mut out)?;
+                        out.sync_all()?;
+                    }
+                    None => {
+                        std::io::copy(&mut f, &mut std::io::stdout())?;
+                    }
+                }
+                Ok(v)
+            });
+            let _ = std::fs::remove_file(&staged);
+            let value = copied?;
             eprintln!("exported {} SRs", value["srs"]);
             Ok(ExitCode::SUCCESS)
         }

@@ -262,7 +262,8 @@ fn cse_commands_do_what_they_say() {
     assert_eq!((sr["state"].as_str(), sr["close_reason"].as_str()), (Some("closed"), Some("resolved")));
     let customer_mails = desk.wait_inbox(ms, &desk.customer, 8);
     assert!(customer_mails.iter().any(|m| m.contains("replaced the fuser")));
-    assert!(customer_mails.last().unwrap().contains("closed"), "{customer_mails:?}");
+    // srgate submits one SR's mail in order; the MTA may still deliver two of them in either order.
+    assert!(customer_mails.iter().any(|m| m.contains("is now closed")), "{customer_mails:?}");
 }
 
 #[test]
