@@ -150,7 +150,7 @@ impl Gateway {
                     }
                 };
                 self.store.commit(&c)?;
-                info!(sr = id, "scheduled work done");
+                debug!(sr = id, "scheduled work done");
                 done += 1;
             }
             self.store.flush().await?;
@@ -591,6 +591,7 @@ impl crate::io::http::Endpoints for Gateway {
 /// `run --once`: read every mailbox, process, deliver the outbox, return.
 pub async fn run_once(gw: &Gateway) -> anyhow::Result<()> {
     let (_tx, stop) = watch::channel(false);
+    let watch_all = crate::time::Stopwatch::start();
     let mut failures = Vec::new();
     for mb in &gw.setup().config.mailboxes {
         let result = async {
@@ -601,7 +602,7 @@ pub async fn run_once(gw: &Gateway) -> anyhow::Result<()> {
         }
         .await;
         match result {
-            Ok(stats) => info!(mailbox = %mb.name, processed = stats.processed, "mailbox read"),
+            Ok(stats) => info!(mailbox = %mb.name, processed = stats.processed, ingest_seconds = watch_all.seconds(), "mailbox read"),
             Err(e) => {
                 error!(mailbox = %mb.name, error = %e, "mailbox could not be read");
                 failures.push(format!("{}: {e}", mb.name));
@@ -613,8 +614,9 @@ pub async fn run_once(gw: &Gateway) -> anyhow::Result<()> {
         info!(scheduled, "scheduled work done");
     }
     let mailer = Mailer::new(&gw.setup().config.smtp)?;
+    let watch_delivery = crate::time::Stopwatch::start();
     let (sent, failed) = gw.deliver_due(&mailer).await?;
-    info!(sent, failed, waiting = gw.store.outbox_len(), "outbox delivered");
+    info!(sent, failed, waiting = gw.store.outbox_len(), deliver_seconds = watch_delivery.seconds(), "outbox delivered");
     gw.store.flush().await?;
     if failures.is_empty() { Ok(()) } else { anyhow::bail!("some mailboxes could not be read: {}", failures.join("; ")) }
 }
@@ -759,8 +761,11 @@ async fn deliver_forever(gw: Arc<Gateway>, mut stop: watch::Receiver<bool>) {
 /// Scheduled work, forever: wakes at the earliest due time in the index (at least every 30 s).
 async fn schedule_forever(gw: Arc<Gateway>, mut stop: watch::Receiver<bool>) {
     loop {
-        if let Err(e) = gw.run_due().await {
-            error!(error = %e, "scheduled work failed");
+        let watch = crate::time::Stopwatch::start();
+        match gw.run_due().await {
+            Ok(0) => {}
+            Ok(done) => info!(done, seconds = watch.seconds(), "scheduled pass"),
+            Err(e) => error!(error = %e, "scheduled work failed"),
         }
         let wait = match gw.store.next_due() {
             Ok(Some(t)) => Duration::try_from(t.duration_since(gw.clock.now()))

@@ -24,6 +24,7 @@
 #![forbid(unsafe_code)]
 
 pub mod backup;
+pub mod bench_support;
 pub mod config;
 pub mod contacts;
 pub mod daemon;

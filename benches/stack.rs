@@ -1,0 +1,470 @@
+//! The benchmark harness on the real local stack (Dovecot + Postfix on loopback).
+//! Run with `scripts/bench.sh` (or `cargo bench --bench stack`); one line per figure.
+//!
+//! - backlog: `BENCH_MAILS` (10,000) mixed mails already in the mailbox (70% new, 30%
+//!   replies, 1 to 50 KB, 10% with an attachment); `srgate run --once` until every SR is
+//!   committed and every mail it causes accepted by SMTP. Beside it, in the same run, a
+//!   plain IMAP client fetching the same mails (UID FETCH BODY.PEEK[] in batches of 200)
+//!   and a plain SMTP client submitting as many mails over the same number of connections.
+//! - latency: `BENCH_LATENCY` (500) mails sent one by one to an idle daemon: SMTP accept of
+//!   the customer's mail to SMTP accept of the acknowledgement, beside the floor measured in
+//!   the same run: when a plain IMAP client in IDLE on the same mailbox hears of the mail.
+//! - scale: a store of `BENCH_SCALE` (1,000,000) SRs made with the library's own code paths:
+//!   start-up time, `sr show`, a scheduled-work pass with 10,000 due SRs, resident memory,
+//!   bytes on disk per SR.
+//!
+//! Set `BENCH_ONLY=backlog,latency,scale` to run a subset.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_srgate");
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+struct Stack {
+    dir: PathBuf,
+    imap: u16,
+    smtp: u16,
+}
+
+impl Stack {
+    fn start() -> Stack {
+        let dir = PathBuf::from(format!("/tmp/srgate-bench-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (imap, smtp) = (free_port(), free_port());
+        let out = Command::new(format!("{ROOT}/scripts/mailstack.sh"))
+            .args(["start", dir.join("stack").to_str().unwrap()])
+            .env("MAILSTACK_IMAP_PORT", imap.to_string())
+            .env("MAILSTACK_SMTP_PORT", smtp.to_string())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "mail stack: {}", String::from_utf8_lossy(&out.stderr));
+        Stack { dir, imap, smtp }
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        let _ = Command::new(format!("{ROOT}/scripts/mailstack.sh")).args(["stop", self.dir.join("stack").to_str().unwrap()]).output();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A tiny blocking IMAP client: enough to append, fetch in batches and IDLE.
+struct Imap {
+    r: BufReader<TcpStream>,
+    w: TcpStream,
+    tag: u32,
+}
+
+impl Imap {
+    fn login(port: u16, user: &str) -> Imap {
+        let w = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        w.set_nodelay(true).unwrap();
+        let mut c = Imap { r: BufReader::new(w.try_clone().unwrap()), w, tag: 0 };
+        let mut greeting = String::new();
+        c.r.read_line(&mut greeting).unwrap();
+        c.cmd(&format!("LOGIN \"{user}\" \"secret\""));
+        c
+    }
+
+    /// Sends a command; returns the literal bytes received before the tagged OK.
+    fn cmd(&mut self, cmd: &str) -> Vec<Vec<u8>> {
+        self.tag += 1;
+        let tag = format!("b{}", self.tag);
+        write!(self.w, "{tag} {cmd}\r\n").unwrap();
+        self.read_until_tag(&tag)
+    }
+
+    fn read_until_tag(&mut self, tag: &str) -> Vec<Vec<u8>> {
+        let mut literals = Vec::new();
+        loop {
+            let mut line = Vec::new();
+            self.r.read_until(b'\n', &mut line).unwrap();
+            if line.is_empty() {
+                panic!("IMAP connection closed");
+            }
+            let text = String::from_utf8_lossy(&line);
+            if let Some(n) = text
+                .trim_end()
+                .strip_suffix('}')
+                .and_then(|t| t.rsplit('{').next())
+                .and_then(|n| n.trim_end_matches('+').parse::<usize>().ok())
+            {
+                let mut lit = vec![0; n];
+                self.r.read_exact(&mut lit).unwrap();
+                literals.push(lit);
+                continue;
+            }
+            if text.starts_with(&format!("{tag} ")) {
+                assert!(text[tag.len() + 1..].starts_with("OK"), "{text}");
+                return literals;
+            }
+        }
+    }
+
+    fn append(&mut self, folder: &str, raw: &[u8]) {
+        self.tag += 1;
+        let tag = format!("b{}", self.tag);
+        write!(self.w, "{tag} APPEND {folder} {{{}+}}\r\n", raw.len()).unwrap();
+        self.w.write_all(raw).unwrap();
+        self.w.write_all(b"\r\n").unwrap();
+        self.read_until_tag(&tag);
+    }
+}
+
+/// A tiny blocking SMTP client; `send` returns when the server accepted the mail.
+struct Smtp {
+    r: BufReader<TcpStream>,
+    w: TcpStream,
+}
+
+impl Smtp {
+    fn connect(port: u16) -> Smtp {
+        let w = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        w.set_nodelay(true).unwrap();
+        let mut c = Smtp { r: BufReader::new(w.try_clone().unwrap()), w };
+        c.expect("220");
+        c.line("EHLO bench.example.com", "250");
+        c
+    }
+
+    fn expect(&mut self, code: &str) {
+        loop {
+            let mut l = String::new();
+            self.r.read_line(&mut l).unwrap();
+            assert!(l.starts_with(code), "expected {code}, got {l}");
+            if l.as_bytes().get(3) != Some(&b'-') {
+                return;
+            }
+        }
+    }
+
+    fn line(&mut self, l: &str, code: &str) {
+        write!(self.w, "{l}\r\n").unwrap();
+        self.expect(code);
+    }
+
+    fn send(&mut self, from: &str, to: &str, raw: &[u8]) {
+        self.line(&format!("MAIL FROM:<{from}>"), "250");
+        self.line(&format!("RCPT TO:<{to}>"), "250");
+        self.line("DATA", "354");
+        self.w.write_all(raw).unwrap();
+        self.line("\r\n.", "250");
+    }
+}
+
+/// Mail `i` of the backlog: 70% new, 30% replies to an earlier new mail; 1 to 50 KB; 10% with an attachment.
+fn backlog_mail(i: usize) -> Vec<u8> {
+    let size = 1024 + (i * 7919) % (49 * 1024);
+    let filler = "Lorem ipsum dolor sit amet, the printer on floor two prints blank pages again.\r\n";
+    let body: String = filler.repeat(size / filler.len() + 1)[..size].to_string();
+    let reply = i % 10 >= 7 && i >= 10;
+    let (from, subject, threading) = if reply {
+        let original = i - 7;
+        (
+            format!("customer{original}@example.com"),
+            "Re: Problem report".to_string(),
+            format!("In-Reply-To: <bench-{original}@example.com>\r\n"),
+        )
+    } else {
+        (format!("customer{i}@example.com"), format!("Problem report {i}"), String::new())
+    };
+    let head = format!(
+        "From: Customer <{from}>\r\nTo: support@example.test\r\nSubject: {subject}\r\nMessage-ID: <bench-{i}@example.com>\r\n{threading}MIME-Version: 1.0\r\n"
+    );
+    if i % 10 == 3 {
+        let attachment = "QkVOQ0g=".repeat(size / 16 + 1);
+        format!("{head}Content-Type: multipart/mixed; boundary=\"bb\"\r\n\r\n--bb\r\nContent-Type: text/plain\r\n\r\n{}\r\n--bb\r\nContent-Type: application/octet-stream; name=\"log{i}.bin\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{attachment}\r\n--bb--\r\n", &body[..body.len() / 2]).into_bytes()
+    } else {
+        format!("{head}Content-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n").into_bytes()
+    }
+}
+
+fn config(stack: &Stack, dir: &Path, support: &str) -> PathBuf {
+    let path = dir.join("srgate.toml");
+    let text = format!(
+        "data_dir = \"data\"\nrules_dir = \"{ROOT}/rules\"\ntemplates_dir = \"{ROOT}/templates\"\nsupport_address = \"{support}\"\n[smtp]\nhost = \"127.0.0.1\"\nport = {}\nconnections = 4\n[[mailbox]]\nname = \"support\"\nhost = \"127.0.0.1\"\nport = {}\nusername = \"{support}\"\npassword = \"secret\"\n[[cse]]\nname = \"Sam\"\nemail = \"cse1@example.test\"\n[[cse]]\nname = \"Alex\"\nemail = \"cse2@example.test\"\n",
+        stack.smtp, stack.imap
+    );
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn json_logs(stderr: &[u8]) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(stderr).lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
+}
+
+fn field(logs: &[serde_json::Value], message: &str, key: &str) -> Option<f64> {
+    logs.iter().find(|l| l["fields"]["message"] == message).and_then(|l| l["fields"][key].as_f64())
+}
+
+fn backlog(stack: &Stack) {
+    let n = env_usize("BENCH_MAILS", 10_000);
+    let support = "backlog@example.test";
+    let mut imap = Imap::login(stack.imap, support);
+    let t = Instant::now();
+    for i in 0..n {
+        imap.append("INBOX", &backlog_mail(i));
+    }
+    eprintln!("(backlog: {n} mails appended in {:.1} s)", t.elapsed().as_secs_f64());
+
+    // The limit beside it: a plain IMAP client fetching the same mails in batches.
+    imap.cmd("EXAMINE INBOX");
+    let t = Instant::now();
+    let mut bytes = 0;
+    for start in (1..=n).step_by(200) {
+        let lits = imap.cmd(&format!("UID FETCH {start}:{} (BODY.PEEK[])", (start + 199).min(n)));
+        bytes += lits.iter().map(Vec::len).sum::<usize>();
+    }
+    let fetch_secs = t.elapsed().as_secs_f64();
+    let fetch_rate = n as f64 / fetch_secs;
+    println!("backlog plain IMAP fetch: {n} mails ({:.0} MB) in {fetch_secs:.2} s: {fetch_rate:.0} mails/s", bytes as f64 / 1e6);
+
+    let dir = stack.dir.join("backlog");
+    let cfg = config(stack, &dir, support);
+    let t = Instant::now();
+    let out = Command::new(BIN)
+        .arg("--config")
+        .arg(&cfg)
+        .args(["--log-format", "json", "run", "--once", "--now", "2026-03-03T09:30:00Z"])
+        .env("SRGATE_LOG", "info")
+        .output()
+        .unwrap();
+    let total = t.elapsed().as_secs_f64();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let logs = json_logs(&out.stderr);
+    let ingest = field(&logs, "mailbox read", "ingest_seconds").unwrap_or(f64::NAN);
+    let deliver = field(&logs, "outbox delivered", "deliver_seconds").unwrap_or(f64::NAN);
+    let sent = field(&logs, "outbox delivered", "sent").unwrap_or(0.0);
+    let srs =
+        Command::new(BIN).arg("--config").arg(&cfg).args(["sr", "list"]).output().unwrap().stdout.iter().filter(|b| **b == b'\n').count();
+    println!("backlog srgate end to end: {n} mails -> {srs} SRs, {sent:.0} mails sent, in {total:.2} s: {:.0} mails/s", n as f64 / total);
+    println!(
+        "backlog srgate ingestion (mailbox -> SR committed and mail flagged): {ingest:.2} s: {:.0} mails/s, {:.0}% of the plain fetch rate",
+        n as f64 / ingest,
+        100.0 * (n as f64 / ingest) / fetch_rate
+    );
+
+    // The limit beside the outbox: a plain SMTP client, same number of mails, 4 connections.
+    let per = (sent as usize).div_ceil(4);
+    let t = Instant::now();
+    let threads: Vec<_> = (0..4)
+        .map(|c| {
+            let port = stack.smtp;
+            std::thread::spawn(move || {
+                let mut smtp = Smtp::connect(port);
+                for i in 0..per {
+                    let raw = format!("From: support@example.test\r\nTo: plain{c}@example.com\r\nSubject: [SR#{i}] plain\r\nMessage-ID: <plain-{c}-{i}@example.test>\r\n\r\n{}\r\n", "We have received your request.\r\n".repeat(30));
+                    smtp.send("support@example.test", &format!("plain{c}@example.com"), raw.as_bytes());
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let smtp_rate = (per * 4) as f64 / t.elapsed().as_secs_f64();
+    let outbox_rate = sent / deliver;
+    println!("backlog plain SMTP submit: {} mails over 4 connections: {smtp_rate:.0} mails/s", per * 4);
+    println!(
+        "backlog srgate outbox delivery: {sent:.0} mails in {deliver:.2} s: {outbox_rate:.0} mails/s, {:.0}% of the plain SMTP rate",
+        100.0 * outbox_rate / smtp_rate
+    );
+}
+
+fn percentile(v: &mut [f64], p: f64) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v[((v.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn latency(stack: &Stack) {
+    let n = env_usize("BENCH_LATENCY", 500);
+    let support = "latency@example.test";
+    let dir = stack.dir.join("latency");
+    let cfg = config(stack, &dir, support);
+    let log = std::fs::File::create(dir.join("daemon.log")).unwrap();
+    let mut daemon: Child = Command::new(BIN)
+        .arg("--config")
+        .arg(&cfg)
+        .args(["--log-format", "json", "run"])
+        .env("SRGATE_LOG", "srgate=debug")
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    // The floor: a plain IMAP client in IDLE on the same mailbox.
+    let (tx, rx) = mpsc::channel::<Instant>();
+    let port = stack.imap;
+    std::thread::spawn(move || {
+        let mut imap = Imap::login(port, support);
+        imap.cmd("SELECT INBOX");
+        write!(imap.w, "idle IDLE\r\n").unwrap();
+        loop {
+            let mut line = String::new();
+            if imap.r.read_line(&mut line).unwrap_or(0) == 0 {
+                return;
+            }
+            if line.contains("EXISTS") && tx.send(Instant::now()).is_err() {
+                return;
+            }
+        }
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    let start = Instant::now();
+    let wall0 = srgate::time::wall_seconds();
+    let mut smtp = Smtp::connect(stack.smtp);
+    let mut accepted = Vec::new();
+    let mut floor = Vec::new();
+    for i in 0..n {
+        let raw = format!(
+            "From: lat{i}@example.com\r\nTo: {support}\r\nSubject: Latency {i}\r\nMessage-ID: <lat-{i}@example.com>\r\n\r\nHow fast is the answer?\r\n"
+        );
+        smtp.send(&format!("lat{i}@example.com"), support, raw.as_bytes());
+        let t = start.elapsed().as_secs_f64();
+        accepted.push(t);
+        if let Ok(at) = rx.recv_timeout(Duration::from_secs(5)) {
+            floor.push(at.duration_since(start).as_secs_f64() - t);
+        }
+        // Let the daemon answer before the next mail, so that it is idle each time.
+        let maildir = stack.dir.join(format!("stack/mail/example.com/lat{i}/Maildir/new"));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::fs::read_dir(&maildir).map(|d| d.count()).unwrap_or(0) == 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    let _ = Command::new("kill").arg("-TERM").arg(daemon.id().to_string()).status();
+    let _ = daemon.wait();
+    // SMTP accept of each acknowledgement, from the daemon's own log.
+    let mut acked = vec![f64::NAN; n];
+    for l in json_logs(&std::fs::read(dir.join("daemon.log")).unwrap()) {
+        if l["fields"]["message"] != "delivered" || l["span"]["kind"] != "Acknowledgement" {
+            continue;
+        }
+        let (Some(sr), Some(ts)) = (l["span"]["sr"].as_u64(), l["timestamp"].as_str()) else { continue };
+        let Ok(at) = ts.parse::<jiff::Timestamp>() else { continue };
+        let i = (sr - 100_001) as usize;
+        if i < n {
+            acked[i] = at.as_microsecond() as f64 / 1e6 - wall0;
+        }
+    }
+    let mut lat: Vec<f64> = acked.iter().zip(&accepted).filter(|(a, _)| a.is_finite()).map(|(a, t)| a - t).collect();
+    let got = lat.len();
+    let (p50, p99) = (percentile(&mut lat, 0.5), percentile(&mut lat, 0.99));
+    let (f50, f99) = (percentile(&mut floor, 0.5), percentile(&mut floor, 0.99));
+    println!(
+        "latency IDLE floor (plain IMAP client told of the mail): p50 {:.0} ms, p99 {:.0} ms ({} mails)",
+        f50 * 1e3,
+        f99 * 1e3,
+        floor.len()
+    );
+    println!(
+        "latency srgate (customer mail accepted -> acknowledgement accepted): p50 {:.0} ms, p99 {:.0} ms ({got} of {n} mails)",
+        p50 * 1e3,
+        p99 * 1e3
+    );
+    println!("latency srgate over the floor: p50 {:+.0} ms, p99 {:+.0} ms", (p50 - f50) * 1e3, (p99 - f99) * 1e3);
+}
+
+fn rss_kb(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
+        .unwrap_or(0)
+}
+
+fn du(path: &Path) -> u64 {
+    let mut total = 0;
+    for e in std::fs::read_dir(path).into_iter().flatten().flatten() {
+        let p = e.path();
+        total += if p.is_dir() { du(&p) } else { e.metadata().map(|m| m.len()).unwrap_or(0) };
+    }
+    total
+}
+
+fn scale(stack: &Stack) {
+    let n = env_usize("BENCH_SCALE", 1_000_000);
+    let dir = stack.dir.join("scale");
+    let cfg = config(stack, &dir, "scale@example.test");
+    let setup = srgate::setup::Setup::load(&cfg).unwrap();
+    let t = Instant::now();
+    let made = srgate::bench_support::generate_store(&setup, n, 10_000, srgate::time::Clock::System.now()).unwrap();
+    println!("scale store: {made} SRs generated through the library in {:.0} s", t.elapsed().as_secs_f64());
+    let bytes = du(&dir.join("data"));
+    println!("scale bytes on disk: {:.0} MB, {:.0} bytes per SR", bytes as f64 / 1e6, bytes as f64 / n as f64);
+
+    let t = Instant::now();
+    let log = std::fs::File::create(dir.join("daemon.log")).unwrap();
+    let mut daemon = Command::new(BIN)
+        .arg("--config")
+        .arg(&cfg)
+        .args(["--log-format", "json", "run"])
+        .env("SRGATE_LOG", "info")
+        .stderr(log)
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let read_log = || std::fs::read_to_string(dir.join("daemon.log")).unwrap_or_default();
+    while !read_log().contains("srgate running") {
+        std::thread::sleep(Duration::from_millis(5));
+        assert!(t.elapsed() < Duration::from_secs(120), "daemon did not start: {}", read_log());
+    }
+    println!("scale start-up (process start -> serving) with {n} SRs: {:.0} ms", t.elapsed().as_secs_f64() * 1e3);
+    while !read_log().contains("scheduled pass") {
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(t.elapsed() < Duration::from_secs(600), "no scheduled pass");
+    }
+    let pass = json_logs(read_log().as_bytes()).into_iter().find(|l| l["fields"]["message"] == "scheduled pass").unwrap();
+    println!(
+        "scale scheduled-work pass: {} due SRs in {:.2} s (contact attempts committed and queued)",
+        pass["fields"]["done"],
+        pass["fields"]["seconds"].as_f64().unwrap_or(f64::NAN)
+    );
+    let mut shows = Vec::new();
+    for id in [100_001u64, 100_001 + n as u64 / 2, 100_000 + n as u64] {
+        let t = Instant::now();
+        let out = Command::new(BIN).arg("--config").arg(&cfg).args(["sr", "show", &id.to_string(), "--json"]).output().unwrap();
+        assert!(out.status.success());
+        shows.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    println!("scale sr show (whole command, via the daemon): {:.1} ms median of 3", percentile(&mut shows, 0.5));
+    println!("scale resident memory of the daemon: {:.0} MB", rss_kb(daemon.id()) as f64 / 1024.0);
+    let _ = Command::new("kill").arg("-TERM").arg(daemon.id().to_string()).status();
+    let _ = daemon.wait();
+}
+
+fn main() {
+    let only = std::env::var("BENCH_ONLY").unwrap_or_else(|_| "backlog,latency,scale".into());
+    let stack = Stack::start();
+    println!(
+        "machine: {} cores, {}",
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+        std::fs::read_to_string("/proc/cpuinfo")
+            .ok()
+            .and_then(|c| c.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string()))
+            .unwrap_or_default()
+    );
+    if only.contains("backlog") {
+        backlog(&stack);
+    }
+    if only.contains("latency") {
+        latency(&stack);
+    }
+    if only.contains("scale") {
+        scale(&stack);
+    }
+}
