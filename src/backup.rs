@@ -121,7 +121,13 @@ pub fn import(store: &Store, input: impl BufRead, policy: &Policy) -> Result<usi
 /// The writes that put `sr` back with its indexes: Message-IDs, dedupe keys, load, due time, counts.
 fn restore_sr(sr: &Sr, policy: &Policy) -> Commit {
     let mut c = Commit {
-        srs: vec![SrWrite { sr: sr.clone(), created: true, wake_before: None, wake_after: lifecycle::next_wake(sr, policy) }],
+        srs: vec![SrWrite {
+            sr: sr.clone(),
+            created: true,
+            wake_before: None,
+            wake_after: lifecycle::next_wake(sr, policy),
+            counted_before: None,
+        }],
         ..Commit::default()
     };
     c.load_delta = sr::load_delta(None, sr);

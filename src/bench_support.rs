@@ -50,7 +50,13 @@ pub fn generate_store(setup: &Setup, n: usize, due: usize, now: Timestamp) -> Re
             s.first_response_at = Some(created);
         }
         let c = Commit {
-            srs: vec![SrWrite { wake_after: lifecycle::next_wake(&s, policy), sr: s.clone(), created: true, wake_before: None }],
+            srs: vec![SrWrite {
+                wake_after: lifecycle::next_wake(&s, policy),
+                sr: s.clone(),
+                created: true,
+                wake_before: None,
+                counted_before: None,
+            }],
             message_ids: s.messages.iter().map(|m| (m.message_id.clone(), id)).collect(),
             seen_keys: vec![(format!("mid:gen-{i}@example.com"), id)],
             load_delta: sr::load_delta(None, &s),

@@ -170,6 +170,7 @@ impl Gateway {
             created,
             wake_before: (!created).then(|| lifecycle::next_wake(before, policy)).flatten(),
             wake_after: lifecycle::next_wake(after, policy),
+            counted_before: (!created).then_some((before.state, before.priority)),
         }
     }
 
@@ -216,6 +217,17 @@ impl Gateway {
                 })
             })
             .collect()
+    }
+
+    /// Writes the files of one raw mail (the original and its attachments), not yet synced.
+    fn stage(&self, raw: &[u8]) -> Result<(), StoreError> {
+        self.store.stage_file(&inbound::sha256_hex(raw), raw)?;
+        if let Ok(Ok(mail)) = std::panic::catch_unwind(|| inbound::parse(raw)) {
+            for a in &mail.attachments {
+                self.store.stage_file(&a.sha256(), &a.data)?;
+            }
+        }
+        Ok(())
     }
 
     /// Commits the effect of one raw mail read from `mailbox` at (`validity`, `uid`).
@@ -377,6 +389,15 @@ impl Gateway {
         }
         for chunk in batches(&fits) {
             let fetched = conn.fetch(&chunk).await?;
+            // Group commit for files: stage every original and attachment of the batch,
+            // make them durable with one sync, and only then commit the records naming them.
+            for (_, raw) in &fetched {
+                if let Err(e) = self.stage(raw) {
+                    self.metrics.store(Some(e.to_string()));
+                    return Err(e.into());
+                }
+            }
+            self.store.sync_files()?;
             let mut failure = None;
             for (uid, raw) in &fetched {
                 if *stop.borrow() {

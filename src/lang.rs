@@ -19,8 +19,14 @@ pub fn detect(text: &str, content_language: Option<&str>) -> Option<String> {
     detect_text(text).map(str::to_string).or_else(|| content_language.and_then(hint))
 }
 
+/// How much text language detection reads: a few paragraphs decide, and long
+/// mails (logs pasted in) would only cost time.
+const SAMPLE_BYTES: usize = 4096;
+
 /// The language whatlang finds in `text`, when it is reliable.
 fn detect_text(text: &str) -> Option<&'static str> {
+    let end = (0..=text.len().min(SAMPLE_BYTES)).rev().find(|i| text.is_char_boundary(*i)).unwrap_or(0);
+    let text = &text[..end];
     if text.chars().filter(|c| c.is_alphabetic()).count() < MIN_LETTERS {
         return None;
     }

@@ -133,7 +133,9 @@ impl<'a> Outgoing<'a> {
             kind: record_kind(d.kind),
             at: self.now,
             attachments: d.attachments.iter().map(|a| a.name.clone()).collect(),
-            text: body.clone(),
+            // Mail to staff repeats the customer's words, already recorded with their message:
+            // keep only what the customer was sent.
+            text: if d.kind.to_customer() { body.clone() } else { String::new() },
             files: Vec::new(),
         };
         self.sr = lifecycle::sent(self.sr.clone(), record, self.now);

@@ -20,7 +20,7 @@ use sled::transaction::{ConflictableTransactionError, TransactionError, Transact
 use crate::contacts::{Contact, ContactChange};
 use crate::gateway::Lookup;
 use crate::mail::outbound::OutKind;
-use crate::sr::{FIRST_SR, Sr};
+use crate::sr::{FIRST_SR, Priority, Sr, State};
 
 /// Store failures.
 #[derive(Debug, thiserror::Error)]
@@ -134,6 +134,8 @@ pub struct SrWrite {
     pub wake_before: Option<Timestamp>,
     /// Its scheduled wake-up after the change.
     pub wake_after: Option<Timestamp>,
+    /// Its state and priority before the change (None when created), for the counts.
+    pub counted_before: Option<(State, Priority)>,
 }
 
 /// The full effect of one inbound mail (or one scheduled pass on an SR), written atomically.
@@ -168,8 +170,8 @@ pub struct Commit {
 }
 
 /// The `stats` key of an SR: its state and priority.
-fn stats_key(sr: &Sr) -> String {
-    format!("{}/{:?}", sr.state.as_str(), sr.priority)
+fn stats_key(state: State, priority: Priority) -> String {
+    format!("{}/{priority:?}", state.as_str())
 }
 
 /// The store.
@@ -265,13 +267,12 @@ fn encode_outbox(item: &OutboxItem) -> Vec<u8> {
     v
 }
 
-fn decode_outbox(v: &[u8]) -> Result<OutboxItem, StoreError> {
+/// The header of an outbox value (without copying the message), and where the message starts.
+fn decode_outbox_head(v: &[u8]) -> Result<(OutboxItem, usize), StoreError> {
     let bad = || StoreError::Decode("outbox".into(), "truncated".into());
     let len = u32::from_be_bytes(v.get(..4).ok_or_else(bad)?.try_into().map_err(|_| bad())?) as usize;
     let head = v.get(4..4 + len).ok_or_else(bad)?;
-    let mut item: OutboxItem = decode("outbox", head)?;
-    item.bytes = v[4 + len..].to_vec();
-    Ok(item)
+    Ok((decode("outbox", head)?, 4 + len))
 }
 
 impl Store {
@@ -472,19 +473,15 @@ impl Store {
                     loads.insert(cse.as_bytes(), &be((current + delta).max(0) as u64))?;
                 }
                 for w in &c.srs {
-                    let before: Option<Sr> = match srs.get(be(w.sr.id))? {
-                        Some(v) => Some(decode("srs", &v).map_err(abort)?),
-                        None => None,
-                    };
                     let bump = |key: String, delta: i64| -> TxResult<()> {
                         let n = stats.get(key.as_bytes())?.and_then(|v| read_u64(v.as_ref())).unwrap_or(0) as i64;
                         stats.insert(key.as_bytes(), &be((n + delta).max(0) as u64))?;
                         Ok(())
                     };
-                    if let Some(b) = &before {
-                        bump(stats_key(b), -1)?;
+                    if let Some((state, priority)) = w.counted_before {
+                        bump(stats_key(state, priority), -1)?;
                     }
-                    bump(stats_key(&w.sr), 1)?;
+                    bump(stats_key(w.sr.state, w.sr.priority), 1)?;
                     if let Some(t) = w.wake_before {
                         due.remove(due_key(t, w.sr.id).to_vec())?;
                     }
@@ -579,11 +576,12 @@ impl Store {
         for item in self.outbox.iter() {
             let (k, v) = item?;
             let Some(key) = read_u64(&k) else { continue };
-            let it = decode_outbox(&v)?;
+            let (mut it, body) = decode_outbox_head(&v)?;
             if !srs.insert(it.sr) {
                 continue;
             }
             if it.next_attempt_at <= now {
+                it.bytes = v[body..].to_vec();
                 out.push((key, it));
                 if out.len() >= limit {
                     break;
@@ -614,7 +612,7 @@ impl Store {
     /// When the oldest outbox item was queued.
     pub fn outbox_oldest(&self) -> Result<Option<Timestamp>, StoreError> {
         match self.outbox.first()? {
-            Some((_, v)) => Ok(Some(decode_outbox(&v)?.queued_at)),
+            Some((_, v)) => Ok(Some(decode_outbox_head(&v)?.0.queued_at)),
             None => Ok(None),
         }
     }
@@ -629,7 +627,7 @@ impl Store {
         let mut best: Option<Timestamp> = None;
         for item in self.outbox.iter() {
             let (_, v) = item?;
-            let it = decode_outbox(&v)?;
+            let (it, _) = decode_outbox_head(&v)?;
             best = Some(best.map_or(it.next_attempt_at, |b| b.min(it.next_attempt_at)));
         }
         Ok(best)
@@ -656,6 +654,31 @@ impl Store {
     pub fn file_path(&self, sha256: &str) -> PathBuf {
         let shard = sha256.get(..2).unwrap_or("00");
         self.data_dir.join("files").join(shard).join(sha256)
+    }
+
+    /// Writes `bytes` as the file addressed by `sha256`, not yet durable: a batch
+    /// stages its files, then [`Store::sync_files`] makes them durable with one
+    /// call, before any commit that names them is written.
+    pub fn stage_file(&self, sha256: &str, bytes: &[u8]) -> Result<(), StoreError> {
+        use std::io::Write;
+        let path = self.file_path(sha256);
+        if path.exists() {
+            return Ok(());
+        }
+        let err = |p: &Path, e| StoreError::File(p.to_path_buf(), e);
+        let dir = path.parent().unwrap_or(&self.data_dir).to_path_buf();
+        std::fs::create_dir_all(&dir).map_err(|e| err(&dir, e))?;
+        let tmp = dir.join(format!(".{sha256}.tmp"));
+        let mut f = File::create(&tmp).map_err(|e| err(&tmp, e))?;
+        f.write_all(bytes).map_err(|e| err(&tmp, e))?;
+        std::fs::rename(&tmp, &path).map_err(|e| err(&path, e))?;
+        Ok(())
+    }
+
+    /// Makes every staged file durable (one `syncfs` of the data directory's filesystem).
+    pub fn sync_files(&self) -> Result<(), StoreError> {
+        let dir = File::open(&self.data_dir).map_err(|e| StoreError::File(self.data_dir.clone(), e))?;
+        rustix::fs::syncfs(&dir).map_err(|e| StoreError::File(self.data_dir.clone(), e.into()))
     }
 
     /// Keeps `bytes` as the file addressed by `sha256`, durable when this returns.
