@@ -138,7 +138,7 @@ impl<'a> Outgoing<'a> {
             text: if d.kind.to_customer() { body.clone() } else { String::new() },
             files: Vec::new(),
         };
-        self.sr = lifecycle::sent(self.sr.clone(), record, self.now);
+        lifecycle::record_sent(&mut self.sr, record, self.now);
         self.mails.push(OutMail {
             kind: d.kind,
             sr: self.sr.id,

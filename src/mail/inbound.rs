@@ -224,9 +224,10 @@ pub fn parse(raw: &[u8]) -> Result<Inbound, Unreadable> {
     };
     // HTML-only mail: cut the quote using the HTML structure (blockquote, gmail_quote, divRplyFwdMsg).
     let html_only = msg.text_part(0).is_some_and(|p| matches!(p.body, mail_parser::PartType::Html(_)));
-    let new_text = match (html_only, msg.body_html(0)) {
-        (true, Some(html)) => quote::new_text_from_html(&html),
-        _ => quote::new_text(&text),
+    let html = if html_only { msg.body_html(0) } else { None };
+    let new_text = match html {
+        Some(html) => quote::new_text_from_html(&html),
+        None => quote::new_text(&text),
     };
     let attachments = msg
         .attachments()

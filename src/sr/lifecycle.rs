@@ -217,9 +217,14 @@ pub fn first_response_warned(mut sr: Sr, now: Timestamp) -> Sr {
 
 /// The gateway sent a message on the SR (no state change).
 pub fn sent(mut sr: Sr, message: MessageRecord, now: Timestamp) -> Sr {
+    record_sent(&mut sr, message, now);
+    sr
+}
+
+/// Like [`sent`], in place (no copy of a large SR).
+pub fn record_sent(sr: &mut Sr, message: MessageRecord, now: Timestamp) {
     sr.messages.push(message);
     sr.updated_at = now;
-    sr
 }
 
 /// Attempts per cycle: the CSE's response plus the scheduled ones.
