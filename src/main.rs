@@ -191,7 +191,14 @@ fn init_logging(format: LogFormat) {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.log_format);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    // The daemon uses every core; a one-shot command starts faster on one thread.
+    let daemon = matches!(cli.command, Command::Run { once: false, .. });
+    let built = if daemon {
+        tokio::runtime::Builder::new_multi_thread().enable_all().build()
+    } else {
+        tokio::runtime::Builder::new_current_thread().enable_all().build()
+    };
+    let runtime = match built {
         Ok(r) => r,
         Err(e) => {
             eprintln!("srgate: cannot start the runtime: {e}");

@@ -252,23 +252,30 @@ fn outages_of_postfix_and_dovecot_lose_nothing_and_health_tells() {
     );
     std::thread::sleep(Duration::from_secs(3));
     assert_eq!(ms.count_messages(&b, "INBOX"), 0);
+    let t = std::time::Instant::now();
     stack_cmd(ms, "start");
     ms.wait_for_messages(&b, "INBOX", 1, Duration::from_secs(60));
+    eprintln!("outage: SMTP down; backlog delivered {:.1} s after the stack was started again", t.elapsed().as_secs_f64());
     assert!(wait_until(Duration::from_secs(20), Duration::from_millis(200), || desk.metric("srgate_outbox_depth") == Some(0.0)));
 
     // Dovecot (and everything) down: health says so while it lasts.
+    let t = std::time::Instant::now();
     stack_cmd(ms, "stop");
     assert!(
         wait_until(Duration::from_secs(30), Duration::from_millis(200), || desk.http("/healthz").is_some_and(|(s, _)| s == 503)),
         "{}",
         desk.log()
     );
+    eprintln!("outage: IMAP down; /healthz said 503 {:.1} s after the stop began", t.elapsed().as_secs_f64());
     let (_, why) = desk.http("/healthz").unwrap();
     assert!(why.contains("support"), "{why}");
+    let t = std::time::Instant::now();
     stack_cmd(ms, "start");
     ms.append(&desk.support, "INBOX", &customer_mail(&d, &desk.support, "after the outage"));
     ms.wait_for_messages(&d, "INBOX", 1, Duration::from_secs(60));
+    eprintln!("outage: IMAP back; a new mail answered {:.1} s after the stack was started again", t.elapsed().as_secs_f64());
     assert!(wait_until(Duration::from_secs(30), Duration::from_millis(200), || desk.http("/healthz").is_some_and(|(s, _)| s == 200)));
+    eprintln!("outage: /healthz back to 200 {:.1} s after the restart", t.elapsed().as_secs_f64());
     assert!(stop(daemon).success());
     assert_eq!(desk.srs().len(), 3);
     for who in [&a, &b, &d] {

@@ -387,6 +387,27 @@ email = "bob@example.test"
     }
 
     #[test]
+    fn staff_mail_must_be_authenticated_when_required() {
+        let mut config = config();
+        let templates = templates();
+        let rules =
+            crate::rules::RuleSet::load_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("rules"), &crate::setup::roster_view(&config))
+                .expect("rules");
+        let policy = crate::policy::Policy::standard();
+        let plain = parse("From: ann@example.test\r\nSubject: Re: [SR#100001] x\r\n\r\n#close");
+        let signed = parse(
+            "From: ann@example.test\r\nAuthentication-Results: mx.example.test; dkim=pass header.d=example.test\r\nSubject: Re: [SR#100001] x\r\n\r\n#close",
+        );
+        let ctx = Ctx { config: &config, templates: &templates, rules: &rules, policy: &policy, instance: "t1" };
+        assert!(is_staff(ctx, &plain));
+        config.require_authenticated_staff = true;
+        config.trusted_authserv_ids = vec!["mx.example.test".into()];
+        let ctx = Ctx { config: &config, templates: &templates, rules: &rules, policy: &policy, instance: "t1" };
+        assert!(!is_staff(ctx, &plain), "a forged roster address is not staff");
+        assert!(is_staff(ctx, &signed));
+    }
+
+    #[test]
     fn unknown_token_opens_a_new_sr() {
         let mem = Mem { srs: HashMap::new(), ids: HashMap::new() };
         let m = parse("From: a@example.com\r\nSubject: [SR#999999] hi\r\n\r\nx");

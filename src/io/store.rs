@@ -301,7 +301,8 @@ impl Store {
             std::thread::sleep(step);
             waited += step;
         }
-        let db = sled::Config::new().path(data_dir.join("db")).cache_capacity(64 * 1024 * 1024).flush_every_ms(Some(1000)).open()?;
+        // A bounded page cache: memory must not grow with the store (sled's default is 1 GiB).
+        let db = sled::Config::new().path(data_dir.join("db")).cache_capacity(32 * 1024 * 1024).flush_every_ms(Some(1000)).open()?;
         let tree = |name: &str| db.open_tree(name);
         Ok(Store {
             srs: tree("srs")?,
