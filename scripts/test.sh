@@ -35,6 +35,12 @@ wait_for_stack_cleanup() {
 }
 
 rc=0
-cargo test "$@" || rc=$?
+LOG=$(mktemp)
+cargo test "$@" 2>&1 | tee "$LOG" || rc=$?
 wait_for_stack_cleanup
+# One closing line for the whole suite (cargo's last line is the doc-test binary's own count).
+passed=$(grep -oE 'test result: [A-Za-z]+\. [0-9]+ passed' "$LOG" | grep -oE '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
+failed=$(grep -oE '[0-9]+ failed;' "$LOG" | awk '{s+=$1} END {print s+0}')
+rm -f "$LOG"
+echo "summary: $passed passed, $failed failed"
 exit $rc
