@@ -3,20 +3,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use proptest::prelude::*;
-use srgate::mail::{classify, inbound, quote, thread};
+use srgate::mail::quote;
 
 fn pipeline(raw: &[u8]) {
-    let Ok(mail) = inbound::parse(raw) else { return };
-    let c = classify::classify(&mail, |id| id.starts_with("sr"), "support@example.test");
-    let _ = c.class.is_machine();
-    let _ = thread::clean_subject(&mail.subject);
-    let _ = thread::token_in(&mail.subject);
-    let _ = thread::tokens_in(&mail.new_text);
-    let _ = thread::marker_in(&mail.text, "a1b2c3d4e5f6");
-    let _ = thread::is_reply_subject(&mail.subject);
-    let _ = quote::new_text(&mail.text);
-    let _ = quote::new_text_from_html(&mail.text);
-    let _ = srgate::lang::detect(&mail.new_text, mail.content_language.as_deref());
+    let _ = srgate::mail::read_path(raw);
 }
 
 /// A MIME tree `depth` deep with `parts` leaves, bodies in `encoding`, charset `charset`.
