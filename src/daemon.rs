@@ -220,9 +220,9 @@ impl Gateway {
     }
 
     /// Writes the files of one raw mail (the original and its attachments), not yet synced.
-    fn stage(&self, raw: &[u8]) -> Result<(), StoreError> {
+    fn stage(&self, raw: &[u8], parsed: &Parsed) -> Result<(), StoreError> {
         self.store.stage_file(&inbound::sha256_hex(raw), raw)?;
-        if let Ok(Ok(mail)) = std::panic::catch_unwind(|| inbound::parse(raw)) {
+        if let Ok(mail) = parsed {
             for a in &mail.attachments {
                 self.store.stage_file(&a.sha256(), &a.data)?;
             }
@@ -231,15 +231,13 @@ impl Gateway {
     }
 
     /// Commits the effect of one raw mail read from `mailbox` at (`validity`, `uid`).
-    fn ingest(&self, mailbox: &str, validity: u32, uid: u32, raw: &[u8]) -> Result<Outcome, StoreError> {
+    /// Its files were staged and synced by the caller ([`Gateway::cycle`]) before this.
+    fn ingest(&self, mailbox: &str, validity: u32, uid: u32, raw: &[u8], parsed: Parsed) -> Result<Outcome, StoreError> {
         let now = self.clock.now();
         let source = Some((validity, uid));
-        // mail-parser is total, but a gateway must not die on one mail: a panic is a quarantine reason too.
-        let parsed = std::panic::catch_unwind(|| inbound::parse(raw));
         let mail = match parsed {
-            Ok(Ok(mail)) => mail,
-            Ok(Err(why)) => return self.quarantine(mailbox, source, raw, why.to_string(), None, now),
-            Err(_) => return self.quarantine(mailbox, source, raw, "the parser failed on this mail".into(), None, now),
+            Ok(mail) => mail,
+            Err(why) => return self.quarantine(mailbox, source, raw, why, None, now),
         };
         let span = info_span!("mail", mailbox, uid, message_id = mail.message_id.as_deref().unwrap_or("-"), sr = tracing::field::Empty);
         let _enter = span.enter();
@@ -296,10 +294,6 @@ impl Gateway {
         c.seen = Some((key, decision.sr.id));
         c.next_rr = decision.created.then_some(rr + 1);
         c.message_ids.push((mail.record_id(), decision.sr.id));
-        self.store.put_file(&mail.content_hash, raw)?;
-        for a in &mail.attachments {
-            self.store.put_file(&a.sha256(), &a.data)?;
-        }
         c.automated = Some((now, decision.automated.clone()));
         self.store.commit(&c)?;
         Ok(Outcome::Processed)
@@ -391,20 +385,27 @@ impl Gateway {
             let fetched = conn.fetch(&chunk).await?;
             // Group commit for files: stage every original and attachment of the batch,
             // make them durable with one sync, and only then commit the records naming them.
-            for (_, raw) in &fetched {
-                if let Err(e) = self.stage(raw) {
+            let fetched: Vec<(u32, Vec<u8>, Parsed)> = fetched
+                .into_iter()
+                .map(|(uid, raw)| {
+                    let parsed = parse_guarded(&raw);
+                    (uid, raw, parsed)
+                })
+                .collect();
+            for (_, raw, parsed) in &fetched {
+                if let Err(e) = self.stage(raw, parsed) {
                     self.metrics.store(Some(e.to_string()));
                     return Err(e.into());
                 }
             }
             self.store.sync_files()?;
             let mut failure = None;
-            for (uid, raw) in &fetched {
+            for (uid, raw, parsed) in fetched {
                 if *stop.borrow() {
                     break;
                 }
                 let watch = crate::time::Stopwatch::start();
-                let result = self.ingest(&mb.name, selected.uid_validity, *uid, raw);
+                let result = self.ingest(&mb.name, selected.uid_validity, uid, &raw, parsed);
                 self.metrics.mail_read(&mb.name, watch.seconds());
                 match result {
                     Ok(Outcome::Processed) => stats.processed += 1,
@@ -548,6 +549,19 @@ impl Gateway {
     fn expired(&self, item: &OutboxItem, now: Timestamp) -> bool {
         let limit = SignedDuration::try_from(self.setup().config.smtp.retry_for).unwrap_or(SignedDuration::MAX);
         now.duration_since(item.queued_at) > limit
+    }
+}
+
+/// A parsed mail, or why it cannot be read.
+type Parsed = Result<Inbound, String>;
+
+/// Parses one mail. mail-parser is total, but a gateway must not die on one mail:
+/// a panic is a quarantine reason too.
+fn parse_guarded(raw: &[u8]) -> Parsed {
+    match std::panic::catch_unwind(|| inbound::parse(raw)) {
+        Ok(Ok(mail)) => Ok(mail),
+        Ok(Err(why)) => Err(why.to_string()),
+        Err(_) => Err("the parser failed on this mail".into()),
     }
 }
 

@@ -7,8 +7,8 @@ mod common;
 use std::process::{Command, Output};
 use std::time::Duration;
 
+use common::read::{body, header, kinds};
 use common::{MailStack, stack};
-use mail_parser::MessageParser;
 use serde_json::Value;
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -124,18 +124,6 @@ email = "{bob}"
     fn wait_inbox(&self, ms: &MailStack, who: &str, n: usize) -> Vec<String> {
         ms.wait_for_messages(who, "INBOX", n, WAIT).iter().map(|m| body(m)).collect()
     }
-}
-
-fn body(raw: &[u8]) -> String {
-    MessageParser::default().parse(raw).and_then(|m| m.body_text(0).map(|b| b.into_owned())).unwrap_or_default()
-}
-
-fn header(raw: &[u8], name: &str) -> String {
-    MessageParser::default().parse(raw).and_then(|m| m.header_raw(name).map(|v| v.trim().to_string())).unwrap_or_default()
-}
-
-fn kinds(sr: &Value) -> Vec<String> {
-    sr["events"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap().to_string()).collect()
 }
 
 #[test]

@@ -6,8 +6,8 @@ mod common;
 use std::process::{Command, Output};
 use std::time::Duration;
 
+use common::read::{header, kinds};
 use common::{MailStack, stack};
-use mail_parser::MessageParser;
 use serde_json::Value;
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -54,14 +54,6 @@ impl Desk {
         ms.send(raw.as_bytes(), from, &[&self.support]);
         ms.wait_for_messages(&self.support, "INBOX", n + 1, WAIT);
     }
-}
-
-fn header(raw: &[u8], name: &str) -> String {
-    MessageParser::default().parse(raw).and_then(|m| m.header_raw(name).map(|v| v.trim().to_string())).unwrap_or_default()
-}
-
-fn kinds(sr: &Value) -> Vec<String> {
-    sr["events"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap().to_string()).collect()
 }
 
 /// Opens SR 100001 and has the CSE answer it, so that it waits on the customer.

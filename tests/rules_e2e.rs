@@ -6,8 +6,8 @@ mod common;
 use std::process::{Command, Output};
 use std::time::Duration;
 
+use common::read::{body, header};
 use common::{MailStack, stack};
-use mail_parser::MessageParser;
 use serde_json::Value;
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -102,14 +102,6 @@ csm = "{csm}"
         ms.send(raw.as_bytes(), from, &[&self.support]);
         ms.wait_for_messages(&self.support, "INBOX", n + 1, WAIT);
     }
-}
-
-fn body(raw: &[u8]) -> String {
-    MessageParser::default().parse(raw).and_then(|m| m.body_text(0).map(|b| b.into_owned())).unwrap_or_default()
-}
-
-fn header(raw: &[u8], name: &str) -> String {
-    MessageParser::default().parse(raw).and_then(|m| m.header_raw(name).map(|v| v.trim().to_string())).unwrap_or_default()
 }
 
 const FRENCH: &str = "Bonjour, notre imprimante du deuxième étage n'imprime plus depuis ce matin. \

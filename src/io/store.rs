@@ -661,19 +661,7 @@ impl Store {
     /// stages its files, then [`Store::sync_files`] makes them durable with one
     /// call, before any commit that names them is written.
     pub fn stage_file(&self, sha256: &str, bytes: &[u8]) -> Result<(), StoreError> {
-        use std::io::Write;
-        let path = self.file_path(sha256);
-        if path.exists() {
-            return Ok(());
-        }
-        let err = |p: &Path, e| StoreError::File(p.to_path_buf(), e);
-        let dir = path.parent().unwrap_or(&self.data_dir).to_path_buf();
-        std::fs::create_dir_all(&dir).map_err(|e| err(&dir, e))?;
-        let tmp = dir.join(format!(".{sha256}.tmp"));
-        let mut f = File::create(&tmp).map_err(|e| err(&tmp, e))?;
-        f.write_all(bytes).map_err(|e| err(&tmp, e))?;
-        std::fs::rename(&tmp, &path).map_err(|e| err(&path, e))?;
-        Ok(())
+        self.write_file(sha256, bytes, false)
     }
 
     /// Makes every staged file durable (one `syncfs` of the data directory's filesystem).
@@ -685,6 +673,12 @@ impl Store {
     /// Keeps `bytes` as the file addressed by `sha256`, durable when this returns.
     /// Writing the same content twice is a no-op: the address is the content.
     pub fn put_file(&self, sha256: &str, bytes: &[u8]) -> Result<(), StoreError> {
+        self.write_file(sha256, bytes, true)
+    }
+
+    /// Writes a content-addressed file through a temporary name; with `durable`,
+    /// syncs the file and its folder before returning.
+    fn write_file(&self, sha256: &str, bytes: &[u8], durable: bool) -> Result<(), StoreError> {
         use std::io::Write;
         let path = self.file_path(sha256);
         if path.exists() {
@@ -695,9 +689,14 @@ impl Store {
         std::fs::create_dir_all(&dir).map_err(|e| err(&dir, e))?;
         let tmp = dir.join(format!(".{sha256}.tmp"));
         let mut f = File::create(&tmp).map_err(|e| err(&tmp, e))?;
-        f.write_all(bytes).and_then(|()| f.sync_all()).map_err(|e| err(&tmp, e))?;
+        f.write_all(bytes).map_err(|e| err(&tmp, e))?;
+        if durable {
+            f.sync_all().map_err(|e| err(&tmp, e))?;
+        }
         std::fs::rename(&tmp, &path).map_err(|e| err(&path, e))?;
-        File::open(&dir).and_then(|d| d.sync_all()).map_err(|e| err(&dir, e))?;
+        if durable {
+            File::open(&dir).and_then(|d| d.sync_all()).map_err(|e| err(&dir, e))?;
+        }
         Ok(())
     }
 

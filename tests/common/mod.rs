@@ -18,6 +18,8 @@
 //! Use from a test file with `mod common;`.
 #![allow(dead_code)] // each test binary uses a different subset of the helpers
 
+pub mod read;
+
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
