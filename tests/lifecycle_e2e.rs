@@ -152,9 +152,11 @@ fn three_unanswered_attempts_close_the_sr_after_ten_days() {
     let mails = desk.wait_inbox(ms, &desk.customer, 5);
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(ms.count_messages(&desk.customer, "INBOX"), 5);
-    assert!(mails[2].contains("contact attempt 2 of 3") && mails[2].contains("unplug it"), "{}", mails[2]);
-    assert!(mails[3].contains("contact attempt 3 of 3"), "{}", mails[3]);
-    assert!(mails[4].contains("closed") && mails[4].contains("30 days"), "{}", mails[4]);
+    // Each pass hands its mail to Postfix, which may deliver mail of successive passes in
+    // either order: look for each mail, not at a position.
+    assert!(mails.iter().any(|m| m.contains("contact attempt 2 of 3") && m.contains("unplug it")), "{mails:?}");
+    assert!(mails.iter().any(|m| m.contains("contact attempt 3 of 3")), "{mails:?}");
+    assert!(mails.iter().any(|m| m.contains("closed") && m.contains("30 days")), "{mails:?}");
 }
 
 #[test]
@@ -190,8 +192,8 @@ fn a_hold_suspends_the_cycle_and_ends_with_a_contact_attempt() {
     assert_eq!((sr["state"].as_str(), sr["contact_attempts"].as_u64()), (Some("awaiting_customer"), Some(1)));
     assert_eq!(sr["waiting_since"], "2026-03-20T08:00:00Z");
     let mails = desk.wait_inbox(ms, &desk.customer, 3);
-    assert!(mails[2].contains("contact attempt 1 of 3"), "{}", mails[2]);
-    assert!(!mails[1].contains("#hold"), "the command line is not relayed: {}", mails[1]);
+    assert!(mails.iter().any(|m| m.contains("contact attempt 1 of 3")), "{mails:?}");
+    assert!(mails.iter().all(|m| !m.contains("#hold")), "the command line is not relayed: {mails:?}");
 }
 
 #[test]
@@ -223,7 +225,7 @@ fn cse_commands_do_what_they_say() {
     assert_eq!(sr["priority"], "P1");
     assert_eq!(sr["escalated"], true);
     let esc = desk.wait_inbox(ms, &desk.escalation, 1);
-    assert!(esc[0].contains("200 people idle"), "{}", esc[0]);
+    assert!(esc.iter().any(|m| m.contains("200 people idle")), "{esc:?}");
     let customer_mails = desk.wait_inbox(ms, &desk.customer, 5);
     assert!(customer_mails.iter().any(|m| m.contains("from P3 to P1")), "{customer_mails:?}");
     let contacts: Value = serde_json::from_slice(&desk.srgate(&["contacts", "list", "--json"]).stdout).unwrap();
@@ -264,17 +266,20 @@ fn customer_escalation_is_refused_too_early_and_accepted_later() {
     assert_eq!(sr["escalated"], false);
     assert!(kinds(&sr).contains(&"escalation_refused".to_string()));
     let mails = desk.wait_inbox(ms, &desk.customer, 2);
-    assert!(mails[1].contains("time for troubleshooting"), "{}", mails[1]);
+    assert!(mails.iter().any(|m| m.contains("time for troubleshooting")), "{mails:?}");
     let ann = desk.wait_inbox(ms, &desk.ann, 3);
     assert!(ann.iter().any(|m| m.contains("refused")), "{ann:?}");
     // The next day, with the impact stated.
     desk.customer_says(ms, "Re: [SR#100001] Please escalate", "Invoices cannot go out: 40,000 EUR a day are late.", None);
     desk.run_at("2026-03-04T10:00:00Z");
     assert_eq!(desk.sr()["escalated"], true);
-    let esc = desk.wait_inbox(ms, &desk.escalation, 1);
-    assert!(esc[0].contains("40,000 EUR"), "{}", esc[0]);
+    // The same pass also alerts the escalation desk that the first-response target passed
+    // (09:30 UTC); the MTA may deliver the two mails in either order.
+    let esc = desk.wait_inbox(ms, &desk.escalation, 2);
+    assert!(esc.iter().any(|m| m.contains("40,000 EUR")), "{esc:?}");
+    assert!(esc.iter().any(|m| m.contains("no first response")), "{esc:?}");
     let mails = desk.wait_inbox(ms, &desk.customer, 3);
-    assert!(mails[2].contains("escalated"), "{}", mails[2]);
+    assert!(mails.iter().any(|m| m.contains("escalated")), "{mails:?}");
     // A priority request and a close request reach the CSE.
     desk.customer_says(ms, "Re: [SR#100001] x", "Please raise to P1, we lose money.", None);
     desk.run_at("2026-03-04T11:00:00Z");
@@ -331,7 +336,7 @@ fn a_designated_contact_acts_on_a_colleagues_sr_and_a_stranger_does_not() {
     assert_eq!(sr["messages"].as_array().unwrap().iter().filter(|m| m["from"] == colleague.as_str()).count(), 1);
     assert_eq!(sr["state"], "open");
     let ann = desk.wait_inbox(ms, &desk.ann, 2);
-    assert!(ann[1].contains("room 2.14"), "{}", ann[1]);
+    assert!(ann.iter().any(|m| m.contains("room 2.14")), "{ann:?}");
     // A stranger (other domain, not a contact) with the same token gets a new SR.
     let stranger = ms.unique_domain_user("stranger");
     desk.send(ms, &stranger, "Re: [SR#100001] Printer on fire", "Me too!", None);

@@ -114,7 +114,7 @@ fn a_bounce_lands_on_its_sr_and_the_cse_is_told() {
     let failed = sr["events"].as_array().unwrap().iter().find(|e| e["kind"] == "delivery_failed").expect("delivery_failed event");
     assert!(failed["detail"].as_str().unwrap().contains(relay_id.trim_matches(['<', '>'])), "{failed}");
     let cse = ms.wait_for_messages(&desk.cse, "INBOX", 2, WAIT);
-    assert!(String::from_utf8_lossy(&cse[1]).contains("Delivery failed"));
+    assert!(cse.iter().any(|m| String::from_utf8_lossy(m).contains("Delivery failed")));
 }
 
 #[test]
