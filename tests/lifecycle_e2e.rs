@@ -298,7 +298,8 @@ fn reopening_inside_and_outside_the_window() {
     desk.cse_says(ms, &desk.ann, "#close\nFixed by the firmware update.");
     desk.run_at(T0);
     assert_eq!(desk.sr()["state"], "closed");
-    let closure = ms.wait_for_messages(&desk.customer, "INBOX", 3, WAIT).pop().unwrap();
+    let mails = ms.wait_for_messages(&desk.customer, "INBOX", 3, WAIT);
+    let closure = mails.into_iter().find(|m| body(m).contains("is now closed")).expect("closure notice");
     // A reply to the closure notice 20 days later reopens.
     desk.customer_says(ms, "Re: [SR#100001] Printer on fire", "It is smoking again.", Some(&header(&closure, "Message-ID")));
     desk.run_at("2026-03-23T09:30:00Z");
@@ -314,8 +315,8 @@ fn reopening_inside_and_outside_the_window() {
     assert_eq!(desk.sr()["state"], "closed");
     let new = desk.sr_n(100_002);
     assert_eq!(new["related"], serde_json::json!([100_001]));
-    let ack = ms.wait_for_messages(&desk.customer, "INBOX", 6, WAIT).pop().unwrap();
-    let text = body(&ack);
+    let mails = ms.wait_for_messages(&desk.customer, "INBOX", 6, WAIT);
+    let text = mails.iter().map(|m| body(m)).find(|b| b.contains("[SR#100002]")).expect("acknowledgement of the new SR");
     assert!(text.contains("[SR#100002]") && text.contains("[SR#100001]"), "{text}");
     // A brand-new mail that only mentions an old token (no reply) also opens a new SR.
     desk.customer_says(ms, "Another printer", "Like in [SR#100001], the third-floor printer smokes.", None);
