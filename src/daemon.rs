@@ -230,6 +230,43 @@ impl Gateway {
         Ok(())
     }
 
+    /// Parses a fetched batch and stages its files, on every core: both are work
+    /// of one mail alone (only the decisions and commits that follow are serial).
+    /// The mails come back in the order they were fetched.
+    fn prepare(&self, fetched: Vec<(u32, Vec<u8>)>) -> Result<Vec<(u32, Vec<u8>, Parsed)>, StoreError> {
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4);
+        let per_worker = fetched.len().div_ceil(workers).max(1);
+        let mut shares: Vec<Vec<(u32, Vec<u8>)>> = Vec::new();
+        let mut rest = fetched.into_iter();
+        loop {
+            let share: Vec<_> = rest.by_ref().take(per_worker).collect();
+            if share.is_empty() {
+                break;
+            }
+            shares.push(share);
+        }
+        let prepare_share = |share: Vec<(u32, Vec<u8>)>| -> Result<Vec<(u32, Vec<u8>, Parsed)>, StoreError> {
+            share
+                .into_iter()
+                .map(|(uid, raw)| {
+                    let parsed = parse_guarded(&raw);
+                    self.stage(&raw, &parsed)?;
+                    Ok((uid, raw, parsed))
+                })
+                .collect()
+        };
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = shares.into_iter().map(|share| scope.spawn(move || prepare_share(share))).collect();
+            let mut prepared = Vec::new();
+            for handle in handles {
+                let panicked = || StoreError::File(self.store.data_dir().into(), std::io::Error::other("a thread staging mail panicked"));
+                let share = handle.join().map_err(|_| panicked())??;
+                prepared.extend(share);
+            }
+            Ok(prepared)
+        })
+    }
+
     /// Commits the effect of one raw mail read from `mailbox` at (`validity`, `uid`).
     /// Its files were staged and synced by the caller ([`Gateway::cycle`]) before this.
     fn ingest(&self, mailbox: &str, validity: u32, uid: u32, raw: &[u8], parsed: Parsed) -> Result<Outcome, StoreError> {
@@ -385,19 +422,13 @@ impl Gateway {
             let fetched = conn.fetch(&chunk).await?;
             // Group commit for files: stage every original and attachment of the batch,
             // make them durable with one sync, and only then commit the records naming them.
-            let fetched: Vec<(u32, Vec<u8>, Parsed)> = fetched
-                .into_iter()
-                .map(|(uid, raw)| {
-                    let parsed = parse_guarded(&raw);
-                    (uid, raw, parsed)
-                })
-                .collect();
-            for (_, raw, parsed) in &fetched {
-                if let Err(e) = self.stage(raw, parsed) {
+            let fetched = match self.prepare(fetched) {
+                Ok(f) => f,
+                Err(e) => {
                     self.metrics.store(Some(e.to_string()));
                     return Err(e.into());
                 }
-            }
+            };
             self.store.sync_files()?;
             let mut failure = None;
             for (uid, raw, parsed) in fetched {
@@ -623,10 +654,22 @@ impl crate::io::http::Endpoints for Gateway {
     }
 }
 
-/// `run --once`: read every mailbox, process, deliver the outbox, return.
-pub async fn run_once(gw: &Gateway) -> anyhow::Result<()> {
-    let (_tx, stop) = watch::channel(false);
-    let watch_all = crate::time::Stopwatch::start();
+/// `run --once`: read every mailbox, do the scheduled work, deliver the outbox, return.
+///
+/// Delivery runs beside ingestion (as in the daemon): the first acknowledgements
+/// leave while later mails are still being read. A last pass after ingestion
+/// picks up whatever the delivery task had not seen yet.
+pub async fn run_once(gw: Arc<Gateway>) -> anyhow::Result<()> {
+    let mailer = Mailer::new(&gw.setup().config.smtp)?;
+    let (stop_tx, stop) = watch::channel(false);
+    let started = crate::time::Stopwatch::start();
+    let delivery = {
+        let (gw, mut stop) = (gw.clone(), stop.clone());
+        tokio::spawn(async move {
+            let tally = deliver_until_stopped(&gw, &mailer, &mut stop).await;
+            (mailer, tally)
+        })
+    };
     let mut failures = Vec::new();
     for mb in &gw.setup().config.mailboxes {
         let result = async {
@@ -637,7 +680,7 @@ pub async fn run_once(gw: &Gateway) -> anyhow::Result<()> {
         }
         .await;
         match result {
-            Ok(stats) => info!(mailbox = %mb.name, processed = stats.processed, ingest_seconds = watch_all.seconds(), "mailbox read"),
+            Ok(stats) => info!(mailbox = %mb.name, processed = stats.processed, ingest_seconds = started.seconds(), "mailbox read"),
             Err(e) => {
                 error!(mailbox = %mb.name, error = %e, "mailbox could not be read");
                 failures.push(format!("{}: {e}", mb.name));
@@ -648,10 +691,11 @@ pub async fn run_once(gw: &Gateway) -> anyhow::Result<()> {
     if scheduled > 0 {
         info!(scheduled, "scheduled work done");
     }
-    let mailer = Mailer::new(&gw.setup().config.smtp)?;
-    let watch_delivery = crate::time::Stopwatch::start();
-    let (sent, failed) = gw.deliver_due(&mailer).await?;
-    info!(sent, failed, waiting = gw.store.outbox_len(), deliver_seconds = watch_delivery.seconds(), "outbox delivered");
+    let _ = stop_tx.send(true);
+    let (mailer, (mut sent, mut failed)) = delivery.await.context("the delivery task failed")?;
+    let (last_sent, last_failed) = gw.deliver_due(&mailer).await?;
+    (sent, failed) = (sent + last_sent, failed + last_failed);
+    info!(sent, failed, waiting = gw.store.outbox_len(), deliver_seconds = started.seconds(), "outbox delivered");
     gw.store.flush().await?;
     if failures.is_empty() { Ok(()) } else { anyhow::bail!("some mailboxes could not be read: {}", failures.join("; ")) }
 }
@@ -765,19 +809,25 @@ fn retry_delay(failures: u32) -> Duration {
 }
 
 async fn deliver_forever(gw: Arc<Gateway>, mut stop: watch::Receiver<bool>) {
-    let mailer = match Mailer::new(&gw.setup().config.smtp) {
-        Ok(m) => m,
-        Err(e) => {
-            error!(error = %e, "cannot set up SMTP; outbox will not be delivered");
-            return;
+    match Mailer::new(&gw.setup().config.smtp) {
+        Ok(mailer) => {
+            deliver_until_stopped(&gw, &mailer, &mut stop).await;
         }
-    };
+        Err(e) => error!(error = %e, "cannot set up SMTP; outbox will not be delivered"),
+    }
+}
+
+/// Delivers the outbox pass after pass until `stop` is set, waking when new mail
+/// is committed or the next retry falls due. Returns (sent, failed).
+async fn deliver_until_stopped(gw: &Gateway, mailer: &Mailer, stop: &mut watch::Receiver<bool>) -> (usize, usize) {
+    let (mut sent, mut failed) = (0, 0);
     loop {
-        if let Err(e) = gw.deliver_due(&mailer).await {
-            error!(error = %e, "outbox pass failed");
+        match gw.deliver_due(mailer).await {
+            Ok((s, f)) => (sent, failed) = (sent + s, failed + f),
+            Err(e) => error!(error = %e, "outbox pass failed"),
         }
         if *stop.borrow() {
-            break;
+            return (sent, failed);
         }
         let wait = match gw.store.outbox_next_due() {
             Ok(Some(t)) => Duration::try_from(t.duration_since(gw.clock.now()))

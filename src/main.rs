@@ -191,8 +191,8 @@ fn init_logging(format: LogFormat) {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.log_format);
-    // The daemon uses every core; a one-shot command starts faster on one thread.
-    let daemon = matches!(cli.command, Command::Run { once: false, .. });
+    // `run` (daemon or --once) uses every core; other one-shot commands start faster on one thread.
+    let daemon = matches!(cli.command, Command::Run { .. });
     let built = if daemon {
         tokio::runtime::Builder::new_multi_thread().enable_all().build()
     } else {
@@ -225,7 +225,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             let setup = load_setup(&cli.config)?;
             let gw = Gateway::open(setup, clock_at(now.as_deref())?).map_err(refuse_second_daemon)?;
             if once {
-                daemon::run_once(&gw).await?;
+                daemon::run_once(Arc::new(gw)).await?;
             } else {
                 daemon::run(Arc::new(gw)).await?;
             }

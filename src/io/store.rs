@@ -657,6 +657,11 @@ impl Store {
         self.data_dir.join("files").join(shard).join(sha256)
     }
 
+    /// The data directory the store lives in.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
     /// Writes `bytes` as the file addressed by `sha256`, not yet durable: a batch
     /// stages its files, then [`Store::sync_files`] makes them durable with one
     /// call, before any commit that names them is written.
@@ -687,7 +692,10 @@ impl Store {
         let err = |p: &Path, e| StoreError::File(p.to_path_buf(), e);
         let dir = path.parent().unwrap_or(&self.data_dir).to_path_buf();
         std::fs::create_dir_all(&dir).map_err(|e| err(&dir, e))?;
-        let tmp = dir.join(format!(".{sha256}.tmp"));
+        // A name of its own per writer: two threads may stage the same content at once.
+        static WRITER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = WRITER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tmp = dir.join(format!(".{sha256}.{}.{n}.tmp", std::process::id()));
         let mut f = File::create(&tmp).map_err(|e| err(&tmp, e))?;
         f.write_all(bytes).map_err(|e| err(&tmp, e))?;
         if durable {
@@ -739,5 +747,30 @@ impl Lookup for Store {
 
     fn contact(&self, address: &str) -> Option<Contact> {
         self.contacts.get(address.to_ascii_lowercase()).ok().flatten().and_then(|v| decode("contacts", &v).ok())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_same_content_staged_by_several_threads_at_once_is_kept_once() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let store = Store::open(dir.path())?;
+        let bytes = b"the same attachment in two mails of one batch".to_vec();
+        let sha = crate::mail::inbound::sha256_hex(&bytes);
+        let results: Vec<Result<(), StoreError>> = std::thread::scope(|s| {
+            let writers: Vec<_> = (0..4).map(|_| s.spawn(|| (0..50).try_for_each(|_| store.stage_file(&sha, &bytes)))).collect();
+            writers.into_iter().map(|w| w.join().unwrap_or_else(|_| Err(StoreError::Decode("thread".into(), "panicked".into())))).collect()
+        });
+        for r in results {
+            r?;
+        }
+        store.sync_files()?;
+        assert_eq!(store.file(&sha)?, Some(bytes));
+        let folder = store.file_path(&sha).parent().map(Path::to_path_buf).ok_or("no folder")?;
+        assert_eq!(std::fs::read_dir(folder)?.count(), 1, "no temporary files are left behind");
+        Ok(())
     }
 }

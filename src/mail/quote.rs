@@ -151,6 +151,19 @@ impl<'a> Line<'a> {
 }
 
 fn normalise(s: &str) -> String {
+    if !s.is_ascii() {
+        return normalise_chars(s);
+    }
+    // The common case, byte by byte: the same result as `normalise_chars`.
+    let mut out = s.to_ascii_lowercase();
+    if out.contains('\t') {
+        out = out.replace('\t', " ");
+    }
+    out.trim().to_string()
+}
+
+/// [`normalise`] for any text, char by char.
+fn normalise_chars(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

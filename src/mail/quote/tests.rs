@@ -517,3 +517,12 @@ fn clamp_respects_char_boundaries() {
     assert_eq!(clamp("aé", 3), "aé");
     assert_eq!(clamp("", 0), "");
 }
+
+proptest::proptest! {
+    /// The byte-wise fast path for ASCII lines gives what the char-wise one gives.
+    #[test]
+    fn ascii_normalisation_matches_the_general_one(line in "[ -~\t]{0,120}") {
+        let trimmed = line.trim();
+        proptest::prop_assert_eq!(normalise(trimmed), normalise_chars(trimmed));
+    }
+}
