@@ -490,6 +490,28 @@ fn scale(stack: &Stack) {
     }
     println!("scale sr show (whole command, via the daemon): {:.1} ms median of 3", percentile(&mut shows, 0.5));
     println!("scale resident memory of the daemon: {:.0} MB", rss_kb(daemon.id()) as f64 / 1024.0);
+    let t = Instant::now();
+    let _ = Command::new("kill").arg("-TERM").arg(daemon.id().to_string()).status();
+    let _ = daemon.wait();
+    println!("scale clean stop (SIGTERM -> exit): {:.0} ms", t.elapsed().as_secs_f64() * 1e3);
+
+    // Started again after that clean stop.
+    let t = Instant::now();
+    let log = std::fs::File::create(dir.join("daemon.log")).unwrap();
+    let mut daemon = Command::new(BIN)
+        .arg("--config")
+        .arg(&cfg)
+        .args(["--log-format", "json", "run"])
+        .stderr(log)
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    while !read_log().contains("srgate running") {
+        std::thread::sleep(Duration::from_millis(5));
+        assert!(t.elapsed() < Duration::from_secs(120), "daemon did not start: {}", read_log());
+    }
+    println!("scale start-up after a clean stop with {n} SRs: {:.0} ms", t.elapsed().as_secs_f64() * 1e3);
+    println!("scale resident memory after that start: {:.0} MB", rss_kb(daemon.id()) as f64 / 1024.0);
     let _ = Command::new("kill").arg("-TERM").arg(daemon.id().to_string()).status();
     let _ = daemon.wait();
 }

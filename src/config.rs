@@ -82,6 +82,10 @@ pub struct Config {
     pub trusted_authserv_ids: Vec<String>,
     /// Where `/metrics` and `/healthz` are served (off when absent; a bare port means loopback).
     pub metrics_listen: Option<std::net::SocketAddr>,
+    /// A store write that has not completed after this long means the store is
+    /// wedged: the daemon exits (status 75) for its service manager to restart it
+    /// (default 2 minutes; see [`crate::watchdog`]).
+    pub store_stall_limit: Duration,
 }
 
 /// Service tier of an account.
@@ -426,6 +430,7 @@ pub fn compile(path: &Path, source: &str) -> Result<Config, Diagnostics> {
     let mut require_authenticated_staff = false;
     let mut trusted_authserv_ids: Vec<String> = Vec::new();
     let mut metrics_listen: Option<std::net::SocketAddr> = None;
+    let mut store_stall_limit = Duration::from_secs(120);
 
     let mut present = std::collections::HashSet::new();
     for (key, value) in root.get_ref() {
@@ -456,6 +461,14 @@ pub fn compile(path: &Path, source: &str) -> Result<Config, Diagnostics> {
                             Some(value.span()),
                             format!("`metrics_listen`: `{text}` is not an address (\"127.0.0.1:9464\" or a port)"),
                         ),
+                    }
+                }
+            }
+            "store_stall_limit" => {
+                if let Some(text) = c.value::<String>(value) {
+                    store_stall_limit = c.duration(&text, &value.span(), "store_stall_limit");
+                    if store_stall_limit < Duration::from_secs(10) {
+                        c.error(Some(value.span()), "`store_stall_limit` must be at least 10s: a busy disk is not a wedged store");
                     }
                 }
             }
@@ -527,6 +540,7 @@ pub fn compile(path: &Path, source: &str) -> Result<Config, Diagnostics> {
         require_authenticated_staff,
         trusted_authserv_ids,
         metrics_listen,
+        store_stall_limit,
     })
 }
 
@@ -673,6 +687,15 @@ email = "Ann@Example.test"
         assert!(text.contains("c.toml:4: unknown key `colour`"), "{text}");
         assert!(text.contains("folderr"), "{text}");
         assert_eq!(errs.0.len(), 2, "{text}");
+    }
+
+    #[test]
+    fn the_store_stall_limit_defaults_to_two_minutes_and_refuses_a_hair_trigger() {
+        assert_eq!(compile(Path::new("c.toml"), GOOD).expect("valid").store_stall_limit, Duration::from_secs(120));
+        let five = format!("store_stall_limit = \"5m\"\n{GOOD}");
+        assert_eq!(compile(Path::new("c.toml"), &five).expect("valid").store_stall_limit, Duration::from_secs(300));
+        let errs = compile(Path::new("c.toml"), &format!("store_stall_limit = \"2s\"\n{GOOD}")).expect_err("too short").to_string();
+        assert!(errs.contains("c.toml:1:") && errs.contains("at least 10s"), "{errs}");
     }
 
     #[test]

@@ -660,6 +660,7 @@ impl crate::io::http::Endpoints for Gateway {
 /// leave while later mails are still being read. A last pass after ingestion
 /// picks up whatever the delivery task had not seen yet.
 pub async fn run_once(gw: Arc<Gateway>) -> anyhow::Result<()> {
+    watch_the_store(&gw)?;
     let mailer = Mailer::new(&gw.setup().config.smtp)?;
     let (stop_tx, stop) = watch::channel(false);
     let started = crate::time::Stopwatch::start();
@@ -700,8 +701,27 @@ pub async fn run_once(gw: Arc<Gateway>) -> anyhow::Result<()> {
     if failures.is_empty() { Ok(()) } else { anyhow::bail!("some mailboxes could not be read: {}", failures.join("; ")) }
 }
 
+/// Starts the [`crate::watchdog`]: a store write that has not completed after
+/// `store_stall_limit` ends the process with status 75, for the service manager
+/// (or the next cron run) to start it again.
+fn watch_the_store(gw: &Gateway) -> anyhow::Result<()> {
+    let limit = gw.setup().config.store_stall_limit;
+    let store = gw.store.clone();
+    let probe = move || store.probe_write().and_then(|()| store.flush_blocking()).is_ok();
+    let on_wedged = |waited: Duration| {
+        error!(
+            waited_seconds = waited.as_secs(),
+            status = crate::watchdog::WEDGED_EXIT_STATUS,
+            "the store has not completed a write for {waited:?}: it is wedged; exiting for the service manager to restart srgate (nothing is lost: mail not yet durable is still unflagged and is read again)"
+        );
+        std::process::exit(crate::watchdog::WEDGED_EXIT_STATUS);
+    };
+    crate::watchdog::spawn(Duration::from_secs(10).min(limit / 4), limit, probe, on_wedged).context("cannot start the store watchdog")
+}
+
 /// The daemon: runs until SIGTERM/SIGINT, then finishes the mail in hand, flushes and returns.
 pub async fn run(gw: Arc<Gateway>) -> anyhow::Result<()> {
+    watch_the_store(&gw)?;
     let (stop_tx, stop) = watch::channel(false);
     let mut tasks = tokio::task::JoinSet::new();
     let socket = gw.setup().config.control_socket();

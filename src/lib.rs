@@ -19,6 +19,7 @@
 //! - [`io`]: the edge: sled store, IMAP, SMTP, the control socket.
 //! - [`daemon`]: the loop that ties the edge to the core; `run` and `run --once`.
 //! - [`report`]: human and JSON views of SRs for the command line.
+//! - [`watchdog`]: stops the daemon when the store wedges, for its service manager to restart it.
 //!
 //! See ARCHITECTURE.md for the invariants that hold between these modules.
 #![forbid(unsafe_code)]
@@ -42,3 +43,4 @@ pub mod sr;
 pub mod template;
 pub mod time;
 pub mod triage;
+pub mod watchdog;
