@@ -25,7 +25,7 @@ use crate::gateway::{self, Ctx, NewSr, Outcome as GatewayOutcome};
 use crate::io::imap::{self, Connection, Wake};
 use crate::io::smtp::{Mailer, SendError};
 use crate::io::store::{Commit, Disposition, OutboxItem, QuarantineRecord, SrWrite, Store, StoreError};
-use crate::mail::inbound::{self, Inbound};
+use crate::mail::inbound::{self, Glimpse, Inbound};
 use crate::mail::outbound;
 use crate::metrics::{Metrics, StoreFacts};
 use crate::setup::Setup;
@@ -274,7 +274,10 @@ impl Gateway {
         let source = Some((validity, uid));
         let mail = match parsed {
             Ok(mail) => mail,
-            Err(why) => return self.quarantine(mailbox, source, raw, why, None, now),
+            Err(why) => {
+                let _guard = self.decide_lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                return self.quarantine(mailbox, source, raw, why, None, now);
+            }
         };
         let span = info_span!("mail", mailbox, uid, message_id = mail.message_id.as_deref().unwrap_or("-"), sr = tracing::field::Empty);
         let _enter = span.enter();
@@ -350,28 +353,55 @@ impl Gateway {
         if !raw.is_empty() {
             self.store.put_file(&hash, raw)?;
         }
-        let record = QuarantineRecord {
+        let glimpse = match mail {
+            Some(m) => Glimpse { from: m.from.clone(), subject: m.subject.clone() },
+            None if raw.is_empty() => Glimpse::default(),
+            None => std::panic::catch_unwind(|| inbound::glimpse(raw)).unwrap_or_default(),
+        };
+        // The SR the mail names (if any) records it and its CSE is told.
+        let mut c = self.quarantine_on_sr(&glimpse, &reason, now)?;
+        c.quarantine = Some(QuarantineRecord {
             mailbox: mailbox.into(),
             uid: source.map(|s| s.1).unwrap_or(0),
             reason,
-            from: mail.map(|m| m.from.clone()).unwrap_or_default(),
-            subject: mail.map(|m| m.subject.clone()).unwrap_or_default(),
+            from: glimpse.from,
+            subject: glimpse.subject,
             at: now,
             content_hash: hash.clone(),
-        };
-        let c = Commit {
-            mailbox: mailbox.into(),
-            source,
-            disposition: Some(Disposition::Quarantine),
-            seen: match mail {
-                Some(m) => Some((m.dedupe_key(), 0)),
-                None => (!hash.is_empty()).then(|| (format!("sha256:{hash}"), 0)),
-            },
-            quarantine: Some(record),
-            ..Commit::default()
+        });
+        c.mailbox = mailbox.into();
+        c.source = source;
+        c.disposition = Some(Disposition::Quarantine);
+        c.seen = match mail {
+            Some(m) => Some((m.dedupe_key(), 0)),
+            None => (!hash.is_empty()).then(|| (format!("sha256:{hash}"), 0)),
         };
         self.store.commit(&c)?;
         Ok(Outcome::Quarantined)
+    }
+
+    /// The writes that record a quarantined mail on the SR its subject token names,
+    /// with a note to the SR's CSE; nothing when it names none (or the note cannot
+    /// be made: the quarantine itself must not fail for it). Called with `decide_lock` held.
+    fn quarantine_on_sr(&self, glimpse: &Glimpse, reason: &str, now: Timestamp) -> Result<Commit, StoreError> {
+        let Some(sr) = crate::mail::thread::token_in(&glimpse.subject).map(|id| self.store.get_sr(id)).transpose()?.flatten() else {
+            return Ok(Commit::default());
+        };
+        let setup = self.setup();
+        let decision = match gateway::quarantined(self.ctx_of(&setup), sr.clone(), &glimpse.from, reason, now) {
+            Ok(d) => d,
+            Err(e) => {
+                error!(sr = sr.id, error = %e, "cannot tell the CSE of the quarantined mail");
+                return Ok(Commit::default());
+            }
+        };
+        match self.writes(Some(&sr), &decision, None, now) {
+            Ok(c) => Ok(c),
+            Err(e) => {
+                error!(sr = sr.id, error = %e, "cannot tell the CSE of the quarantined mail");
+                Ok(Commit::default())
+            }
+        }
     }
 
     /// Flags or moves every committed-but-unflagged mail of `mb` on the server.
@@ -415,6 +445,7 @@ impl Gateway {
         let (too_big, fits): (Vec<_>, Vec<_>) = sizes.into_iter().partition(|(_, size)| *size > max);
         for (uid, size) in too_big {
             let reason = format!("message of {size} bytes is over max_message_bytes ({max}); left unparsed");
+            let _guard = self.decide_lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
             self.quarantine(&mb.name, Some((selected.uid_validity, uid)), &[], reason, None, self.clock.now())?;
             stats.quarantined += 1;
         }
@@ -468,14 +499,16 @@ impl Gateway {
         Ok(stats)
     }
 
-    /// Delivers every due outbox item once, over the pool. Returns (sent, failed).
+    /// Delivers every due outbox item once, over the pool, pass after pass, until
+    /// none is due or `stop` is set (then after the pass in hand: a stopping daemon
+    /// does not first work through a large outbox). Returns (sent, failed).
     ///
     /// Only durable items are sent (the store is flushed before the outbox is
     /// read), and each item leaves the outbox, flushed, as soon as the server
     /// accepted it: a crash can repeat at most the mails in flight.
-    pub async fn deliver_due(&self, mailer: &Mailer) -> anyhow::Result<(usize, usize)> {
+    pub async fn deliver_due(&self, mailer: &Mailer, stop: &watch::Receiver<bool>) -> anyhow::Result<(usize, usize)> {
         let (mut sent, mut failed) = (0, 0);
-        loop {
+        while !*stop.borrow() {
             self.store.flush().await?;
             let now = self.clock.now();
             let due = self.store.outbox_due(now, 64)?;
@@ -694,7 +727,8 @@ pub async fn run_once(gw: Arc<Gateway>) -> anyhow::Result<()> {
     }
     let _ = stop_tx.send(true);
     let (mailer, (mut sent, mut failed)) = delivery.await.context("the delivery task failed")?;
-    let (last_sent, last_failed) = gw.deliver_due(&mailer).await?;
+    let (_, never) = watch::channel(false);
+    let (last_sent, last_failed) = gw.deliver_due(&mailer, &never).await?;
     (sent, failed) = (sent + last_sent, failed + last_failed);
     info!(sent, failed, waiting = gw.store.outbox_len(), deliver_seconds = started.seconds(), "outbox delivered");
     gw.store.flush().await?;
@@ -842,7 +876,7 @@ async fn deliver_forever(gw: Arc<Gateway>, mut stop: watch::Receiver<bool>) {
 async fn deliver_until_stopped(gw: &Gateway, mailer: &Mailer, stop: &mut watch::Receiver<bool>) -> (usize, usize) {
     let (mut sent, mut failed) = (0, 0);
     loop {
-        match gw.deliver_due(mailer).await {
+        match gw.deliver_due(mailer, stop).await {
             Ok((s, f)) => (sent, failed) = (sent + s, failed + f),
             Err(e) => error!(error = %e, "outbox pass failed"),
         }

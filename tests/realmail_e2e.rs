@@ -184,6 +184,34 @@ fn hostile_mail_is_quarantined_and_the_next_one_processed() {
 }
 
 #[test]
+fn an_unreadable_mail_naming_an_sr_is_quarantined_and_its_cse_told() {
+    let ms = stack();
+    let desk = Desk::new(ms);
+    waiting(ms, &desk);
+    // The customer's follow-up is nested 1,000 MIME levels deep: unreadable, but its
+    // headers still say who wrote it and which SR it is for.
+    let mut deep = format!("From: {}\r\nTo: {}\r\nSubject: Re: [SR#100001] VPN broken\r\n", desk.customer, desk.support);
+    for i in 0..1000 {
+        deep.push_str(&format!("Content-Type: multipart/mixed; boundary=b{i}\r\n\r\n--b{i}\r\n"));
+    }
+    deep.push_str("Content-Type: text/plain\r\n\r\nversion 5.1\r\n");
+    desk.deliver(ms, &desk.customer, &deep);
+    desk.run_at("2026-03-03T10:00:00Z");
+    let q = desk.json(&["quarantine", "list", "--json"]);
+    assert_eq!(q[0]["from"], desk.customer.as_str(), "{q}");
+    assert_eq!(q[0]["subject"], "Re: [SR#100001] VPN broken", "{q}");
+    let sr = desk.json(&["sr", "show", "100001", "--json"]);
+    assert!(kinds(&sr).contains(&"quarantined".to_string()), "{sr}");
+    assert_eq!(sr["state"], "awaiting_customer", "the SR itself is unchanged");
+    let cse = ms.wait_for_messages(&desk.cse, "INBOX", 2, WAIT);
+    let told = cse.iter().map(|m| String::from_utf8_lossy(m).into_owned()).find(|m| m.contains("was quarantined"));
+    let told = told.expect("the CSE is told");
+    assert!(told.contains("[SR#100001]") && told.contains("nested") && told.contains(desk.customer.as_str()), "{told}");
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(ms.count_messages(&desk.customer, "INBOX"), 2, "nothing goes to the customer");
+}
+
+#[test]
 fn large_attachments_are_kept_but_not_forwarded() {
     let ms = stack();
     let desk = Desk::new(ms);

@@ -93,3 +93,21 @@ pub fn delivery_failed(
     }
     Ok(Decision::new(out.sr, false, out.mails))
 }
+
+/// A mail that names this SR (`from`, as far as it could be read) was quarantined
+/// for `reason`: a `quarantined` event, and the CSE is told where to find it, so
+/// that a customer's unreadable mail does not go unnoticed.
+pub fn quarantined(ctx: Ctx<'_>, mut sr: Sr, from: &str, reason: &str, now: Timestamp) -> Result<Decision, RenderError> {
+    let from = if from.is_empty() { "an unknown sender" } else { from };
+    let detail = format!("a message from {from} was quarantined: {reason}");
+    sr.log(now, "quarantined", lifecycle::GATEWAY, detail.clone());
+    let mut out = Outgoing::new(ctx, sr, now);
+    if let Some(d) = out.to_cse(OutKind::CseInfo) {
+        let info = format!(
+            "On {}, {detail}. It was not added to the request and nothing was sent to the customer. `srgate quarantine list` shows it; the original is kept under data_dir/files/.",
+            out.sr.token()
+        );
+        out.push(d.extra(Extra { info, ..Extra::default() }))?;
+    }
+    Ok(Decision::new(out.sr, false, out.mails))
+}

@@ -22,7 +22,7 @@ use std::collections::HashMap;
 
 use jiff::Timestamp;
 
-pub use machine::delivery_failed;
+pub use machine::{delivery_failed, quarantined};
 pub use outgoing::language_name;
 pub use tick::tick;
 
@@ -405,6 +405,30 @@ email = "bob@example.test"
         let ctx = Ctx { config: &config, templates: &templates, rules: &rules, policy: &policy, instance: "t1" };
         assert!(!is_staff(ctx, &plain), "a forged roster address is not staff");
         assert!(is_staff(ctx, &signed));
+    }
+
+    #[test]
+    fn a_quarantined_mail_is_logged_on_its_sr_and_only_its_cse_is_told() {
+        let (config, templates) = (config(), templates());
+        let rules =
+            crate::rules::RuleSet::load_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("rules"), &crate::setup::roster_view(&config))
+                .expect("rules");
+        let policy = crate::policy::Policy::standard();
+        let ctx = Ctx { config: &config, templates: &templates, rules: &rules, policy: &policy, instance: "t1" };
+        let loads = HashMap::new();
+        let first = parse("From: jane@example.com\r\nSubject: Printer\r\nMessage-ID: <q1@example.com>\r\n\r\nHelp!\r\n");
+        let mem = Mem { srs: HashMap::new(), ids: HashMap::new() };
+        let new = NewSr { id: 100_001, mailbox: "support", loads: &loads, rr: 1 };
+        let sr = applied(decide(ctx, &first, None, &new, &mem, at("2026-03-03T10:00:00Z"))).sr;
+        let now = at("2026-03-03T11:00:00Z");
+        let d = quarantined(ctx, sr.clone(), "jane@example.com", "MIME parts nested 1000 deep", now).expect("rendered");
+        assert_eq!((d.sr.state, d.sr.contact_attempts), (sr.state, sr.contact_attempts), "the SR itself is unchanged");
+        let event = d.sr.events.last().expect("an event");
+        assert_eq!(event.kind, "quarantined");
+        assert!(event.detail.contains("jane@example.com") && event.detail.contains("nested"), "{event:?}");
+        assert_eq!(d.outgoing.len(), 1);
+        assert_eq!(d.outgoing[0].to, sr.assignee.clone().into_iter().collect::<Vec<_>>());
+        assert!(d.outgoing[0].body.contains("srgate quarantine list"), "{}", d.outgoing[0].body);
     }
 
     #[test]

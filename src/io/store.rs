@@ -48,6 +48,10 @@ impl From<TransactionError<StoreError>> for StoreError {
     }
 }
 
+/// sled's page cache: bounded, so that memory does not grow with the store
+/// (sled's default is 1 GiB).
+pub const PAGE_CACHE_BYTES: u64 = 32 * 1024 * 1024;
+
 /// Where a mailbox's reading stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct MailboxState {
@@ -284,6 +288,12 @@ impl Store {
     /// Like [`Store::open`], but waits up to `patience` for the lock: a command
     /// that holds the store for a moment must not stop a daemon from starting.
     pub fn open_waiting(data_dir: &Path, patience: std::time::Duration) -> Result<Store, StoreError> {
+        Self::open_with_cache(data_dir, patience, PAGE_CACHE_BYTES)
+    }
+
+    /// Like [`Store::open_waiting`], with a page cache of `cache_bytes` instead of
+    /// [`PAGE_CACHE_BYTES`] (bulk loads: a larger cache makes them faster).
+    pub fn open_with_cache(data_dir: &Path, patience: std::time::Duration, cache_bytes: u64) -> Result<Store, StoreError> {
         std::fs::create_dir_all(data_dir).map_err(|e| StoreError::File(data_dir.to_path_buf(), e))?;
         let lock_path = data_dir.join("lock");
         let lock = File::options()
@@ -301,8 +311,7 @@ impl Store {
             std::thread::sleep(step);
             waited += step;
         }
-        // A bounded page cache: memory must not grow with the store (sled's default is 1 GiB).
-        let db = sled::Config::new().path(data_dir.join("db")).cache_capacity(32 * 1024 * 1024).flush_every_ms(Some(1000)).open()?;
+        let db = sled::Config::new().path(data_dir.join("db")).cache_capacity(cache_bytes).flush_every_ms(Some(1000)).open()?;
         let tree = |name: &str| db.open_tree(name);
         Ok(Store {
             srs: tree("srs")?,

@@ -193,6 +193,28 @@ fn unflow(text: &str, delsp: bool) -> String {
     out
 }
 
+/// How much of a mail [`glimpse`] reads.
+const GLIMPSE_BYTES: usize = 64 * 1024;
+
+/// Sender and subject of a mail that could not be read as a whole.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Glimpse {
+    /// Sender address, lower-cased (empty when none could be read).
+    pub from: String,
+    /// Subject as decoded (empty when none could be read).
+    pub subject: String,
+}
+
+/// Sender and subject of a mail, from the headers in its first 64 KB only: what
+/// a quarantine record shows, and how an unreadable mail finds the SR it names.
+pub fn glimpse(raw: &[u8]) -> Glimpse {
+    let head = raw.get(..GLIMPSE_BYTES).unwrap_or(raw);
+    let Some(msg) = MessageParser::default().parse_headers(head) else { return Glimpse::default() };
+    let from = msg.from().and_then(|a| a.first()).and_then(|a| a.address()).map(|a| a.trim().to_ascii_lowercase()).unwrap_or_default();
+    let subject = msg.subject().map(|s| s.trim().chars().take(500).collect()).unwrap_or_default();
+    Glimpse { from, subject }
+}
+
 /// Parses raw message bytes.
 pub fn parse(raw: &[u8]) -> Result<Inbound, Unreadable> {
     check_headers(raw)?;
