@@ -16,7 +16,8 @@
 //!   start-up time, `sr show`, a scheduled-work pass with 10,000 due SRs, resident memory,
 //!   bytes on disk per SR.
 //!
-//! Set `BENCH_ONLY=backlog,latency,scale` to run a subset.
+//! Set `BENCH_ONLY=backlog,latency,scale` to run a subset, `BENCH_STORE_CACHE_MB=16` to give
+//! the daemon another `store_cache_mb`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -213,6 +214,11 @@ fn config_smtp(stack: &Stack, dir: &Path, support: &str, smtp: u16) -> PathBuf {
         "data_dir = \"data\"\nrules_dir = \"{ROOT}/rules\"\ntemplates_dir = \"{ROOT}/templates\"\nsupport_address = \"{support}\"\n[smtp]\nhost = \"127.0.0.1\"\nport = {smtp}\nconnections = 4\nretry_after = \"1s\"\n[[mailbox]]\nname = \"support\"\nhost = \"127.0.0.1\"\nport = {}\nusername = \"{support}\"\npassword = \"secret\"\n[[cse]]\nname = \"Sam\"\nemail = \"cse1@example.test\"\n[[cse]]\nname = \"Alex\"\nemail = \"cse2@example.test\"\n",
         stack.imap
     );
+    // BENCH_STORE_CACHE_MB sets the daemon's `store_cache_mb` (default: srgate's default).
+    let text = match std::env::var("BENCH_STORE_CACHE_MB") {
+        Ok(mb) => format!("store_cache_mb = {mb}\n{text}"),
+        Err(_) => text,
+    };
     std::fs::create_dir_all(dir).unwrap();
     std::fs::write(&path, text).unwrap();
     path

@@ -78,7 +78,8 @@ enum Outcome {
 impl Gateway {
     /// Opens the store for a loaded setup.
     pub fn open(setup: Setup, clock: Clock) -> anyhow::Result<Gateway> {
-        let store = Store::open_waiting(&setup.config.data_dir, Duration::from_secs(3))?;
+        let cache = setup.config.store_cache_mb * 1024 * 1024;
+        let store = Store::open_with_cache(&setup.config.data_dir, Duration::from_secs(3), cache)?;
         let instance = store.instance()?;
         Ok(Gateway {
             config_path: setup.config.path.clone(),
