@@ -329,14 +329,31 @@ email = "bob@example.test"
         s.parse().expect("instant")
     }
 
+    /// The shipped rules, the standard policy and the shipped templates for `config`.
+    struct Fixture {
+        config: Config,
+        templates: Templates,
+        rules: RuleSet,
+        policy: Policy,
+    }
+
+    impl Fixture {
+        fn new() -> Fixture {
+            let config = config();
+            let rules = RuleSet::load_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("rules"), &crate::setup::roster_view(&config))
+                .expect("rules");
+            Fixture { config, templates: templates(), rules, policy: Policy::standard() }
+        }
+
+        fn ctx(&self) -> Ctx<'_> {
+            Ctx { config: &self.config, templates: &self.templates, rules: &self.rules, policy: &self.policy, instance: "t1" }
+        }
+    }
+
     #[test]
     fn the_whole_path() {
-        let (config, templates) = (config(), templates());
-        let rules =
-            crate::rules::RuleSet::load_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("rules"), &crate::setup::roster_view(&config))
-                .expect("rules");
-        let policy = crate::policy::Policy::standard();
-        let ctx = Ctx { config: &config, templates: &templates, rules: &rules, policy: &policy, instance: "t1" };
+        let fixture = Fixture::new();
+        let ctx = fixture.ctx();
         let loads = HashMap::new();
         let new = |id| NewSr { id, mailbox: "support", loads: &loads, rr: 1 };
         let mut mem = Mem { srs: HashMap::new(), ids: HashMap::new() };
@@ -409,12 +426,8 @@ email = "bob@example.test"
 
     #[test]
     fn a_quarantined_mail_is_logged_on_its_sr_and_only_its_cse_is_told() {
-        let (config, templates) = (config(), templates());
-        let rules =
-            crate::rules::RuleSet::load_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("rules"), &crate::setup::roster_view(&config))
-                .expect("rules");
-        let policy = crate::policy::Policy::standard();
-        let ctx = Ctx { config: &config, templates: &templates, rules: &rules, policy: &policy, instance: "t1" };
+        let fixture = Fixture::new();
+        let ctx = fixture.ctx();
         let loads = HashMap::new();
         let first = parse("From: jane@example.com\r\nSubject: Printer\r\nMessage-ID: <q1@example.com>\r\n\r\nHelp!\r\n");
         let mem = Mem { srs: HashMap::new(), ids: HashMap::new() };
