@@ -277,7 +277,7 @@ impl Gateway {
             Ok(mail) => mail,
             Err(why) => {
                 let _guard = self.decide_lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-                return self.quarantine(mailbox, source, raw, why, None, now);
+                return self.quarantine(mailbox, source, raw, why, Known::Unread, now);
             }
         };
         let span = info_span!("mail", mailbox, uid, message_id = mail.message_id.as_deref().unwrap_or("-"), sr = tracing::field::Empty);
@@ -318,16 +318,16 @@ impl Gateway {
                     classification.class,
                     classification.signals.join("; ")
                 );
-                return self.quarantine(mailbox, source, raw, reason, Some(&mail), now);
+                return self.quarantine(mailbox, source, raw, reason, Known::Parsed(&mail), now);
             }
-            Err(e) => return self.quarantine(mailbox, source, raw, e.to_string(), Some(&mail), now),
+            Err(e) => return self.quarantine(mailbox, source, raw, e.to_string(), Known::Parsed(&mail), now),
         };
         span.record("sr", decision.sr.id);
         info!(sr = decision.sr.id, class = ?class.class, signal = threading.signal(), created = decision.created, "decided");
         let (before, also_before) = if decision.created { (None, existing.as_ref()) } else { (existing.as_ref(), None) };
         let mut c = match self.writes(before, &decision, also_before, now) {
             Ok(c) => c,
-            Err(e) => return self.quarantine(mailbox, source, raw, e, Some(&mail), now),
+            Err(e) => return self.quarantine(mailbox, source, raw, e, Known::Parsed(&mail), now),
         };
         c.mailbox = mailbox.into();
         c.source = source;
@@ -346,7 +346,7 @@ impl Gateway {
         source: Option<(u32, u32)>,
         raw: &[u8],
         reason: String,
-        mail: Option<&Inbound>,
+        known: Known<'_>,
         now: Timestamp,
     ) -> Result<Outcome, StoreError> {
         let hash = if raw.is_empty() { String::new() } else { inbound::sha256_hex(raw) };
@@ -354,10 +354,11 @@ impl Gateway {
         if !raw.is_empty() {
             self.store.put_file(&hash, raw)?;
         }
-        let glimpse = match mail {
-            Some(m) => Glimpse { from: m.from.clone(), subject: m.subject.clone() },
-            None if raw.is_empty() => Glimpse::default(),
-            None => std::panic::catch_unwind(|| inbound::glimpse(raw)).unwrap_or_default(),
+        let glimpse = |bytes: &[u8]| std::panic::catch_unwind(|| inbound::glimpse(bytes)).unwrap_or_default();
+        let glimpse = match known {
+            Known::Parsed(m) => Glimpse { from: m.from.clone(), subject: m.subject.clone() },
+            Known::Unread => glimpse(raw),
+            Known::Headers(headers) => glimpse(headers),
         };
         // The SR the mail names (if any) records it and its CSE is told.
         let mut c = self.quarantine_on_sr(&glimpse, &reason, now)?;
@@ -373,9 +374,9 @@ impl Gateway {
         c.mailbox = mailbox.into();
         c.source = source;
         c.disposition = Some(Disposition::Quarantine);
-        c.seen = match mail {
-            Some(m) => Some((m.dedupe_key(), 0)),
-            None => (!hash.is_empty()).then(|| (format!("sha256:{hash}"), 0)),
+        c.seen = match known {
+            Known::Parsed(m) => Some((m.dedupe_key(), 0)),
+            _ => (!hash.is_empty()).then(|| (format!("sha256:{hash}"), 0)),
         };
         self.store.commit(&c)?;
         Ok(Outcome::Quarantined)
@@ -444,10 +445,14 @@ impl Gateway {
         let sizes = conn.sizes(&uids).await?;
         let max = self.setup().config.max_message_bytes as u64;
         let (too_big, fits): (Vec<_>, Vec<_>) = sizes.into_iter().partition(|(_, size)| *size > max);
+        // Too large to fetch: the start of their headers still says who wrote and about what.
+        let uids_too_big: Vec<u32> = too_big.iter().map(|(uid, _)| *uid).collect();
+        let heads: std::collections::HashMap<u32, Vec<u8>> = conn.headers(&uids_too_big, 64 * 1024).await?.into_iter().collect();
         for (uid, size) in too_big {
             let reason = format!("message of {size} bytes is over max_message_bytes ({max}); left unparsed");
+            let head = heads.get(&uid).map(Vec::as_slice).unwrap_or_default();
             let _guard = self.decide_lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            self.quarantine(&mb.name, Some((selected.uid_validity, uid)), &[], reason, None, self.clock.now())?;
+            self.quarantine(&mb.name, Some((selected.uid_validity, uid)), &[], reason, Known::Headers(head), self.clock.now())?;
             stats.quarantined += 1;
         }
         for chunk in batches(&fits) {
@@ -619,6 +624,17 @@ impl Gateway {
 
 /// A parsed mail, or why it cannot be read.
 type Parsed = Result<Inbound, String>;
+
+/// What is known of a mail being quarantined, besides its raw bytes.
+#[derive(Clone, Copy)]
+enum Known<'a> {
+    /// It was parsed: its facts.
+    Parsed(&'a Inbound),
+    /// It could not be read as a whole: what its own headers say.
+    Unread,
+    /// It was too large to fetch: the first bytes of its headers.
+    Headers(&'a [u8]),
+}
 
 /// Parses one mail. mail-parser is total, but a gateway must not die on one mail:
 /// a panic is a quarantine reason too.

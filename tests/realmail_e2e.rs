@@ -178,6 +178,12 @@ fn hostile_mail_is_quarantined_and_the_next_one_processed() {
         assert!(reasons.iter().any(|r| r.contains(needle)), "{needle}: {reasons:?}");
     }
     assert_eq!(ms.count_messages(&desk.support, "Quarantine"), 5);
+    // Unreadable or unfetched, each record still says what it is about.
+    let mut subjects: Vec<&str> = q.as_array().unwrap().iter().map(|r| r["subject"].as_str().unwrap()).collect();
+    subjects.sort_unstable();
+    assert_eq!(subjects, vec!["big", "deep", "long", "no sender at all", "parts"]);
+    let big_one = q.as_array().unwrap().iter().find(|r| r["reason"].as_str().unwrap().contains("max_message_bytes")).unwrap();
+    assert_eq!((big_one["from"].as_str(), big_one["subject"].as_str()), (Some(desk.customer.as_str()), Some("big")), "{big_one}");
     let srs = desk.json(&["sr", "list", "--json"]);
     let subjects: Vec<&str> = srs.as_array().unwrap().iter().map(|s| s["subject"].as_str().unwrap()).collect();
     assert_eq!(subjects, vec!["nul in body", "A real question"]);

@@ -218,6 +218,24 @@ impl Connection {
         Ok(out)
     }
 
+    /// The first `limit` bytes of the headers of `uids` (`BODY.PEEK[HEADER]<0.limit>`):
+    /// who sent a message too large to fetch, and what it is about.
+    pub async fn headers(&mut self, uids: &[u32], limit: u32) -> Result<Vec<(u32, Vec<u8>)>, ImapError> {
+        if uids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let set = uid_set(uids);
+        let query = format!("(UID BODY.PEEK[HEADER]<0.{limit}>)");
+        let out = timed("fetch headers", async {
+            let stream = self.session.uid_fetch(&set, &query).await?;
+            let fetched: Vec<_> = stream.try_collect().await?;
+            Ok(fetched.iter().filter_map(|f| Some((f.uid?, f.header().unwrap_or_default().to_vec()))).collect::<Vec<_>>())
+        })
+        .await?;
+        self.drain_unsolicited();
+        Ok(out)
+    }
+
     /// Flags `uids` as `\Seen`.
     pub async fn mark_seen(&mut self, uids: &[u32]) -> Result<(), ImapError> {
         if uids.is_empty() {
