@@ -4,10 +4,10 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::time::Duration;
 
+use common::cli::Cli;
 use common::read::{attachment_names, body, header, subject};
 use common::{MailStack, stack, wait_until};
 use serde_json::Value;
@@ -65,13 +65,9 @@ email = "{bob}"
         Desk { support, cses, dir }
     }
 
-    fn config(&self) -> PathBuf {
-        self.dir.path().join("srgate.toml")
-    }
-
     fn cmd(&self) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_srgate"));
-        c.arg("--config").arg(self.config()).env("SRGATE_LOG", "info");
+        let mut c = Cli::in_dir(self.dir.path()).command();
+        c.env("SRGATE_LOG", "info");
         c
     }
 
@@ -82,19 +78,15 @@ email = "{bob}"
     /// One cycle at a fixed instant inside business hours (Tuesday 3 March 2026, 10:30 CET),
     /// so that assignment does not depend on the day the tests run.
     fn run_once(&self) {
-        let out = self.srgate(&["run", "--once", "--now", "2026-03-03T09:30:00Z"]);
-        assert!(out.status.success(), "run --once failed: {}", String::from_utf8_lossy(&out.stderr));
+        self.run_once_at("2026-03-03T09:30:00Z");
     }
 
     fn run_once_at(&self, now: &str) {
-        let out = self.srgate(&["run", "--once", "--now", now]);
-        assert!(out.status.success(), "run --once failed: {}", String::from_utf8_lossy(&out.stderr));
+        Cli::in_dir(self.dir.path()).run_at(now);
     }
 
     fn json(&self, args: &[&str]) -> Value {
-        let out = self.srgate(args);
-        assert!(out.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
-        serde_json::from_slice(&out.stdout).unwrap()
+        Cli::in_dir(self.dir.path()).json(args)
     }
 
     fn srs(&self) -> Vec<Value> {

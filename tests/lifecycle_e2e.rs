@@ -4,9 +4,10 @@
 
 mod common;
 
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::Duration;
 
+use common::cli::Cli;
 use common::read::{body, header, kinds};
 use common::{MailStack, stack};
 use serde_json::Value;
@@ -67,18 +68,15 @@ email = "{bob}"
     }
 
     fn srgate(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_srgate")).arg("--config").arg(self.dir.path().join("srgate.toml")).args(args).output().unwrap()
+        Cli::in_dir(self.dir.path()).output(args)
     }
 
     fn run_at(&self, now: &str) {
-        let out = self.srgate(&["run", "--once", "--now", now]);
-        assert!(out.status.success(), "run --once failed: {}", String::from_utf8_lossy(&out.stderr));
+        Cli::in_dir(self.dir.path()).run_at(now);
     }
 
     fn sr_n(&self, id: u64) -> Value {
-        let out = self.srgate(&["sr", "show", &id.to_string(), "--json"]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        serde_json::from_slice(&out.stdout).unwrap()
+        Cli::in_dir(self.dir.path()).sr(id)
     }
 
     fn sr(&self) -> Value {

@@ -12,6 +12,7 @@ use std::process::{Child, Command, Output};
 use std::sync::Mutex;
 use std::time::Duration;
 
+use common::cli::Cli;
 use common::{MailStack, stack, wait_until};
 use serde_json::Value;
 
@@ -57,19 +58,12 @@ impl Desk {
     }
 
     fn srgate(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_srgate")).arg("--config").arg(self.config()).args(args).output().unwrap()
+        Cli::in_dir(self.dir.path()).output(args)
     }
 
     fn daemon(&self) -> Child {
         let log = std::fs::OpenOptions::new().create(true).append(true).open(self.dir.path().join("daemon.log")).unwrap();
-        Command::new(env!("CARGO_BIN_EXE_srgate"))
-            .arg("--config")
-            .arg(self.config())
-            .arg("run")
-            .env("SRGATE_LOG", "info")
-            .stderr(log)
-            .spawn()
-            .unwrap()
+        Cli::in_dir(self.dir.path()).command().arg("run").env("SRGATE_LOG", "info").stderr(log).spawn().unwrap()
     }
 
     fn log(&self) -> String {

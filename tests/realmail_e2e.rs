@@ -3,9 +3,9 @@
 
 mod common;
 
-use std::process::{Command, Output};
 use std::time::Duration;
 
+use common::cli::Cli;
 use common::read::{header, kinds};
 use common::{MailStack, stack};
 use serde_json::Value;
@@ -34,19 +34,12 @@ impl Desk {
         Desk { support, cse, customer, dir }
     }
 
-    fn srgate(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_srgate")).arg("--config").arg(self.dir.path().join("srgate.toml")).args(args).output().unwrap()
-    }
-
     fn run_at(&self, now: &str) {
-        let out = self.srgate(&["run", "--once", "--now", now]);
-        assert!(out.status.success(), "run --once failed: {}", String::from_utf8_lossy(&out.stderr));
+        Cli::in_dir(self.dir.path()).run_at(now);
     }
 
     fn json(&self, args: &[&str]) -> Value {
-        let out = self.srgate(args);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        serde_json::from_slice(&out.stdout).unwrap()
+        Cli::in_dir(self.dir.path()).json(args)
     }
 
     fn deliver(&self, ms: &MailStack, from: &str, raw: &str) {

@@ -3,9 +3,10 @@
 
 mod common;
 
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::Duration;
 
+use common::cli::Cli;
 use common::read::{body, header};
 use common::{MailStack, stack};
 use serde_json::Value;
@@ -77,18 +78,15 @@ csm = "{csm}"
     }
 
     fn srgate(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_srgate")).arg("--config").arg(self.dir.path().join("srgate.toml")).args(args).output().unwrap()
+        Cli::in_dir(self.dir.path()).output(args)
     }
 
     fn run_at(&self, now: &str) {
-        let out = self.srgate(&["run", "--once", "--now", now]);
-        assert!(out.status.success(), "run --once failed: {}", String::from_utf8_lossy(&out.stderr));
+        Cli::in_dir(self.dir.path()).run_at(now);
     }
 
     fn sr(&self, id: u64) -> Value {
-        let out = self.srgate(&["sr", "show", &id.to_string(), "--json"]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        serde_json::from_slice(&out.stdout).unwrap()
+        Cli::in_dir(self.dir.path()).sr(id)
     }
 
     fn customer_writes(&self, ms: &MailStack, from: &str, subject: &str, body: &str) {

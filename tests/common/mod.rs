@@ -18,6 +18,7 @@
 //! Use from a test file with `mod common;`.
 #![allow(dead_code)] // each test binary uses a different subset of the helpers
 
+pub mod cli;
 pub mod read;
 
 use std::io::{self, BufRead, BufReader, Read, Write};
