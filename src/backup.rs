@@ -1,24 +1,32 @@
-//! Backup and restore: every SR with its history and files' metadata, the
-//! designated contacts and the quarantine, as JSON lines.
+//! Backup and restore: everything the store holds, as JSON lines.
 //!
 //! The first line names the format and the store's instance tag (kept on
 //! import, so our Message-IDs stay ours); then one object per line, each with
-//! a `type`: `sr`, `contact` or `quarantine`. A round trip is lossless: export,
-//! import into an empty data directory, export again gives the same lines.
-//! Attachments and originals are files under `data_dir/files/` (content-
-//! addressed, append-only): copy that folder beside the export.
+//! a `type`: `sr` (with its messages and events), `contact`, `quarantine`, and
+//! the store's bookkeeping ([`Dump`]): `outbox` (mail waiting out an SMTP
+//! outage), `pending` (mail committed but not yet flagged on the server),
+//! `mailbox` (read positions), `automated` (the per-address cap), `seen` (the
+//! dedupe set) and `file` (where each original and attachment is in the packs).
+//! A round trip is lossless: export, import into an empty data directory,
+//! export again gives the same lines. The files themselves are the packs under
+//! `data_dir/files/`: copy that folder beside the export.
+//!
+//! Version 1 exports (SRs, contacts and quarantine only) still import; the
+//! dedupe set is then rebuilt from the SRs' messages.
 
 use std::io::{BufRead, Write};
 
 use serde::{Deserialize, Serialize};
 
 use crate::contacts::{Contact, ContactChange};
-use crate::io::store::{Commit, QuarantineRecord, SrWrite, Store, StoreError};
+use crate::io::store::{Commit, Dump, QuarantineRecord, Seen, SrWrite, Store, StoreError};
 use crate::policy::Policy;
 use crate::sr::{self, Direction, Sr, lifecycle};
 
 /// The format tag of the first line.
 pub const FORMAT: &str = "srgate-export";
+/// The version written.
+pub const VERSION: u32 = 2;
 
 /// One line of an export.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -28,7 +36,7 @@ pub enum Line {
     Header {
         /// Always [`FORMAT`].
         format: String,
-        /// Format version (1).
+        /// Format version ([`VERSION`]).
         version: u32,
         /// The store's instance tag.
         instance: String,
@@ -43,6 +51,23 @@ pub enum Line {
     Contact(Contact),
     /// A quarantine record.
     Quarantine(QuarantineRecord),
+}
+
+/// A line of an export as read back: one of [`Line`], or the store's bookkeeping.
+enum Read {
+    Line(Line),
+    Store(Dump),
+}
+
+/// Reads one line: the `type` says which it is.
+fn read_line(text: &str) -> Result<Read, String> {
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let kind = value.get("type").and_then(|t| t.as_str()).unwrap_or_default();
+    if matches!(kind, "header" | "sr" | "contact" | "quarantine") {
+        serde_json::from_value(value).map(Read::Line).map_err(|e| e.to_string())
+    } else {
+        serde_json::from_value(value).map(Read::Store).map_err(|e| e.to_string())
+    }
 }
 
 /// Backup and restore failures.
@@ -64,8 +89,13 @@ pub enum BackupError {
 
 /// Writes the whole store to `out`; returns the number of SRs.
 pub fn export(store: &Store, out: &mut impl Write) -> Result<usize, BackupError> {
-    let header =
-        Line::Header { format: FORMAT.into(), version: 1, instance: store.instance()?, next_sr: store.next_sr_id()?, rr: store.rr_turn()? };
+    let header = Line::Header {
+        format: FORMAT.into(),
+        version: VERSION,
+        instance: store.instance()?,
+        next_sr: store.next_sr_id()?,
+        rr: store.rr_turn()?,
+    };
     let mut write = |line: &Line| -> Result<(), BackupError> {
         serde_json::to_writer(&mut *out, line).map_err(|e| BackupError::Io(e.into()))?;
         out.write_all(b"\n")?;
@@ -83,63 +113,83 @@ pub fn export(store: &Store, out: &mut impl Write) -> Result<usize, BackupError>
     for q in store.quarantine()? {
         write(&Line::Quarantine(q))?;
     }
+    for d in store.dump()? {
+        serde_json::to_writer(&mut *out, &d).map_err(|e| BackupError::Io(e.into()))?;
+        out.write_all(b"\n")?;
+    }
     out.flush()?;
     Ok(n)
 }
 
 /// Restores an export into an empty store, rebuilding every index; returns the number of SRs.
 pub fn import(store: &Store, input: impl BufRead, policy: &Policy) -> Result<usize, BackupError> {
-    if store.srs().next().is_some() {
+    if !store.is_empty()? {
         return Err(BackupError::NotEmpty);
     }
     let mut n = 0;
+    let mut version = 1;
     for (i, line) in input.lines().enumerate() {
         let line = line?;
         if line.trim().is_empty() {
             continue;
         }
-        let parsed: Line = serde_json::from_str(&line).map_err(|e| BackupError::Line(i + 1, e.to_string()))?;
+        let parsed = read_line(&line).map_err(|e| BackupError::Line(i + 1, e))?;
+        let parsed = match parsed {
+            Read::Line(l) => l,
+            Read::Store(d) => {
+                store.restore(&d)?;
+                continue;
+            }
+        };
         match parsed {
-            Line::Header { format, instance, next_sr, rr, .. } => {
+            Line::Header { format, version: v, instance, next_sr, rr } => {
                 if format != FORMAT {
                     return Err(BackupError::Line(i + 1, format!("not an srgate export ({format})")));
                 }
+                if v > VERSION {
+                    return Err(BackupError::Line(i + 1, format!("export version {v} is newer than this srgate ({VERSION})")));
+                }
+                version = v;
                 store.restore_meta(&instance, next_sr, rr)?;
             }
             Line::Sr(sr) => {
-                store.commit(&restore_sr(&sr, policy))?;
+                store.commit(&restore_sr(&sr, policy, version == 1))?;
                 n += 1;
             }
-            Line::Contact(c) => store.commit(&Commit { contacts: vec![ContactChange::Add(c)], ..Commit::default() })?,
-            Line::Quarantine(q) => store.commit(&Commit { quarantine: Some(q), ..Commit::default() })?,
+            Line::Contact(c) => {
+                store.commit(&Commit { contacts: vec![ContactChange::Add(c)], ..Commit::default() })?;
+            }
+            Line::Quarantine(q) => {
+                store.commit(&Commit { quarantine: Some(q), ..Commit::default() })?;
+            }
         }
     }
-    store.flush_blocking()?;
+    store.make_durable()?;
     Ok(n)
 }
 
-/// The writes that put `sr` back with its indexes: Message-IDs, dedupe keys, load, due time, counts.
-fn restore_sr(sr: &Sr, policy: &Policy) -> Commit {
+/// The writes that put `sr` back with its indexes: Message-IDs, load, due time,
+/// counts, and (for a version 1 export, which has no dedupe lines) its dedupe keys.
+fn restore_sr(sr: &Sr, policy: &Policy, with_seen: bool) -> Commit {
     let mut c = Commit {
-        srs: vec![SrWrite {
-            sr: sr.clone(),
-            created: true,
-            wake_before: None,
-            wake_after: lifecycle::next_wake(sr, policy),
-            counted_before: None,
-        }],
+        srs: vec![SrWrite { sr: sr.clone(), created: true, stored: (0, 0), wake: lifecycle::next_wake(sr, policy), counted_before: None }],
         ..Commit::default()
     };
     c.load_delta = sr::load_delta(None, sr);
     c.message_ids = sr.messages.iter().map(|m| (m.message_id.clone(), sr.id)).collect();
-    c.seen_keys = sr
-        .messages
-        .iter()
-        .filter(|m| m.direction == Direction::In)
-        .map(|m| match (m.message_id.ends_with("@no-message-id.invalid"), m.files.first()) {
-            (true, Some(original)) => (format!("sha256:{}", original.sha256), sr.id),
-            _ => (format!("mid:{}", m.message_id), sr.id),
-        })
-        .collect();
+    if with_seen {
+        c.seen = sr
+            .messages
+            .iter()
+            .filter(|m| m.direction == Direction::In)
+            .map(|m| {
+                let key = match (m.message_id.ends_with("@no-message-id.invalid"), m.files.first()) {
+                    (true, Some(original)) => format!("sha256:{}", original.sha256),
+                    _ => format!("mid:{}", m.message_id),
+                };
+                Seen { key, sr: sr.id, fingerprint: None }
+            })
+            .collect();
+    }
     c
 }

@@ -3,7 +3,7 @@
 
 use jiff::{SignedDuration, Timestamp};
 
-use crate::io::store::{Commit, SrWrite, Store, StoreError};
+use crate::io::store::{Commit, Seen, SrWrite, Store, StoreError};
 use crate::setup::Setup;
 use crate::sr::lifecycle::{self, Response};
 use crate::sr::{self, Direction, MessageKind, MessageRecord};
@@ -28,7 +28,7 @@ fn record(kind: MessageKind, from: &str, id: String, at: Timestamp, text: &str) 
 pub fn generate_store(setup: &Setup, n: usize, due: usize, now: Timestamp) -> Result<usize, StoreError> {
     // A bulk load: a larger page cache than the daemon's. (With the daemon's 32 MB, sled 0.34
     // deadlocked twice at about half a million SRs here: spacejam/sled#1412, see `watchdog`.)
-    let store = Store::open_with_cache(&setup.config.data_dir, std::time::Duration::ZERO, 256 * 1024 * 1024)?;
+    let store = Store::open(&setup.config.data_dir, std::time::Duration::ZERO, 256 * 1024 * 1024)?;
     let policy = &setup.policy;
     let cses: Vec<String> = setup.config.cses.iter().map(|c| c.email.clone()).collect();
     for i in 0..n {
@@ -53,19 +53,19 @@ pub fn generate_store(setup: &Setup, n: usize, due: usize, now: Timestamp) -> Re
         }
         let c = Commit {
             srs: vec![SrWrite {
-                wake_after: lifecycle::next_wake(&s, policy),
+                wake: lifecycle::next_wake(&s, policy),
                 sr: s.clone(),
                 created: true,
-                wake_before: None,
+                stored: (0, 0),
                 counted_before: None,
             }],
             message_ids: s.messages.iter().map(|m| (m.message_id.clone(), id)).collect(),
-            seen_keys: vec![(format!("mid:gen-{i}@example.com"), id)],
+            seen: vec![Seen { key: format!("mid:gen-{i}@example.com"), sr: id, fingerprint: None }],
             load_delta: sr::load_delta(None, &s),
             ..Commit::default()
         };
         store.commit(&c)?;
     }
-    store.flush_blocking()?;
+    store.make_durable()?;
     Ok(n)
 }

@@ -16,6 +16,10 @@ use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 use crate::diag::{Diagnostic, Diagnostics, from_toml};
 
+/// The store's page cache unless `store_cache_mb` says otherwise (sled's own
+/// default, 1 GiB, lets memory grow with the store).
+pub const DEFAULT_STORE_CACHE_MB: u64 = 32;
+
 /// A password: never printed, never logged.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Secret(String);
@@ -435,7 +439,7 @@ pub fn compile(path: &Path, source: &str) -> Result<Config, Diagnostics> {
     let mut trusted_authserv_ids: Vec<String> = Vec::new();
     let mut metrics_listen: Option<std::net::SocketAddr> = None;
     let mut store_stall_limit = Duration::from_secs(120);
-    let mut store_cache_mb: u64 = crate::io::store::PAGE_CACHE_BYTES / (1024 * 1024);
+    let mut store_cache_mb: u64 = DEFAULT_STORE_CACHE_MB;
 
     let mut present = std::collections::HashSet::new();
     for (key, value) in root.get_ref() {

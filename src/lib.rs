@@ -20,6 +20,7 @@
 //! - [`daemon`]: the loop that ties the edge to the core; `run` and `run --once`.
 //! - [`report`]: human and JSON views of SRs for the command line.
 //! - [`watchdog`]: stops the daemon when the store wedges, for its service manager to restart it.
+//! - [`failpoint`]: named instants where tests crash the process (cargo feature `failpoints`).
 //!
 //! See ARCHITECTURE.md for the invariants that hold between these modules.
 #![forbid(unsafe_code)]
@@ -30,6 +31,7 @@ pub mod config;
 pub mod contacts;
 pub mod daemon;
 pub mod diag;
+pub mod failpoint;
 pub mod gateway;
 pub mod io;
 pub mod lang;

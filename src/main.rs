@@ -86,6 +86,23 @@ enum Command {
         #[command(subcommand)]
         command: QuarantineCommand,
     },
+    /// Stored files: the original of every mail and each attachment.
+    File {
+        #[command(subcommand)]
+        command: FileCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum FileCommand {
+    /// Write a stored file (by its SHA-256, as `sr show --json` and `quarantine list` give it).
+    Get {
+        /// The file's SHA-256 (hex).
+        sha256: String,
+        /// Write here instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -189,6 +206,8 @@ fn init_logging(format: LogFormat) {
 }
 
 fn main() -> ExitCode {
+    #[cfg(feature = "failpoints")]
+    let _failpoints = srgate::failpoint::arm();
     let cli = Cli::parse();
     init_logging(cli.log_format);
     // `run` (daemon or --once) uses every core; other one-shot commands start faster on one thread.
@@ -323,7 +342,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             if control::ask(&setup.config.control_socket(), &Request::ContactsList).await.is_some() {
                 bail!("a daemon is running on {}: stop it first (import needs an empty data directory)", setup.config.data_dir.display());
             }
-            let store = Store::open(&setup.config.data_dir).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let store = Store::open(&setup.config.data_dir, std::time::Duration::ZERO, setup.config.store_cache_mb * 1024 * 1024)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             let n = if file.as_os_str() == "-" {
                 srgate::backup::import(&store, std::io::stdin().lock(), &setup.policy)?
             } else {
@@ -331,6 +351,19 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 srgate::backup::import(&store, std::io::BufReader::new(f), &setup.policy)?
             };
             eprintln!("imported {n} SRs into {}", setup.config.data_dir.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::File { command: FileCommand::Get { sha256, output } } => {
+            let config = load_config(&cli.config)?;
+            let value = query(&config, Request::File { sha256: sha256.trim().to_ascii_lowercase() }).await?;
+            use base64::Engine as _;
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(value["base64"].as_str().unwrap_or_default())
+                .context("the file came back garbled")?;
+            match output {
+                Some(p) => std::fs::write(&p, &bytes).with_context(|| format!("cannot write {}", p.display()))?,
+                None => std::io::Write::write_all(&mut std::io::stdout(), &bytes)?,
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Rules { command: RulesCommand::Explain { file, now, json } } => explain(&cli.config, &file, now.as_deref(), json),
@@ -448,8 +481,8 @@ fn refuse_second_daemon(e: anyhow::Error) -> anyhow::Error {
 async fn query(config: &Config, req: Request) -> anyhow::Result<serde_json::Value> {
     let response = match control::ask(&config.control_socket(), &req).await {
         Some(r) => r,
-        None => match Store::open(&config.data_dir) {
-            Ok(store) => control::answer(&store, &req).await,
+        None => match Store::open(&config.data_dir, std::time::Duration::ZERO, config.store_cache_mb * 1024 * 1024) {
+            Ok(store) => control::answer(&store, &req),
             Err(StoreError::Locked(_)) => {
                 // A daemon holds the store but its socket did not answer yet (starting up): retry once.
                 tokio::time::sleep(std::time::Duration::from_millis(500)).await;

@@ -25,6 +25,8 @@ struct Inner {
     latency_n: u64,
     reloads: u64,
     reload_failures: u64,
+    restarts: BTreeMap<String, u64>,
+    probe_failed: bool,
 }
 
 /// The daemon's counters.
@@ -104,6 +106,21 @@ impl Metrics {
         self.with(|m| m.store_error = error);
     }
 
+    /// The supervisor started the task `name` again after it failed.
+    pub fn task_restarted(&self, name: &str) {
+        self.with(|m| *m.restarts.entry(name.to_string()).or_default() += 1);
+    }
+
+    /// The watchdog's latest store probe (a durable write) worked, or not.
+    pub fn store_probe(&self, ok: bool) {
+        self.with(|m| m.probe_failed = !ok);
+    }
+
+    /// True unless the latest store probe failed.
+    pub fn store_probe_ok(&self) -> bool {
+        self.with(|m| !m.probe_failed)
+    }
+
     /// A reload was tried.
     pub fn reload(&self, ok: bool) {
         self.with(|m| if ok { m.reloads += 1 } else { m.reload_failures += 1 });
@@ -181,6 +198,10 @@ impl Metrics {
                 let _ = writeln!(o, "srgate_srs{{state=\"{state}\",priority=\"{priority}\"}} {n}");
             }
             let _ = writeln!(o, "# HELP srgate_store_writable 1 when the store accepts writes.\n# TYPE srgate_store_writable gauge\nsrgate_store_writable {}", u8::from(store.writable && m.store_error.is_none()));
+            let _ = writeln!(o, "# HELP srgate_task_restarts_total Tasks started again after a failure, by task.\n# TYPE srgate_task_restarts_total counter");
+            for (k, v) in &m.restarts {
+                let _ = writeln!(o, "srgate_task_restarts_total{{task=\"{}\"}} {v}", escape(k));
+            }
             let _ = writeln!(o, "# HELP srgate_reloads_total Reloads (SIGHUP) by outcome.\n# TYPE srgate_reloads_total counter\nsrgate_reloads_total{{outcome=\"ok\"}} {}\nsrgate_reloads_total{{outcome=\"refused\"}} {}", m.reloads, m.reload_failures);
             o
         })

@@ -20,6 +20,7 @@ pub fn sr_json(sr: &Sr) -> Value {
                 "at": m.at.to_string(),
                 "attachments": m.attachments,
                 "text": m.text,
+                "files": m.files.iter().map(|f| json!({"name": f.name, "type": f.content_type, "size": f.size, "sha256": f.sha256, "forwarded": f.forwarded})).collect::<Vec<_>>(),
             })
         })
         .collect();

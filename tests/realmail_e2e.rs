@@ -229,7 +229,13 @@ fn large_attachments_are_kept_but_not_forwarded() {
     assert!(text.contains("notes.txt"));
     let ack = ms.wait_for_messages(&desk.customer, "INBOX", 1, WAIT).remove(0);
     assert!(String::from_utf8_lossy(&ack).contains("core.dmp"));
-    // Both files are kept under data_dir, addressed by content hash.
-    let files = std::fs::read_dir(desk.dir.path().join("data/files")).unwrap().count();
-    assert!(files >= 2);
+    // Both files are kept in the store, addressed by content hash, and come back whole.
+    let files = sr["messages"][0]["files"].as_array().unwrap();
+    assert_eq!(files.len(), 3, "the original and both attachments: {files:?}");
+    for file in files {
+        let sha = file["sha256"].as_str().unwrap();
+        let out = Cli::in_dir(desk.dir.path()).output(&["file", "get", sha]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(out.stdout.len() as u64, file["size"].as_u64().unwrap(), "{file}");
+    }
 }

@@ -46,29 +46,44 @@ pub(super) fn bounced(ctx: Ctx<'_>, mail: &Inbound, mut sr: Sr, c: &Classificati
     Ok(Decision::new(out.sr, false, out.mails))
 }
 
-/// Drops automated mail to any address that already got `auto_replies_per_hour`
-/// of them in the last hour, and lists the addresses that get one now.
+/// Caps automated mail to the customer's side: every recipient (To and Cc) of an
+/// automated mail counts, and an address that already got `auto_replies_per_hour`
+/// of them in the last hour gets no more (it is taken off the mail; a mail left
+/// with no recipient is not sent). Lists (recipient, Message-ID) of what is sent.
 pub(super) fn cap_automated(ctx: Ctx<'_>, mut d: Decision, lookup: &impl Lookup, now: Timestamp) -> Decision {
     let cap = ctx.policy.lifecycle().auto_replies_per_hour;
     let since = now - SignedDuration::from_hours(1);
     let mut counted: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
-    let mut dropped = Vec::new();
-    d.outgoing.retain(|m| {
-        if m.auto_submitted.is_none() || !m.kind.to_customer() {
-            return true;
+    let mut suppressed: Vec<(String, String)> = Vec::new();
+    for m in d.outgoing.iter_mut().filter(|m| m.auto_submitted.is_some() && m.kind.to_customer()) {
+        let mut keep = |address: &String| {
+            let key = address.to_ascii_lowercase();
+            let used = *counted.entry(key.clone()).or_insert_with(|| lookup.automated_since(&key, since));
+            if used >= cap {
+                suppressed.push((m.message_id.clone(), address.clone()));
+                return false;
+            }
+            counted.insert(key.clone(), used + 1);
+            d.automated.push((key, m.message_id.clone()));
+            true
+        };
+        m.to.retain(&mut keep);
+        m.cc.retain(&mut keep);
+        if m.to.is_empty() {
+            // No main recipient left: the copies alone are not sent either.
+            m.cc.clear();
         }
-        let to = m.to.first().cloned().unwrap_or_default();
-        let used = *counted.entry(to.clone()).or_insert_with(|| lookup.automated_since(&to, since));
-        if used >= cap {
-            dropped.push((m.message_id.clone(), to));
-            return false;
+        if let Some(record) = d.sr.messages.iter_mut().find(|r| r.message_id == m.message_id) {
+            record.to = m.to.iter().chain(m.cc.iter()).cloned().collect();
         }
-        counted.insert(to.clone(), used + 1);
-        d.automated.push(to);
-        true
-    });
-    for (id, to) in dropped {
-        d.sr.messages.retain(|m| m.message_id != id);
+    }
+    let unsent: Vec<String> = d.outgoing.iter().filter(|m| m.to.is_empty()).map(|m| m.message_id.clone()).collect();
+    d.outgoing.retain(|m| !m.to.is_empty());
+    d.automated.retain(|(_, id)| !unsent.contains(id));
+    for (id, to) in suppressed {
+        if unsent.contains(&id) {
+            d.sr.messages.retain(|m| m.message_id != id);
+        }
         d.sr.log(now, "auto_reply_suppressed", lifecycle::GATEWAY, format!("{cap} automated mails to {to} in the last hour: no more"));
     }
     d

@@ -39,8 +39,8 @@ use crate::template::{RenderError, Templates};
 
 /// What the decision needs from the store.
 pub trait Lookup {
-    /// The SR with number `id`.
-    fn sr(&self, id: u64) -> Option<Sr>;
+    /// True when SR `id` exists.
+    fn sr_exists(&self, id: u64) -> bool;
     /// The SR a Message-ID (received or sent) belongs to.
     fn sr_of_message(&self, message_id: &str) -> Option<u64>;
     /// The designated contact with this address.
@@ -114,7 +114,7 @@ impl Threading {
 /// Finds the SR a mail belongs to: the subject token first, then referenced
 /// Message-IDs, then the marker we put in every body (of this store's `instance`).
 pub fn thread(mail: &Inbound, lookup: &impl Lookup, instance: &str) -> Threading {
-    if let Some(id) = thread::token_in(&mail.subject).filter(|id| lookup.sr(*id).is_some()) {
+    if let Some(id) = thread::token_in(&mail.subject).filter(|id| lookup.sr_exists(*id)) {
         return Threading::Token(id);
     }
     for reference in mail.referenced_ids() {
@@ -122,7 +122,7 @@ pub fn thread(mail: &Inbound, lookup: &impl Lookup, instance: &str) -> Threading
             return Threading::Reference(id, reference.to_string());
         }
     }
-    match thread::marker_in(&mail.text, instance).filter(|id| lookup.sr(*id).is_some()) {
+    match thread::marker_in(&mail.text, instance).filter(|id| lookup.sr_exists(*id)) {
         Some(id) => Threading::Marker(id),
         None => Threading::New,
     }
@@ -147,8 +147,8 @@ pub struct Decision {
     pub also: Option<Box<Decision>>,
     /// Designated contacts to add or remove.
     pub contact_changes: Vec<ContactChange>,
-    /// Addresses that got an automated mail (for the per-sender cap).
-    pub automated: Vec<String>,
+    /// Automated mail sent: (recipient, Message-ID), one per recipient (for the per-address cap).
+    pub automated: Vec<(String, String)>,
 }
 
 impl Decision {
@@ -230,6 +230,20 @@ pub fn decide(
     Ok(Outcome::Apply(Box::new(machine::cap_automated(ctx, decision, lookup, now))))
 }
 
+/// Records on the decided SR that `mail` reuses the Message-ID of an earlier,
+/// different mail (of SR `earlier`, 0 when that mail made none): it was processed
+/// on its own, and whoever reads the SR can tell the two apart.
+pub fn note_reused_message_id(d: &mut Decision, mail: &Inbound, earlier: u64, now: Timestamp) {
+    let id = mail.message_id.as_deref().unwrap_or_default();
+    let before = if earlier == 0 { "a mail that made no SR".to_string() } else { crate::sr::token(earlier) };
+    d.sr.log(
+        now,
+        "message_id_reused",
+        &mail.from,
+        format!("Message-ID <{id}> was used before by a different mail ({before}); this mail was processed on its own"),
+    );
+}
+
 /// The attachments small enough to forward, and "name (size)" for the others.
 fn forwardable(ctx: Ctx<'_>, mail: &Inbound) -> (Vec<crate::mail::Attachment>, Vec<String>) {
     let max = ctx.config.max_attachment_bytes;
@@ -239,11 +253,8 @@ fn forwardable(ctx: Ctx<'_>, mail: &Inbound) -> (Vec<crate::mail::Attachment>, V
 
 /// Existing SRs a new mail mentions by token (subject or text).
 fn mentioned(mail: &Inbound, lookup: &impl Lookup) -> Vec<u64> {
-    let mut ids: Vec<u64> = thread::tokens_in(&mail.subject)
-        .into_iter()
-        .chain(thread::tokens_in(&mail.new_text))
-        .filter(|id| lookup.sr(*id).is_some())
-        .collect();
+    let mut ids: Vec<u64> =
+        thread::tokens_in(&mail.subject).into_iter().chain(thread::tokens_in(&mail.new_text)).filter(|id| lookup.sr_exists(*id)).collect();
     ids.sort_unstable();
     ids.dedup();
     ids
@@ -251,7 +262,7 @@ fn mentioned(mail: &Inbound, lookup: &impl Lookup) -> Vec<u64> {
 
 /// A Message-ID for the `seq`-th message of SR `id`: unique per store, and the
 /// same if the same mail is decided again (which keeps re-reads harmless).
-pub fn message_id(ctx: Ctx<'_>, id: u64, seq: usize) -> String {
+pub fn message_id(ctx: Ctx<'_>, id: u64, seq: u64) -> String {
     let domain = ctx.config.support_address.rsplit('@').next().unwrap_or("srgate.invalid");
     format!("sr{id}.{seq}.{}@{domain}", ctx.instance)
 }
@@ -276,8 +287,8 @@ mod tests {
         fn automated_since(&self, _: &str, _: Timestamp) -> u32 {
             0
         }
-        fn sr(&self, id: u64) -> Option<Sr> {
-            self.srs.get(&id).cloned()
+        fn sr_exists(&self, id: u64) -> bool {
+            self.srs.contains_key(&id)
         }
         fn sr_of_message(&self, message_id: &str) -> Option<u64> {
             self.ids.get(message_id).copied()
@@ -382,7 +393,7 @@ email = "bob@example.test"
             note.message_id
         ));
         assert_eq!(thread(&answer, &mem, "t1"), Threading::Reference(100_001, note.message_id.clone()));
-        let d = applied(decide(ctx, &answer, mem.sr(100_001), &new(0), &mem, at("2026-03-03T11:00:00Z")));
+        let d = applied(decide(ctx, &answer, mem.srs.get(&100_001).cloned(), &new(0), &mem, at("2026-03-03T11:00:00Z")));
         assert_eq!((d.sr.state, d.sr.contact_attempts), (sr::State::AwaitingCustomer, 1));
         let relay = &d.outgoing[0];
         assert_eq!(relay.to, vec!["jane@example.com"]);
@@ -397,7 +408,7 @@ email = "bob@example.test"
             "From: jane@example.com\r\nSubject: RE: [SR#100001] Printer on fire\r\nMessage-ID: <m3@example.com>\r\n\r\nDone, still burning.\r\n",
         );
         assert_eq!(thread(&reply, &mem, "t1"), Threading::Token(100_001));
-        let d = applied(decide(ctx, &reply, mem.sr(100_001), &new(0), &mem, at("2026-03-04T09:00:00Z")));
+        let d = applied(decide(ctx, &reply, mem.srs.get(&100_001).cloned(), &new(0), &mem, at("2026-03-04T09:00:00Z")));
         assert_eq!((d.sr.state, d.sr.contact_attempts), (sr::State::Open, 0));
         assert_eq!(d.outgoing[0].to, vec!["bob@example.test"]);
         assert_eq!(d.outgoing[0].kind, OutKind::CustomerUpdate);

@@ -116,7 +116,8 @@ impl<'a> Outgoing<'a> {
         let language = if d.kind.to_customer() { self.sr.language.clone() } else { "en".to_string() };
         let mut body = self.ctx.templates.render(&language, d.kind.template(), &context)?;
         body = format!("{}\n\n{}\n", body.trim_end(), crate::mail::thread::marker(self.ctx.instance, self.sr.id));
-        let message_id = message_id(self.ctx, self.sr.id, self.sr.messages.len());
+        let seq = self.sr.take_seq();
+        let message_id = message_id(self.ctx, self.sr.id, seq);
         let subject = match d.kind {
             OutKind::Page => format!("P1 page: {} {}", self.sr.token(), self.sr.subject),
             OutKind::FirstResponseWarning => format!("First response overdue: {} {}", self.sr.token(), self.sr.subject),

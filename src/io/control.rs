@@ -44,6 +44,11 @@ pub enum Request {
         /// Its address.
         address: String,
     },
+    /// A stored file (an original or an attachment), by its SHA-256.
+    File {
+        /// Its content hash.
+        sha256: String,
+    },
     /// Write a backup (see [`crate::backup`]) to a file.
     Export {
         /// The file to write (absolute).
@@ -61,11 +66,11 @@ pub enum Response {
     Error(String),
 }
 
-/// Answers a request from the store.
-pub async fn answer(store: &Store, req: &Request) -> Response {
+/// Answers a request from the store. Blocking: the daemon runs it on a blocking thread.
+pub fn answer(store: &Store, req: &Request) -> Response {
     match req {
         Request::ContactsAdd { contact } => {
-            return match store.change_contact(&ContactChange::Add(contact.clone())).await {
+            return match store.change_contact(&ContactChange::Add(contact.clone())) {
                 Ok(()) => Response::Ok(serde_json::json!({"added": contact.address})),
                 Err(e) => Response::Error(e.to_string()),
             };
@@ -75,7 +80,7 @@ pub async fn answer(store: &Store, req: &Request) -> Response {
             if !known {
                 return Response::Error(format!("no designated contact {address}"));
             }
-            return match store.change_contact(&ContactChange::Remove(address.clone())).await {
+            return match store.change_contact(&ContactChange::Remove(address.clone())) {
                 Ok(()) => Response::Ok(serde_json::json!({"removed": address})),
                 Err(e) => Response::Error(e.to_string()),
             };
@@ -113,6 +118,15 @@ fn read(store: &Store, req: &Request) -> Response {
         },
         Request::QuarantineList => serde_json::to_value(store.quarantine().map_err(|e| e.to_string())?).map_err(|e| e.to_string()),
         Request::ContactsList => serde_json::to_value(store.contacts().map_err(|e| e.to_string())?).map_err(|e| e.to_string()),
+        Request::File { sha256 } => match store.file(sha256).map_err(|e| e.to_string())? {
+            Some(bytes) => {
+                use base64::Engine as _;
+                Ok(
+                    serde_json::json!({"sha256": sha256, "size": bytes.len(), "base64": base64::engine::general_purpose::STANDARD.encode(bytes)}),
+                )
+            }
+            None => Err(format!("no stored file {sha256}")),
+        },
         Request::ContactsAdd { .. } | Request::ContactsRemove { .. } | Request::Export { .. } => Err("not a read request".into()),
     })();
     match result {
@@ -143,12 +157,17 @@ pub async fn serve(path: &Path, store: Arc<Store>, mut stop: tokio::sync::watch:
     Ok(())
 }
 
-async fn handle(stream: UnixStream, store: &Store) -> std::io::Result<()> {
+async fn handle(stream: UnixStream, store: &Arc<Store>) -> std::io::Result<()> {
     let (read, mut write) = stream.into_split();
     let mut lines = BufReader::new(read).lines();
     while let Some(line) = lines.next_line().await? {
         let response = match serde_json::from_str::<Request>(&line) {
-            Ok(req) => answer(store, &req).await,
+            Ok(req) => {
+                let store = store.clone();
+                tokio::task::spawn_blocking(move || answer(&store, &req))
+                    .await
+                    .unwrap_or_else(|e| Response::Error(format!("the request failed: {e}")))
+            }
             Err(e) => Response::Error(format!("bad request: {e}")),
         };
         let mut out = serde_json::to_vec(&response).unwrap_or_default();

@@ -18,7 +18,7 @@ pub trait Endpoints: Send + Sync + 'static {
 }
 
 /// Serves until `stop` fires.
-pub async fn serve(listener: TcpListener, endpoints: Arc<dyn Endpoints>, mut stop: watch::Receiver<bool>) {
+pub async fn serve(listener: Arc<TcpListener>, endpoints: Arc<dyn Endpoints>, mut stop: watch::Receiver<bool>) {
     loop {
         tokio::select! {
             accepted = listener.accept() => {

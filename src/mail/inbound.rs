@@ -12,6 +12,10 @@ pub struct Inbound {
     pub message_id: Option<String>,
     /// SHA-256 of the raw bytes, hex.
     pub content_hash: String,
+    /// SHA-256 of what makes this mail this mail (sender, subject, text, attachments),
+    /// without what servers add or re-encode on the way: two copies of one mail (say,
+    /// in two mailboxes) share it, two different mails that reuse a Message-ID do not.
+    pub fingerprint: [u8; 32],
     /// Size of the raw message in bytes.
     pub raw_len: usize,
     /// Sender address, lower-cased.
@@ -129,8 +133,31 @@ fn depth(msg: &mail_parser::Message<'_>) -> usize {
 
 /// SHA-256 of `bytes`, as lower-case hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    hex(&Sha256::digest(bytes))
+}
+
+/// `bytes` as lower-case hex.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+/// The [`Inbound::fingerprint`] of a mail: its sender, subject, text and the hashes
+/// of its attachments, as decoded. Trace headers, a Date or Message-ID added on the
+/// way, and a change of transfer encoding between servers do not change it.
+fn fingerprint(from: &str, subject: &str, text: &str, attachments: &[Attachment]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    for part in [from, subject, text] {
+        h.update((part.len() as u64).to_be_bytes());
+        h.update(part.as_bytes());
+    }
+    for a in attachments {
+        h.update(Sha256::digest(&a.data));
+    }
+    h.finalize().into()
 }
 
 #[allow(clippy::expect_used)]
@@ -251,7 +278,7 @@ pub fn parse(raw: &[u8]) -> Result<Inbound, Unreadable> {
         Some(html) => quote::new_text_from_html(&html),
         None => quote::new_text(&text),
     };
-    let attachments = msg
+    let attachments: Vec<Attachment> = msg
         .attachments()
         .enumerate()
         .map(|(i, part)| Attachment {
@@ -275,6 +302,8 @@ pub fn parse(raw: &[u8]) -> Result<Inbound, Unreadable> {
     let report_type = root_type.and_then(|ct| ct.attribute("report-type")).map(str::to_string);
     let report_ids = if content_type == "multipart/report" || looks_like_bounce_body(raw) { ids_in_body(raw) } else { Vec::new() };
     let content_language = headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("Content-Language")).map(|(_, v)| v.clone());
+    let subject = msg.subject().unwrap_or_default().trim().to_string();
+    let fingerprint = fingerprint(&from, &subject, &text, &attachments);
     Ok(Inbound {
         content_type,
         report_type,
@@ -282,13 +311,14 @@ pub fn parse(raw: &[u8]) -> Result<Inbound, Unreadable> {
         headers,
         content_language,
         message_id: msg.message_id().map(bare_id).filter(|s| !s.is_empty()),
+        fingerprint,
         content_hash: sha256_hex(raw),
         raw_len: raw.len(),
         from,
         from_name,
         to: addresses(msg.to()),
         cc: addresses(msg.cc()),
-        subject: msg.subject().unwrap_or_default().trim().to_string(),
+        subject,
         in_reply_to: ids(msg.in_reply_to()),
         references: ids(msg.references()),
         new_text,
@@ -340,6 +370,18 @@ mod tests {
     #[test]
     fn flowed_text_is_joined() {
         assert_eq!(unflow("one two \nthree\n> quoted \n> more\n-- \nsig\n", false), "one two three\n> quoted more\n-- \nsig\n");
+    }
+
+    #[test]
+    fn the_fingerprint_ignores_the_way_not_the_content() {
+        let a = parse(b"Received: from a\r\nFrom: a@example.com\r\nSubject: x\r\nMessage-ID: <m@x>\r\n\r\nbody\r\n").expect("parses");
+        let b = parse(
+            b"Received: from b\r\nDate: Tue, 3 Mar 2026 10:00:00 +0000\r\nFrom: a@example.com\r\nSubject: x\r\nMessage-ID: <m@x>\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nbo=64y\r\n",
+        )
+        .expect("parses");
+        let c = parse(b"From: a@example.com\r\nSubject: x\r\nMessage-ID: <m@x>\r\n\r\nanother body\r\n").expect("parses");
+        assert_eq!(a.fingerprint, b.fingerprint, "trace headers, an added Date, another encoding: the same mail");
+        assert_ne!(a.fingerprint, c.fingerprint, "the same Message-ID on another mail");
     }
 
     #[test]

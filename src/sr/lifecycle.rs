@@ -52,6 +52,7 @@ pub fn open(id: u64, first: MessageRecord, customer_name: Option<String>, subjec
         last_attempt_at: None,
         reopen_count: 0,
         participants: Vec::new(),
+        next_seq: 0,
     };
     let customer = sr.customer.clone();
     sr.log(now, "created", &customer, "opened by mail");

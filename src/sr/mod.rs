@@ -250,6 +250,10 @@ pub struct Sr {
     /// Other addresses on the customer's side that take part (copied by the customer).
     #[serde(default)]
     pub participants: Vec<String>,
+    /// The sequence number of the next Message-ID made for this SR. It only grows,
+    /// so no two of our mails share a Message-ID, even when a mail is dropped.
+    #[serde(default)]
+    pub next_seq: u64,
 }
 
 /// One change in an SR's history.
@@ -269,6 +273,55 @@ pub struct Event {
 }
 
 impl Sr {
+    /// The SR's facts without its messages and events: what its own store record holds
+    /// (messages and events are records of their own, appended as they come).
+    pub fn facts(&self) -> Sr {
+        // Every field by name: a new field is a compile error here until it is copied.
+        Sr {
+            id: self.id,
+            state: self.state,
+            priority: self.priority,
+            language: self.language.clone(),
+            customer: self.customer.clone(),
+            customer_name: self.customer_name.clone(),
+            assignee: self.assignee.clone(),
+            subject: self.subject.clone(),
+            contact_attempts: self.contact_attempts,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            closed_at: self.closed_at,
+            close_reason: self.close_reason.clone(),
+            messages: Vec::new(),
+            detected_language: self.detected_language.clone(),
+            product: self.product.clone(),
+            account: self.account.clone(),
+            tier: self.tier.clone(),
+            tags: self.tags.clone(),
+            after_hours: self.after_hours,
+            first_response_due: self.first_response_due,
+            first_response_at: self.first_response_at,
+            first_response_warned: self.first_response_warned,
+            assign_at: self.assign_at,
+            related: self.related.clone(),
+            events: Vec::new(),
+            escalated: self.escalated,
+            requested_priority: self.requested_priority,
+            on_hold_until: self.on_hold_until,
+            waiting_since: self.waiting_since,
+            last_attempt_at: self.last_attempt_at,
+            reopen_count: self.reopen_count,
+            participants: self.participants.clone(),
+            next_seq: self.next_seq,
+        }
+    }
+
+    /// The sequence number for the next Message-ID made for this SR, reserved.
+    pub fn take_seq(&mut self) -> u64 {
+        let seq = self.next_seq.max(self.messages.len() as u64);
+        self.next_seq = seq + 1;
+        seq
+    }
+
     /// The subject token, `[SR#N]`.
     pub fn token(&self) -> String {
         token(self.id)

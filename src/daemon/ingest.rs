@@ -1,0 +1,385 @@
+//! A fetched batch into the store, on a blocking thread: parse (on every core),
+//! store the files (one durable append), then decide and commit one mail at a
+//! time, in UID order, stopping at the first store failure. The mailbox position
+//! therefore only ever moves over UIDs that are all committed.
+//!
+//! Nothing a mail contains can stop its mailbox: a mail that cannot be read, is
+//! too large, matches nothing, cannot be rendered or makes the decision panic
+//! is quarantined (a record, its original kept, the mail moved to the quarantine
+//! folder), and the next mail is processed normally.
+
+use std::collections::HashMap;
+
+use jiff::Timestamp;
+use tokio::sync::watch;
+use tracing::{debug, error, info, info_span, warn};
+
+use super::Gateway;
+use super::mailbox::CycleStats;
+use crate::failpoint::crash_point;
+use crate::gateway::{self, NewSr, Outcome as GatewayOutcome};
+use crate::io::store::{Commit, Disposition, Location, QuarantineRecord, Seen, StoreError};
+use crate::mail::inbound::{self, Glimpse, Inbound};
+
+/// A mail as fetched.
+#[derive(Debug)]
+pub(super) enum Fetched {
+    /// Its bytes.
+    Whole {
+        /// Its UID.
+        uid: u32,
+        /// The raw message.
+        raw: Vec<u8>,
+    },
+    /// Over `max_message_bytes`: only the start of its headers was fetched.
+    TooBig {
+        /// Its UID.
+        uid: u32,
+        /// Its size.
+        size: u64,
+        /// The first bytes of its headers.
+        head: Vec<u8>,
+    },
+}
+
+/// What a batch came to: counts, and the store failure that ended it early.
+#[derive(Debug, Default)]
+pub(super) struct BatchOutcome {
+    pub stats: CycleStats,
+    pub failure: Option<StoreError>,
+}
+
+enum Outcome {
+    Processed,
+    Duplicate,
+    Quarantined,
+}
+
+/// A parsed mail, or why it cannot be read.
+type Parsed = Result<Inbound, String>;
+
+/// A mail ready to be decided.
+enum Prepared {
+    Whole { uid: u32, raw: Vec<u8>, hash: String, parsed: Box<Parsed> },
+    TooBig { uid: u32, size: u64, head: Vec<u8> },
+}
+
+/// What is known of a mail being quarantined, besides its raw bytes.
+#[derive(Clone, Copy)]
+enum Known<'a> {
+    /// It was parsed: its facts.
+    Parsed(&'a Inbound),
+    /// It could not be read as a whole: what its own headers say.
+    Unread(&'a [u8]),
+    /// It was too large to fetch: the first bytes of its headers.
+    Headers(&'a [u8]),
+}
+
+/// Parses one mail. mail-parser is total, but a gateway must not die on one mail:
+/// a panic is a quarantine reason too.
+fn parse_guarded(raw: &[u8]) -> Parsed {
+    match std::panic::catch_unwind(|| inbound::parse(raw)) {
+        Ok(Ok(mail)) => Ok(mail),
+        Ok(Err(why)) => Err(why.to_string()),
+        Err(_) => Err("the parser failed on this mail".into()),
+    }
+}
+
+/// The message of a caught panic.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown cause".into())
+}
+
+/// Parses a batch on every core; the mails come back in the order they were fetched.
+fn prepare(fetched: Vec<Fetched>) -> Vec<Prepared> {
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4);
+    let per_worker = fetched.len().div_ceil(workers).max(1);
+    let mut shares: Vec<Vec<Fetched>> = Vec::new();
+    let mut rest = fetched.into_iter();
+    loop {
+        let share: Vec<_> = rest.by_ref().take(per_worker).collect();
+        if share.is_empty() {
+            break;
+        }
+        shares.push(share);
+    }
+    let prepare_share = |share: Vec<Fetched>| -> Vec<Prepared> {
+        share
+            .into_iter()
+            .map(|f| match f {
+                Fetched::Whole { uid, raw } => {
+                    let parsed = parse_guarded(&raw);
+                    let hash = match &parsed {
+                        Ok(m) => m.content_hash.clone(),
+                        Err(_) => inbound::sha256_hex(&raw),
+                    };
+                    Prepared::Whole { uid, raw, hash, parsed: Box::new(parsed) }
+                }
+                Fetched::TooBig { uid, size, head } => Prepared::TooBig { uid, size, head },
+            })
+            .collect()
+    };
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = shares.into_iter().map(|share| scope.spawn(move || prepare_share(share))).collect();
+        // parse_guarded catches panics, so a share's thread does not panic.
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+    })
+}
+
+/// The files of a mail: its original and, when it was read, each attachment.
+fn files_of(p: &Prepared) -> Vec<(String, &[u8])> {
+    match p {
+        Prepared::Whole { raw, hash, parsed, .. } => {
+            let mut out = vec![(hash.clone(), raw.as_slice())];
+            if let Ok(mail) = parsed.as_ref() {
+                out.extend(mail.attachments.iter().map(|a| (a.sha256(), a.data.as_slice())));
+            }
+            out
+        }
+        Prepared::TooBig { .. } => Vec::new(),
+    }
+}
+
+impl Gateway {
+    /// Processes a fetched batch of `mailbox` (read under `validity`), in UID order.
+    /// Stops early, after the mail in hand, when `stop` is set. Nothing is durable
+    /// yet: the caller runs the barrier, then flags.
+    pub(super) fn ingest_batch(&self, mailbox: &str, validity: u32, fetched: Vec<Fetched>, stop: &watch::Receiver<bool>) -> BatchOutcome {
+        let mut out = BatchOutcome::default();
+        let prepared = prepare(fetched);
+        // Files before the records that name them: one durable append for the batch.
+        let wanted: Vec<(String, &[u8])> = prepared.iter().flat_map(files_of).collect();
+        let stored: HashMap<String, Location> = match self.store.store_files(&wanted) {
+            Ok(placed) => placed.into_iter().collect(),
+            Err(e) => {
+                out.failure = Some(e);
+                return out;
+            }
+        };
+        let entries = |p: &Prepared| -> Vec<(String, Location)> {
+            files_of(p).into_iter().filter_map(|(sha, _)| stored.get(&sha).map(|l| (sha, *l))).collect()
+        };
+        for (i, p) in prepared.iter().enumerate() {
+            if *stop.borrow() {
+                break;
+            }
+            if i > 0 {
+                crash_point!("ingest.between_mails");
+            }
+            let files = entries(p);
+            let watch = crate::time::Stopwatch::start();
+            let result = match p {
+                Prepared::TooBig { uid, size, head } => {
+                    let max = self.setup().config.max_message_bytes;
+                    let reason = format!("message of {size} bytes is over max_message_bytes ({max}); left unparsed");
+                    let result = self.quarantine(mailbox, (validity, *uid), "", reason, Known::Headers(head), files);
+                    crash_point!("quarantine.oversize");
+                    result
+                }
+                Prepared::Whole { uid, raw, hash, parsed } => match parsed.as_ref() {
+                    Err(why) => self.quarantine(mailbox, (validity, *uid), hash, why.clone(), Known::Unread(raw), files),
+                    Ok(mail) => {
+                        let one = std::panic::AssertUnwindSafe(|| self.ingest_one(mailbox, (validity, *uid), hash, mail, files.clone()));
+                        std::panic::catch_unwind(one).unwrap_or_else(|payload| {
+                            let why = panic_message(payload.as_ref());
+                            error!(mailbox, uid, panic = %why, "srgate failed on this mail; quarantining it");
+                            let reason = format!("srgate failed while processing this mail ({why}); kept for the operator");
+                            self.quarantine(mailbox, (validity, *uid), hash, reason, Known::Unread(raw), files)
+                        })
+                    }
+                },
+            };
+            self.metrics.mail_read(mailbox, watch.seconds());
+            match result {
+                Ok(Outcome::Processed) => out.stats.processed += 1,
+                Ok(Outcome::Duplicate) => out.stats.duplicates += 1,
+                Ok(Outcome::Quarantined) => out.stats.quarantined += 1,
+                Err(e) => {
+                    error!(mailbox, error = %e, "store write failed: the mail stays unflagged and is read again");
+                    out.failure = Some(e);
+                    break;
+                }
+            }
+        }
+        out
+    }
+
+    /// Commits the effect of one parsed mail read at `source` (UIDVALIDITY, UID).
+    fn ingest_one(
+        &self,
+        mailbox: &str,
+        source: (u32, u32),
+        hash: &str,
+        mail: &Inbound,
+        files: Vec<(String, Location)>,
+    ) -> Result<Outcome, StoreError> {
+        let now = self.clock.now();
+        let span =
+            info_span!("mail", mailbox, uid = source.1, message_id = mail.message_id.as_deref().unwrap_or("-"), sr = tracing::field::Empty);
+        let _enter = span.enter();
+        let pending = |seen: Vec<Seen>| Commit {
+            mailbox: mailbox.into(),
+            source: Some(source),
+            disposition: Some(Disposition::Processed),
+            seen,
+            files: files.clone(),
+            ..Commit::default()
+        };
+        // Held from the dedupe check to the commit: the same mail in two mailboxes is decided once.
+        let _guard = self.decide_guard();
+        let Some((key, reused)) = self.dedupe_key(mail)? else {
+            debug!("already processed; flagging only");
+            self.store.commit(&pending(Vec::new()))?;
+            return Ok(Outcome::Duplicate);
+        };
+        let seen = |sr: u64| vec![Seen { key: key.clone(), sr, fingerprint: Some(mail.fingerprint) }];
+        let setup = self.setup();
+        let ctx = self.ctx_of(&setup);
+        let class = gateway::classification(ctx, mail);
+        let threading = gateway::thread_classified(mail, class.class, self.store.as_ref(), &self.instance);
+        let existing = threading.sr().map(|id| self.store.get_sr(id)).transpose()?.flatten();
+        let (loads, rr) = (self.store.loads()?, self.store.rr_turn()?);
+        let new = NewSr { id: self.store.next_sr_id()?, mailbox, loads: &loads, rr };
+        crash_point!("gateway.decide");
+        let mut decision = match gateway::decide(ctx, mail, existing.clone(), &new, self.store.as_ref(), now) {
+            Ok(GatewayOutcome::Apply(d)) => *d,
+            Ok(GatewayOutcome::Own) => {
+                debug!("our own mail came back; nothing to do");
+                self.store.commit(&pending(seen(0)))?;
+                return Ok(Outcome::Duplicate);
+            }
+            Ok(GatewayOutcome::Unmatched { classification }) => {
+                let reason = format!(
+                    "{:?} mail matching no SR: kept, no SR, no reply ({})",
+                    classification.class,
+                    classification.signals.join("; ")
+                );
+                return self.quarantine_locked(mailbox, source, hash, reason, Known::Parsed(mail), files, now);
+            }
+            Err(e) => return self.quarantine_locked(mailbox, source, hash, e.to_string(), Known::Parsed(mail), files, now),
+        };
+        if let Some(earlier) = reused {
+            gateway::note_reused_message_id(&mut decision, mail, earlier, now);
+        }
+        span.record("sr", decision.sr.id);
+        info!(sr = decision.sr.id, class = ?class.class, signal = threading.signal(), created = decision.created, "decided");
+        let (before, also_before) = if decision.created { (None, existing.as_ref()) } else { (existing.as_ref(), None) };
+        let mut c = match self.writes(before, &decision, also_before, now) {
+            Ok(c) => c,
+            Err(e) => return self.quarantine_locked(mailbox, source, hash, e, Known::Parsed(mail), files, now),
+        };
+        c.mailbox = mailbox.into();
+        c.source = Some(source);
+        c.disposition = Some(Disposition::Processed);
+        c.seen = seen(decision.sr.id);
+        c.next_rr = decision.created.then_some(rr + 1);
+        c.message_ids.push((mail.record_id(), decision.sr.id));
+        c.files = files;
+        self.store.commit(&c)?;
+        Ok(Outcome::Processed)
+    }
+
+    /// The dedupe key to record `mail` under, and the SR of an earlier, different
+    /// mail that used the same Message-ID; `None` when this very mail was processed
+    /// before. A Message-ID alone does not make two mails the same: senders reuse
+    /// them, so the content fingerprint decides.
+    fn dedupe_key(&self, mail: &Inbound) -> Result<Option<(String, Option<u64>)>, StoreError> {
+        let key = mail.dedupe_key();
+        let Some(earlier) = self.store.seen(&key)? else { return Ok(Some((key, None))) };
+        if earlier.fingerprint.is_none_or(|f| f == mail.fingerprint) {
+            return Ok(None);
+        }
+        let own = format!("{key}#{}", inbound::hex(&mail.fingerprint[..8]));
+        if self.store.seen(&own)?.is_some() {
+            return Ok(None);
+        }
+        warn!(key, earlier_sr = earlier.sr, "a different mail reuses this Message-ID: processing it on its own");
+        Ok(Some((own, Some(earlier.sr))))
+    }
+
+    /// Quarantines a mail (takes the decision lock).
+    fn quarantine(
+        &self,
+        mailbox: &str,
+        source: (u32, u32),
+        hash: &str,
+        reason: String,
+        known: Known<'_>,
+        files: Vec<(String, Location)>,
+    ) -> Result<Outcome, StoreError> {
+        let _guard = self.decide_guard();
+        self.quarantine_locked(mailbox, source, hash, reason, known, files, self.clock.now())
+    }
+
+    /// Quarantines a mail, the decision lock held: a record with what could be read
+    /// of it, the move to the quarantine folder, and a note on the SR it names.
+    #[allow(clippy::too_many_arguments)]
+    fn quarantine_locked(
+        &self,
+        mailbox: &str,
+        source: (u32, u32),
+        hash: &str,
+        reason: String,
+        known: Known<'_>,
+        files: Vec<(String, Location)>,
+        now: Timestamp,
+    ) -> Result<Outcome, StoreError> {
+        warn!(mailbox, uid = source.1, %reason, "quarantined");
+        let glimpse = |bytes: &[u8]| std::panic::catch_unwind(|| inbound::glimpse(bytes)).unwrap_or_default();
+        let glimpse = match known {
+            Known::Parsed(m) => Glimpse { from: m.from.clone(), subject: m.subject.clone() },
+            Known::Unread(raw) => glimpse(raw),
+            Known::Headers(headers) => glimpse(headers),
+        };
+        // The SR the mail names (if any) records it and its CSE is told.
+        let mut c = self.quarantine_on_sr(&glimpse, &reason, now)?;
+        c.quarantine = Some(QuarantineRecord {
+            mailbox: mailbox.into(),
+            uid: source.1,
+            reason,
+            from: glimpse.from,
+            subject: glimpse.subject,
+            at: now,
+            content_hash: hash.to_string(),
+        });
+        c.mailbox = mailbox.into();
+        c.source = Some(source);
+        c.disposition = Some(Disposition::Quarantine);
+        c.seen = match known {
+            Known::Parsed(m) => vec![Seen { key: m.dedupe_key(), sr: 0, fingerprint: Some(m.fingerprint) }],
+            _ if !hash.is_empty() => vec![Seen { key: format!("sha256:{hash}"), sr: 0, fingerprint: None }],
+            _ => Vec::new(),
+        };
+        c.files = files;
+        self.store.commit(&c)?;
+        Ok(Outcome::Quarantined)
+    }
+
+    /// The writes that record a quarantined mail on the SR its subject token names,
+    /// with a note to the SR's CSE; nothing when it names none (or the note cannot
+    /// be made: the quarantine itself must not fail for it).
+    fn quarantine_on_sr(&self, glimpse: &Glimpse, reason: &str, now: Timestamp) -> Result<Commit, StoreError> {
+        let Some(sr) = crate::mail::thread::token_in(&glimpse.subject).map(|id| self.store.get_sr(id)).transpose()?.flatten() else {
+            return Ok(Commit::default());
+        };
+        let setup = self.setup();
+        let decision = match gateway::quarantined(self.ctx_of(&setup), sr.clone(), &glimpse.from, reason, now) {
+            Ok(d) => d,
+            Err(e) => {
+                error!(sr = sr.id, error = %e, "cannot tell the CSE of the quarantined mail");
+                return Ok(Commit::default());
+            }
+        };
+        match self.writes(Some(&sr), &decision, None, now) {
+            Ok(c) => Ok(c),
+            Err(e) => {
+                error!(sr = sr.id, error = %e, "cannot tell the CSE of the quarantined mail");
+                Ok(Commit::default())
+            }
+        }
+    }
+}

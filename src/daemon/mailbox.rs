@@ -1,0 +1,241 @@
+//! The mailbox task: connect, read every new mail once, wait (IDLE or poll),
+//! reconnect with capped backoff on errors.
+//!
+//! One pass ([`cycle`]) fetches new mail by UID in ascending batches, hands each
+//! batch to [`super::ingest`] on a blocking thread, runs the durability barrier,
+//! and only then flags or moves the batch's mails on the server. Mail too large
+//! to fetch is handled in its place among the others, so the mailbox position
+//! never passes a UID that is not committed.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tracing::{info, warn};
+
+use super::Gateway;
+use super::ingest::Fetched;
+use crate::config::Mailbox;
+use crate::failpoint::crash_point;
+use crate::io::imap::{self, Connection, Wake};
+use crate::io::store::{Disposition, Pending};
+
+/// Mails fetched and committed per barrier (group commit).
+const BATCH: usize = 200;
+/// Bytes fetched per batch, at most (about): memory stays bounded.
+const BATCH_BYTES: u64 = 64 * 1024 * 1024;
+/// How much of the headers of a mail too large to fetch is read.
+const GLIMPSE_BYTES: u32 = 64 * 1024;
+
+/// What a pass over one mailbox did.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct CycleStats {
+    /// Mails read and committed.
+    pub processed: usize,
+    /// Mails seen before (re-read).
+    pub duplicates: usize,
+    /// Mails quarantined.
+    pub quarantined: usize,
+}
+
+/// Fetch batches in UID order: at most [`BATCH`] mails and about [`BATCH_BYTES`]
+/// each (a mail over `max` counts for its glimpse only).
+fn batches(sizes: &[(u32, u64)], max: u64) -> Vec<Vec<(u32, u64)>> {
+    let mut out: Vec<Vec<(u32, u64)>> = Vec::new();
+    let mut current = Vec::new();
+    let mut bytes = 0;
+    for &(uid, size) in sizes {
+        let cost = if size > max { u64::from(GLIMPSE_BYTES) } else { size };
+        if !current.is_empty() && (current.len() >= BATCH || bytes + cost > BATCH_BYTES) {
+            out.push(std::mem::take(&mut current));
+            bytes = 0;
+        }
+        current.push((uid, size));
+        bytes += cost;
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+/// Fetches one batch: whole mails, and the first bytes of the headers of those over `max`.
+async fn fetch(conn: &mut Connection, batch: &[(u32, u64)], max: u64) -> anyhow::Result<Vec<Fetched>> {
+    let (big, fits): (Vec<_>, Vec<_>) = batch.iter().partition(|(_, size)| *size > max);
+    let fits: Vec<u32> = fits.iter().map(|(uid, _)| *uid).collect();
+    let big_uids: Vec<u32> = big.iter().map(|(uid, _)| *uid).collect();
+    let mut whole: std::collections::HashMap<u32, Vec<u8>> = conn.fetch(&fits).await?.into_iter().collect();
+    let mut heads: std::collections::HashMap<u32, Vec<u8>> = conn.headers(&big_uids, GLIMPSE_BYTES).await?.into_iter().collect();
+    let mut out = Vec::with_capacity(batch.len());
+    for &(uid, size) in batch {
+        if size > max {
+            out.push(Fetched::TooBig { uid, size, head: heads.remove(&uid).unwrap_or_default() });
+        } else if let Some(raw) = whole.remove(&uid) {
+            out.push(Fetched::Whole { uid, raw });
+        } else {
+            // Expunged by another client between the listing and the fetch: nothing to read.
+            // The batch stops here, so the position does not pass it unread.
+            break;
+        }
+    }
+    Ok(out)
+}
+
+/// Flags or moves every committed-but-unflagged mail of `mb` on the server, then forgets them.
+async fn settle_pending(
+    gw: &Arc<Gateway>,
+    conn: &mut Connection,
+    mb: &Mailbox,
+    validity: u32,
+    pending: Vec<Pending>,
+) -> anyhow::Result<()> {
+    if pending.is_empty() {
+        return Ok(());
+    }
+    let uids =
+        |d: Disposition| pending.iter().filter(|p| p.uid_validity == validity && p.disposition == d).map(|p| p.uid).collect::<Vec<_>>();
+    let processed = uids(Disposition::Processed);
+    match &mb.processed_folder {
+        Some(folder) => conn.move_to(&processed, folder).await?,
+        None => conn.mark_seen(&processed).await?,
+    }
+    conn.move_to(&uids(Disposition::Quarantine), &mb.quarantine_folder).await?;
+    crash_point!("flag.before_clear");
+    let name = mb.name.clone();
+    gw.blocking(move |gw| gw.store.clear_pending(&name, &pending)).await??;
+    Ok(())
+}
+
+/// Reads every new mail of `mb` once. Stops early (after the mail in hand) when `stop` is set.
+pub(super) async fn cycle(
+    gw: &Arc<Gateway>,
+    conn: &mut Connection,
+    mb: &Mailbox,
+    stop: &watch::Receiver<bool>,
+) -> anyhow::Result<CycleStats> {
+    let selected = conn.select(&mb.folder).await?;
+    let validity = selected.uid_validity;
+    let name = mb.name.clone();
+    let (after, pending) = gw
+        .blocking(move |gw| -> Result<_, crate::io::store::StoreError> {
+            let after = match gw.store.mailbox_state(&name)? {
+                Some(s) if s.uid_validity == validity => s.last_uid,
+                Some(s) => {
+                    warn!(mailbox = %name, old = s.uid_validity, new = validity, "UIDVALIDITY changed: reading the folder again (duplicates are recognised)");
+                    gw.store.reset_mailbox(&name, validity)?;
+                    0
+                }
+                None => 0,
+            };
+            Ok((after, gw.store.pending(&name)?))
+        })
+        .await??;
+    settle_pending(gw, conn, mb, validity, pending).await?;
+    let mut stats = CycleStats::default();
+    let uids = conn.uids_after(after).await?;
+    let sizes = conn.sizes(&uids).await?;
+    let max = gw.setup().config.max_message_bytes as u64;
+    for batch in batches(&sizes, max) {
+        let fetched = fetch(conn, &batch, max).await?;
+        if fetched.is_empty() {
+            break;
+        }
+        // A mail listed but not fetched (expunged meanwhile, or a server hiccup) ends the
+        // pass after what was fetched: the next pass lists again, so none is passed unread.
+        let complete = fetched.len() == batch.len();
+        let (name, stop_flag) = (mb.name.clone(), stop.clone());
+        let outcome = gw.blocking(move |gw| gw.ingest_batch(&name, validity, fetched, &stop_flag)).await?;
+        stats.processed += outcome.stats.processed;
+        stats.duplicates += outcome.stats.duplicates;
+        stats.quarantined += outcome.stats.quarantined;
+        if let Some(e) = &outcome.failure {
+            gw.metrics.store(Some(e.to_string()));
+        }
+        // Whatever was committed is made durable and flagged, even when the batch ended early.
+        crash_point!("commit.before_barrier");
+        gw.make_durable().await?;
+        crash_point!("barrier.before_flag");
+        gw.outbox_ready.notify_one();
+        let name = mb.name.clone();
+        let pending = gw.blocking(move |gw| gw.store.pending(&name)).await??;
+        settle_pending(gw, conn, mb, validity, pending).await?;
+        if let Some(e) = outcome.failure {
+            return Err(e.into());
+        }
+        if *stop.borrow() || !complete {
+            break;
+        }
+    }
+    gw.metrics.polled(&mb.name, crate::time::wall_seconds());
+    gw.metrics.store(None);
+    if stats.processed + stats.quarantined > 0 {
+        info!(mailbox = %mb.name, processed = stats.processed, duplicates = stats.duplicates, quarantined = stats.quarantined, "cycle done");
+    }
+    Ok(stats)
+}
+
+/// One mailbox, forever: connect, read, wait (IDLE or poll), with capped backoff on errors.
+pub(super) async fn watch(gw: Arc<Gateway>, mb: Mailbox, mut stop: watch::Receiver<bool>) {
+    let mut failures: u32 = 0;
+    while !*stop.borrow() {
+        let result = async {
+            let mut conn = imap::connect(&mb).await?;
+            info!(idle = conn.idle_supported(), "connected");
+            failures = 0;
+            loop {
+                cycle(&gw, &mut conn, &mb, &stop).await?;
+                if *stop.borrow() {
+                    conn.logout().await;
+                    return anyhow::Ok(());
+                }
+                if conn.idle_supported() {
+                    let wait = mb.poll_interval.min(Duration::from_secs(25 * 60));
+                    let (c, wake) = conn.idle(wait, &mut stop).await?;
+                    conn = c;
+                    if wake == Wake::Interrupted {
+                        conn.logout().await;
+                        return Ok(());
+                    }
+                } else {
+                    tokio::select! {
+                        _ = tokio::time::sleep(mb.poll_interval) => {}
+                        _ = stop.changed() => {}
+                    }
+                }
+            }
+        }
+        .await;
+        if let Err(e) = result {
+            gw.metrics.mailbox_failed(&mb.name, &e.to_string());
+            failures = failures.saturating_add(1);
+            let delay = retry_delay(failures);
+            warn!(error = %e, retry_in = ?delay, "mailbox failed; reconnecting");
+            tokio::select! {
+                _ = tokio::time::sleep(delay) => {}
+                _ = stop.changed() => {}
+            }
+        }
+    }
+}
+
+/// Capped exponential backoff with jitter: 1 s, 2 s, 4 s … 5 min.
+fn retry_delay(failures: u32) -> Duration {
+    let base = Duration::from_secs(1u64 << failures.min(9).saturating_sub(1)).min(Duration::from_secs(300));
+    base + crate::time::jitter(base / 4)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_keep_uid_order_and_count_big_mails_by_their_glimpse() {
+        let max = 1000;
+        let sizes = vec![(1, 10), (2, 5_000_000), (3, 10)];
+        assert_eq!(batches(&sizes, max), vec![sizes.clone()]);
+        let many: Vec<(u32, u64)> = (1..=450).map(|u| (u, 10)).collect();
+        let b = batches(&many, max);
+        assert_eq!(b.iter().map(Vec::len).collect::<Vec<_>>(), vec![200, 200, 50]);
+        assert!(b.concat().windows(2).all(|w| w[0].0 < w[1].0));
+    }
+}

@@ -1,0 +1,264 @@
+//! One mail's effect (or one scheduled pass on an SR), written in one transaction.
+
+use std::cell::Cell;
+
+use jiff::Timestamp;
+use sled::Transactional;
+use sled::transaction::{ConflictableTransactionError, TransactionalTree};
+
+use super::files::Location;
+use super::outbox::{self, OutboxItem};
+use super::{Disposition, MailboxState, QuarantineRecord, Store, StoreError, Tree, decode, json, keys};
+use crate::contacts::ContactChange;
+use crate::sr::{FIRST_SR, Priority, Sr, State};
+
+/// One SR written by a commit.
+#[derive(Debug, Clone)]
+pub struct SrWrite {
+    /// The SR after the change, its whole history included.
+    pub sr: Sr,
+    /// True when the change created it (advances the SR counter).
+    pub created: bool,
+    /// How many of its messages and events are already stored (0, 0 when created):
+    /// the commit appends the rest.
+    pub stored: (usize, usize),
+    /// Its scheduled wake-up after the change (the store remembers the one before).
+    pub wake: Option<Timestamp>,
+    /// Its state and priority before the change (None when created), for the counts.
+    pub counted_before: Option<(State, Priority)>,
+}
+
+/// A dedupe key and what it stands for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seen {
+    /// The key (`mid:<Message-ID>`, `sha256:<hash>`, …).
+    pub key: String,
+    /// The SR the mail went to (0 when none).
+    pub sr: u64,
+    /// The mail's content fingerprint (SHA-256), when known.
+    pub fingerprint: Option<[u8; 32]>,
+}
+
+/// An automated mail sent to one address (the per-address cap).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Automated {
+    /// The recipient.
+    pub address: String,
+    /// The mail's Message-ID (which makes the record its own).
+    pub message_id: String,
+    /// When.
+    pub at: Timestamp,
+}
+
+/// The full effect of one inbound mail (or one scheduled pass on an SR), written atomically.
+#[derive(Debug, Clone, Default)]
+pub struct Commit {
+    /// Mailbox it was read from.
+    pub mailbox: String,
+    /// UIDVALIDITY and UID it was read under (None for work that has no server copy).
+    pub source: Option<(u32, u32)>,
+    /// Processed or quarantined.
+    pub disposition: Option<Disposition>,
+    /// Dedupe keys written.
+    pub seen: Vec<Seen>,
+    /// The SRs after the change.
+    pub srs: Vec<SrWrite>,
+    /// Message-IDs (received and sent) to index, with their SR; an ID already
+    /// indexed keeps its SR (a reused Message-ID does not move a thread).
+    pub message_ids: Vec<(String, u64)>,
+    /// Outgoing mail.
+    pub outbox: Vec<OutboxItem>,
+    /// A quarantine record.
+    pub quarantine: Option<QuarantineRecord>,
+    /// The next round-robin turn.
+    pub next_rr: Option<u64>,
+    /// Changes to the CSEs' open-SR counts.
+    pub load_delta: Vec<(String, i64)>,
+    /// Designated contacts added or removed.
+    pub contacts: Vec<ContactChange>,
+    /// Automated mail sent, per recipient.
+    pub automated: Vec<Automated>,
+    /// Index entries of files stored for this mail.
+    pub files: Vec<(String, Location)>,
+}
+
+/// What a commit wrote.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CommitStats {
+    /// Bytes of keys and values written.
+    pub bytes: u64,
+}
+
+/// The result of a step inside a transaction.
+pub(super) type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
+
+pub(super) fn abort(e: impl Into<StoreError>) -> ConflictableTransactionError<StoreError> {
+    ConflictableTransactionError::Abort(e.into())
+}
+
+/// The trees of one transaction, by name, counting what is written.
+pub(super) struct Tx<'a> {
+    trees: &'a [TransactionalTree],
+    bytes: &'a Cell<u64>,
+}
+
+impl<'a> Tx<'a> {
+    /// The view of `trees` (all of the store's, in [`Tree`] order).
+    pub(super) fn new(trees: &'a [TransactionalTree], bytes: &'a Cell<u64>) -> Tx<'a> {
+        Tx { trees, bytes }
+    }
+
+    pub(super) fn get(&self, t: Tree, key: impl AsRef<[u8]>) -> TxResult<Option<sled::IVec>> {
+        Ok(self.trees[t as usize].get(key)?)
+    }
+
+    pub(super) fn put(&self, t: Tree, key: impl AsRef<[u8]>, value: impl AsRef<[u8]>) -> TxResult<()> {
+        let (k, v) = (key.as_ref(), value.as_ref());
+        self.bytes.set(self.bytes.get() + (k.len() + v.len()) as u64);
+        self.trees[t as usize].insert(k, v)?;
+        Ok(())
+    }
+
+    pub(super) fn remove(&self, t: Tree, key: impl AsRef<[u8]>) -> TxResult<()> {
+        self.trees[t as usize].remove(key.as_ref())?;
+        Ok(())
+    }
+
+    /// Adds `delta` to a counter (never below zero).
+    fn bump(&self, t: Tree, key: &[u8], delta: i64) -> TxResult<()> {
+        let n = self.get(t, key)?.and_then(|v| keys::read_u64(&v)).unwrap_or(0) as i64;
+        self.put(t, key, keys::be((n + delta).max(0) as u64))
+    }
+}
+
+impl Store {
+    /// Writes the whole effect of one mail atomically. Not durable until
+    /// [`Store::make_durable`].
+    pub fn commit(&self, c: &Commit) -> Result<CommitStats, StoreError> {
+        let ids: Vec<u64> = c.outbox.iter().map(|_| self.db.generate_id()).collect::<Result<_, _>>()?;
+        let qkey = c.quarantine.as_ref().map(|_| self.db.generate_id()).transpose()?;
+        let bytes = self.transact(|tx| write(tx, c, &ids, qkey))?.1;
+        self.outbox_len.fetch_add(c.outbox.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        if c.quarantine.is_some() {
+            self.quarantine_len.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        self.count(c);
+        Ok(CommitStats { bytes })
+    }
+
+    /// Runs `f` as one transaction over every tree; returns its value and the bytes it wrote.
+    pub(super) fn transact<T>(&self, f: impl Fn(&Tx<'_>) -> TxResult<T>) -> Result<(T, u64), StoreError> {
+        let bytes = Cell::new(0);
+        let all: Vec<&sled::Tree> = self.trees.iter().collect();
+        let value = all.as_slice().transaction(|trees| {
+            // A transaction may run again after a conflict: count only the last run.
+            bytes.set(0);
+            f(&Tx::new(trees, &bytes))
+        })?;
+        Ok((value, bytes.get()))
+    }
+
+    /// Adds or removes a designated contact, durably.
+    pub fn change_contact(&self, change: &ContactChange) -> Result<(), StoreError> {
+        self.commit(&Commit { contacts: vec![change.clone()], ..Commit::default() })?;
+        self.make_durable()
+    }
+}
+
+fn write(tx: &Tx<'_>, c: &Commit, outbox_ids: &[u64], qkey: Option<u64>) -> TxResult<()> {
+    for a in &c.automated {
+        tx.put(Tree::Automated, keys::automated(&a.address, a.at, &a.message_id), [])?;
+        tx.put(Tree::AutomatedAt, keys::automated_by_time(&a.address, a.at, &a.message_id), [])?;
+    }
+    for change in &c.contacts {
+        match change {
+            ContactChange::Add(contact) => tx.put(Tree::Contacts, contact.address.as_bytes(), json(contact))?,
+            ContactChange::Remove(address) => tx.remove(Tree::Contacts, address.as_bytes())?,
+        }
+    }
+    for (cse, delta) in &c.load_delta {
+        tx.bump(Tree::Loads, cse.as_bytes(), *delta)?;
+    }
+    for w in &c.srs {
+        write_sr(tx, w)?;
+    }
+    for (id, sr) in &c.message_ids {
+        if tx.get(Tree::Msgids, id.as_bytes())?.is_none() {
+            tx.put(Tree::Msgids, id.as_bytes(), keys::be(*sr))?;
+        }
+    }
+    if let Some(rr) = c.next_rr {
+        tx.put(Tree::Meta, "rr", keys::be(rr))?;
+    }
+    for s in &c.seen {
+        let mut v = keys::be(s.sr).to_vec();
+        if let Some(f) = s.fingerprint {
+            v.extend_from_slice(&f);
+        }
+        tx.put(Tree::Seen, s.key.as_bytes(), v)?;
+    }
+    for (sha, loc) in &c.files {
+        tx.put(Tree::Files, sha.as_bytes(), loc.encode())?;
+    }
+    for (item, id) in c.outbox.iter().zip(outbox_ids) {
+        outbox::insert(tx, *id, item)?;
+    }
+    if let (Some(q), Some(k)) = (&c.quarantine, qkey) {
+        tx.put(Tree::Quarantine, keys::be(k), json(q))?;
+    }
+    if let Some((validity, uid)) = c.source {
+        advance_mailbox(tx, &c.mailbox, validity, uid)?;
+        if let Some(d) = c.disposition {
+            tx.put(Tree::Pending, keys::pending(&c.mailbox, validity, uid), json(&d))?;
+        }
+    }
+    Ok(())
+}
+
+/// The SR's facts, its new messages and events, its counts and its place in the due index.
+fn write_sr(tx: &Tx<'_>, w: &SrWrite) -> TxResult<()> {
+    let id = w.sr.id;
+    let (messages_before, events_before) = w.stored;
+    if w.sr.messages.len() < messages_before || w.sr.events.len() < events_before {
+        return Err(abort(StoreError::HistoryRewritten(id)));
+    }
+    if let Some((state, priority)) = w.counted_before {
+        tx.bump(Tree::Stats, keys::stats(state, priority).as_bytes(), -1)?;
+    }
+    tx.bump(Tree::Stats, keys::stats(w.sr.state, w.sr.priority).as_bytes(), 1)?;
+    // The due index: the entry the store made last time, not one recomputed from a
+    // policy that may have changed since.
+    if let Some(old) = tx.get(Tree::Wakes, keys::be(id))?.and_then(|v| keys::read_instant(&v)) {
+        tx.remove(Tree::Due, keys::pair(keys::instant(old), keys::be(id)))?;
+    }
+    match w.wake {
+        Some(t) => {
+            tx.put(Tree::Due, keys::pair(keys::instant(t), keys::be(id)), [])?;
+            tx.put(Tree::Wakes, keys::be(id), keys::instant(t))?;
+        }
+        None => tx.remove(Tree::Wakes, keys::be(id))?,
+    }
+    for (n, m) in w.sr.messages.iter().enumerate().skip(messages_before) {
+        tx.put(Tree::Messages, keys::pair(keys::be(id), keys::be(n as u64)), json(m))?;
+    }
+    for (n, e) in w.sr.events.iter().enumerate().skip(events_before) {
+        tx.put(Tree::Events, keys::pair(keys::be(id), keys::be(n as u64)), json(e))?;
+    }
+    tx.put(Tree::Srs, keys::be(id), json(&w.sr.facts()))?;
+    if w.created {
+        let next = tx.get(Tree::Meta, "next_sr")?.and_then(|v| keys::read_u64(&v)).unwrap_or(FIRST_SR);
+        tx.put(Tree::Meta, "next_sr", keys::be(next.max(id + 1)))?;
+    }
+    Ok(())
+}
+
+/// Moves the mailbox position to `uid`. Mails are committed in UID order and a
+/// failure stops the pass, so every UID up to the position is committed.
+fn advance_mailbox(tx: &Tx<'_>, name: &str, validity: u32, uid: u32) -> TxResult<()> {
+    let current: MailboxState = match tx.get(Tree::Mailboxes, name)? {
+        Some(v) => decode("mailboxes", &v).map_err(abort)?,
+        None => MailboxState { uid_validity: validity, last_uid: 0 },
+    };
+    let last_uid = if current.uid_validity == validity { current.last_uid.max(uid) } else { uid };
+    tx.put(Tree::Mailboxes, name, json(&MailboxState { uid_validity: validity, last_uid }))
+}
