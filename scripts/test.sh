@@ -36,7 +36,8 @@ wait_for_stack_cleanup() {
 
 rc=0
 LOG=$(mktemp)
-cargo test --no-fail-fast "$@" 2>&1 | tee "$LOG" || rc=$?
+# The failpoints feature compiles in the instants where the durability tests crash the daemon.
+cargo test --no-fail-fast --features failpoints "$@" 2>&1 | tee "$LOG" || rc=$?
 wait_for_stack_cleanup
 # One closing line for the whole suite (cargo's last line is the doc-test binary's own count).
 passed=$(grep -oE 'test result: [A-Za-z]+\. [0-9]+ passed' "$LOG" | grep -oE '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')

@@ -275,7 +275,7 @@ fn reading_a_message_twice_changes_nothing() {
     desk.run_once();
     let srs = desk.srs();
     assert_eq!(srs.len(), 2, "one SR for the first mail, one for the id-less mail: {srs:?}");
-    std::thread::sleep(Duration::from_secs(1));
+    ms.wait_queue_empty(WAIT);
     assert_eq!(ms.count_messages(&customer, "INBOX"), 2, "one acknowledgement per SR");
 }
 
@@ -413,8 +413,8 @@ fn sigkill_while_working_through_100_mails_loses_nothing_and_acknowledges_once()
     let all_acked =
         wait_until(Duration::from_secs(60), Duration::from_millis(250), || customers.iter().all(|c| ms.count_messages(c, "INBOX") >= 1));
     assert!(all_acked, "every customer is acknowledged");
-    std::thread::sleep(Duration::from_secs(2));
     assert!(sigterm(&mut daemon).success());
+    ms.wait_queue_empty(WAIT);
     let srs = desk.srs();
     assert_eq!(srs.len(), 100);
     let mut customers_seen: Vec<&str> = srs.iter().map(|s| s["customer"].as_str().unwrap()).collect();

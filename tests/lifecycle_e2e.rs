@@ -148,7 +148,7 @@ fn three_unanswered_attempts_close_the_sr_after_ten_days() {
     desk.run_at("2026-03-20T09:30:00Z");
     // ack, relay, attempt 2, attempt 3, closure notice: exactly one closure notice.
     let mails = desk.wait_inbox(ms, &desk.customer, 5);
-    std::thread::sleep(Duration::from_millis(500));
+    ms.wait_queue_empty(WAIT);
     assert_eq!(ms.count_messages(&desk.customer, "INBOX"), 5);
     // Each pass hands its mail to Postfix, which may deliver mail of successive passes in
     // either order: look for each mail, not at a position.

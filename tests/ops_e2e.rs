@@ -6,118 +6,18 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output};
+use std::path::Path;
+use std::process::Command;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use common::cli::Cli;
+use common::desk::{Desk, Options, accounting, customer_mail, signal, stop};
 use common::{MailStack, stack, wait_until};
-use serde_json::Value;
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 fn serial() -> std::sync::MutexGuard<'static, ()> {
     ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-struct Desk {
-    support: String,
-    cse: String,
-    dir: tempfile::TempDir,
-    metrics_port: u16,
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-impl Desk {
-    fn new(ms: &MailStack, data_dir: &str, rules_dir: &Path) -> Desk {
-        let (support, cse) = (ms.unique_domain_user("support"), ms.unique_domain_user("cse"));
-        let dir = tempfile::tempdir().unwrap();
-        let metrics_port = free_port();
-        let root = env!("CARGO_MANIFEST_DIR");
-        let config = format!(
-            "data_dir = \"{data_dir}\"\nrules_dir = \"{rules}\"\ntemplates_dir = \"{root}/templates\"\nsupport_address = \"{support}\"\nmetrics_listen = \"127.0.0.1:{metrics_port}\"\n[smtp]\nhost = \"127.0.0.1\"\nport = {smtp}\nretry_after = \"1s\"\n[[mailbox]]\nname = \"support\"\nhost = \"127.0.0.1\"\nport = {imap}\nusername = \"{support}\"\npassword = \"secret\"\npoll_interval = \"1s\"\n[[cse]]\nname = \"Ann\"\nemail = \"{cse}\"\n",
-            rules = rules_dir.display(),
-            smtp = ms.smtp_port,
-            imap = ms.imap_port,
-        );
-        std::fs::write(dir.path().join("srgate.toml"), config).unwrap();
-        Desk { support, cse, dir, metrics_port }
-    }
-
-    fn standard(ms: &MailStack) -> Desk {
-        Desk::new(ms, "data", &Path::new(env!("CARGO_MANIFEST_DIR")).join("rules"))
-    }
-
-    fn config(&self) -> PathBuf {
-        self.dir.path().join("srgate.toml")
-    }
-
-    fn srgate(&self, args: &[&str]) -> Output {
-        Cli::in_dir(self.dir.path()).output(args)
-    }
-
-    fn daemon(&self) -> Child {
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(self.dir.path().join("daemon.log")).unwrap();
-        Cli::in_dir(self.dir.path()).command().arg("run").env("SRGATE_LOG", "info").stderr(log).spawn().unwrap()
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("daemon.log")).unwrap_or_default()
-    }
-
-    fn srs(&self) -> Vec<Value> {
-        let out = self.srgate(&["sr", "list", "--json"]);
-        if !out.status.success() {
-            return Vec::new();
-        }
-        serde_json::from_slice::<Value>(&out.stdout).ok().and_then(|v| v.as_array().cloned()).unwrap_or_default()
-    }
-
-    fn http(&self, path: &str) -> Option<(u16, String)> {
-        let mut s = std::net::TcpStream::connect(("127.0.0.1", self.metrics_port)).ok()?;
-        s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-        write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").ok()?;
-        let mut text = String::new();
-        s.read_to_string(&mut text).ok()?;
-        let status = text.split_whitespace().nth(1)?.parse().ok()?;
-        Some((status, text.split("\r\n\r\n").nth(1).unwrap_or("").to_string()))
-    }
-
-    fn metric(&self, name: &str) -> Option<f64> {
-        let (_, body) = self.http("/metrics")?;
-        body.lines()
-            .find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))
-            .and_then(|l| l.split_whitespace().last()?.parse().ok())
-    }
-}
-
-fn signal(child: &Child, sig: &str) {
-    let _ = Command::new("kill").arg(format!("-{sig}")).arg(child.id().to_string()).status();
-}
-
-fn stop(mut child: Child) -> std::process::ExitStatus {
-    signal(&child, "TERM");
-    for _ in 0..300 {
-        if let Some(s) = child.try_wait().unwrap() {
-            return s;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    child.kill().unwrap();
-    panic!("the daemon did not stop within 15 s of SIGTERM");
-}
-
-fn customer_mail(customer: &str, support: &str, subject: &str) -> Vec<u8> {
-    format!(
-        "From: {customer}\r\nTo: {support}\r\nSubject: {subject}\r\nMessage-ID: <{}>\r\n\r\nPlease help with {subject}.\r\n",
-        customer.replace('@', ".id@")
-    )
-    .into_bytes()
 }
 
 fn stack_cmd(ms: &MailStack, action: &str) {
@@ -136,14 +36,6 @@ fn stop_postfix(ms: &MailStack) {
     let _ = Command::new("kill").arg("-TERM").arg(pid.trim()).status();
     assert!(wait_until(Duration::from_secs(10), Duration::from_millis(100), || std::net::TcpStream::connect(("127.0.0.1", ms.smtp_port))
         .is_err()));
-}
-
-/// (customers with an SR, SRs, customers acknowledged, duplicate acknowledgements)
-fn accounting(ms: &MailStack, desk: &Desk, customers: &[String]) -> (usize, usize, usize, usize) {
-    let srs = desk.srs();
-    let with_sr = customers.iter().filter(|c| srs.iter().any(|s| s["customer"] == c.as_str())).count();
-    let acks: Vec<usize> = customers.iter().map(|c| ms.count_messages(c, "INBOX")).collect();
-    (with_sr, srs.len(), acks.iter().filter(|n| **n > 0).count(), acks.iter().map(|n| n.saturating_sub(1)).sum())
 }
 
 #[test]
@@ -295,7 +187,7 @@ fn a_full_disk_leaves_mail_unflagged_and_nothing_is_lost() {
         }
     }
     let _unmount = Unmount(mnt.clone());
-    let desk = Desk::new(ms, &format!("{mnt}/data"), &Path::new(env!("CARGO_MANIFEST_DIR")).join("rules"));
+    let desk = Desk::with(ms, Options { data_dir: format!("{mnt}/data"), ..Options::default() });
     let customers: Vec<String> = (0..8).map(|i| ms.unique_user_at(&format!("disk{i}"), "example.com")).collect();
     let big = "QUJD".repeat(350_000); // about 1 MB decoded per mail
     for (i, c) in customers.iter().enumerate() {
@@ -333,7 +225,7 @@ fn sighup_with_broken_rules_keeps_the_old_ones() {
     for f in ["10-priority.toml", "20-products.toml", "policy.toml"] {
         std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("rules").join(f), rules.path().join(f)).unwrap();
     }
-    let desk = Desk::new(ms, "data", rules.path());
+    let desk = Desk::with(ms, Options { rules_dir: rules.path().to_path_buf(), ..Options::default() });
     let daemon = desk.daemon();
     assert!(wait_until(Duration::from_secs(15), Duration::from_millis(200), || desk.log().contains("srgate running")));
     std::fs::write(

@@ -119,7 +119,7 @@ fn an_auto_responder_loop_stops_at_the_cap_and_machine_mail_opens_nothing() {
         desk.deliver(ms, &robot, &format!("From: {robot}\r\nTo: {}\r\nSubject: Ticket received {i}\r\nMessage-ID: <robot{i}@example.com>\r\n\r\nThank you for your mail, we will answer soon.\r\n", desk.support));
         desk.run_at(&format!("2026-03-03T09:{:02}:00Z", 30 + i));
     }
-    std::thread::sleep(Duration::from_secs(1));
+    ms.wait_queue_empty(WAIT);
     assert_eq!(ms.count_messages(&robot, "INBOX"), 5, "five automated replies an hour, no more");
     // A self-declared auto-responder and a newsletter open no SR and get nothing.
     let machine = ms.unique_user_at("away", "example.com");
@@ -206,7 +206,7 @@ fn an_unreadable_mail_naming_an_sr_is_quarantined_and_its_cse_told() {
     let told = cse.iter().map(|m| String::from_utf8_lossy(m).into_owned()).find(|m| m.contains("was quarantined"));
     let told = told.expect("the CSE is told");
     assert!(told.contains("[SR#100001]") && told.contains("nested") && told.contains(desk.customer.as_str()), "{told}");
-    std::thread::sleep(Duration::from_millis(500));
+    ms.wait_queue_empty(WAIT);
     assert_eq!(ms.count_messages(&desk.customer, "INBOX"), 2, "nothing goes to the customer");
 }
 

@@ -225,7 +225,7 @@ fn premium_p1_copies_the_csm_and_a_missed_target_warns_once() {
     desk.run_at("2026-03-03T10:31:00Z");
     desk.run_at("2026-03-03T11:31:00Z");
     let warnings = ms.wait_for_messages(&desk.escalation, "INBOX", 1, WAIT);
-    std::thread::sleep(Duration::from_millis(500));
+    ms.wait_queue_empty(WAIT);
     assert_eq!(ms.count_messages(&desk.escalation, "INBOX"), 1);
     assert!(header(&warnings[0], "Subject").contains("First response overdue"));
 }

@@ -75,6 +75,18 @@ enum Known<'a> {
     Headers(&'a [u8]),
 }
 
+/// The dedupe key a quarantined mail is recorded under: its own key when it was read,
+/// its content hash when it could not be, its place (mailbox, UIDVALIDITY, UID) when
+/// it was too large to fetch.
+fn quarantine_key(mailbox: &str, source: (u32, u32), hash: &str, known: Known<'_>) -> Option<String> {
+    match known {
+        Known::Parsed(m) => Some(m.dedupe_key()),
+        Known::Headers(_) => Some(format!("oversize:{mailbox}:{}:{}", source.0, source.1)),
+        Known::Unread(_) if !hash.is_empty() => Some(format!("sha256:{hash}")),
+        Known::Unread(_) => None,
+    }
+}
+
 /// Parses one mail. mail-parser is total, but a gateway must not die on one mail:
 /// a panic is a quarantine reason too.
 fn parse_guarded(raw: &[u8]) -> Parsed {
@@ -258,9 +270,9 @@ impl Gateway {
                     classification.class,
                     classification.signals.join("; ")
                 );
-                return self.quarantine_locked(mailbox, source, hash, reason, Known::Parsed(mail), files, now);
+                return self.quarantine_locked(mailbox, (source, Some(key)), hash, reason, Known::Parsed(mail), files, now);
             }
-            Err(e) => return self.quarantine_locked(mailbox, source, hash, e.to_string(), Known::Parsed(mail), files, now),
+            Err(e) => return self.quarantine_locked(mailbox, (source, Some(key)), hash, e.to_string(), Known::Parsed(mail), files, now),
         };
         if let Some(earlier) = reused {
             gateway::note_reused_message_id(&mut decision, mail, earlier, now);
@@ -270,7 +282,7 @@ impl Gateway {
         let (before, also_before) = if decision.created { (None, existing.as_ref()) } else { (existing.as_ref(), None) };
         let mut c = match self.writes(before, &decision, also_before, now) {
             Ok(c) => c,
-            Err(e) => return self.quarantine_locked(mailbox, source, hash, e, Known::Parsed(mail), files, now),
+            Err(e) => return self.quarantine_locked(mailbox, (source, Some(key)), hash, e, Known::Parsed(mail), files, now),
         };
         c.mailbox = mailbox.into();
         c.source = Some(source);
@@ -301,7 +313,8 @@ impl Gateway {
         Ok(Some((own, Some(earlier.sr))))
     }
 
-    /// Quarantines a mail (takes the decision lock).
+    /// Quarantines a mail (takes the decision lock), unless this very mail was
+    /// quarantined before (it is then only flagged again).
     fn quarantine(
         &self,
         mailbox: &str,
@@ -312,16 +325,27 @@ impl Gateway {
         files: Vec<(String, Location)>,
     ) -> Result<Outcome, StoreError> {
         let _guard = self.decide_guard();
-        self.quarantine_locked(mailbox, source, hash, reason, known, files, self.clock.now())
+        let key = quarantine_key(mailbox, source, hash, known);
+        if let Some(key) = &key
+            && self.store.seen(key)?.is_some()
+        {
+            debug!(mailbox, uid = source.1, "quarantined before; flagging only");
+            let c =
+                Commit { mailbox: mailbox.into(), source: Some(source), disposition: Some(Disposition::Quarantine), ..Commit::default() };
+            self.store.commit(&c)?;
+            return Ok(Outcome::Duplicate);
+        }
+        self.quarantine_locked(mailbox, (source, key), hash, reason, known, files, self.clock.now())
     }
 
     /// Quarantines a mail, the decision lock held: a record with what could be read
     /// of it, the move to the quarantine folder, and a note on the SR it names.
+    /// The second argument is where it was read and the dedupe key it is recorded under.
     #[allow(clippy::too_many_arguments)]
     fn quarantine_locked(
         &self,
         mailbox: &str,
-        source: (u32, u32),
+        (source, key): ((u32, u32), Option<String>),
         hash: &str,
         reason: String,
         known: Known<'_>,
@@ -349,11 +373,11 @@ impl Gateway {
         c.mailbox = mailbox.into();
         c.source = Some(source);
         c.disposition = Some(Disposition::Quarantine);
-        c.seen = match known {
-            Known::Parsed(m) => vec![Seen { key: m.dedupe_key(), sr: 0, fingerprint: Some(m.fingerprint) }],
-            _ if !hash.is_empty() => vec![Seen { key: format!("sha256:{hash}"), sr: 0, fingerprint: None }],
-            _ => Vec::new(),
+        let fingerprint = match known {
+            Known::Parsed(m) => Some(m.fingerprint),
+            _ => None,
         };
+        c.seen = key.map(|key| Seen { key, sr: 0, fingerprint }).into_iter().collect();
         c.files = files;
         self.store.commit(&c)?;
         Ok(Outcome::Quarantined)

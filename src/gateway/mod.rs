@@ -280,6 +280,24 @@ mod tests {
         ids: HashMap<String, u64>,
     }
 
+    /// A store where every address already got its hourly share of automated mail.
+    struct Capped;
+
+    impl Lookup for Capped {
+        fn contact(&self, _: &str) -> Option<Contact> {
+            None
+        }
+        fn automated_since(&self, _: &str, _: Timestamp) -> u32 {
+            u32::MAX
+        }
+        fn sr_exists(&self, _: u64) -> bool {
+            false
+        }
+        fn sr_of_message(&self, _: &str) -> Option<u64> {
+            None
+        }
+    }
+
     impl Lookup for Mem {
         fn contact(&self, _: &str) -> Option<Contact> {
             None
@@ -412,6 +430,27 @@ email = "bob@example.test"
         assert_eq!((d.sr.state, d.sr.contact_attempts), (sr::State::Open, 0));
         assert_eq!(d.outgoing[0].to, vec!["bob@example.test"]);
         assert_eq!(d.outgoing[0].kind, OutKind::CustomerUpdate);
+    }
+
+    /// Issue 10, item 7: a mail the cap drops does not give its Message-ID to a later mail.
+    #[test]
+    fn message_ids_never_repeat_when_the_cap_drops_a_mail() {
+        let fixture = Fixture::new();
+        let ctx = fixture.ctx();
+        let loads = HashMap::new();
+        let new = NewSr { id: 100_001, mailbox: "support", loads: &loads, rr: 1 };
+        let first = parse("From: jane@example.com\r\nSubject: Printer\r\nMessage-ID: <c1@example.com>\r\n\r\nHelp!\r\n");
+        let d = applied(decide(ctx, &first, None, &new, &Capped, at("2026-03-03T10:00:00Z")));
+        assert!(d.outgoing.iter().all(|m| m.kind != OutKind::Acknowledgement), "the acknowledgement is capped");
+        // The first-response target passes: the warning is the next mail the gateway makes.
+        let due = d.sr.first_response_due.expect("a target");
+        let d = tick(ctx, d.sr, &loads, 1, due).expect("rendered").expect("the warning is due");
+        assert!(d.outgoing.iter().any(|m| m.kind == OutKind::FirstResponseWarning));
+        let mut ids: Vec<&str> = d.sr.messages.iter().map(|m| m.message_id.as_str()).collect();
+        let all = ids.len();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), all, "every message of the SR has its own Message-ID: {:?}", d.sr.messages);
     }
 
     #[test]

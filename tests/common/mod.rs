@@ -19,6 +19,7 @@
 #![allow(dead_code)] // each test binary uses a different subset of the helpers
 
 pub mod cli;
+pub mod desk;
 pub mod read;
 
 use std::io::{self, BufRead, BufReader, Read, Write};
@@ -213,6 +214,34 @@ impl MailStack {
             }
         }
         s
+    }
+
+    /// Mails Postfix still holds in any of its queues (not yet delivered, bounced or dropped).
+    pub fn queued(&self) -> usize {
+        fn files(dir: &Path) -> usize {
+            std::fs::read_dir(dir)
+                .map(|entries| {
+                    entries
+                        .flatten()
+                        .map(|e| match e.file_type() {
+                            Ok(t) if t.is_dir() => files(&e.path()),
+                            Ok(t) if t.is_file() => 1,
+                            _ => 0,
+                        })
+                        .sum()
+                })
+                .unwrap_or(0)
+        }
+        let spool = self.dir.join("postfix/spool");
+        ["maildrop", "incoming", "active", "deferred", "hold"].iter().map(|q| files(&spool.join(q))).sum()
+    }
+
+    /// Waits until Postfix's queues are empty: every mail it accepted has reached its
+    /// mailbox. Only then can a test say "at most N mails arrived". Panics on timeout.
+    pub fn wait_queue_empty(&self, timeout: Duration) {
+        if !wait_until(timeout, Duration::from_millis(100), || self.queued() == 0) {
+            panic!("Postfix still holds {} mail(s) after {timeout:?}\n{}", self.queued(), self.log_tail(15));
+        }
     }
 
     // ------------------------------------------------------------------ SMTP

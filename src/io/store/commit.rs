@@ -262,3 +262,86 @@ fn advance_mailbox(tx: &Tx<'_>, name: &str, validity: u32, uid: u32) -> TxResult
     let last_uid = if current.uid_validity == validity { current.last_uid.max(uid) } else { uid };
     tx.put(Tree::Mailboxes, name, json(&MailboxState { uid_validity: validity, last_uid }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sr::{Direction, MessageKind, MessageRecord, lifecycle};
+
+    fn reply(n: usize, at: Timestamp) -> MessageRecord {
+        MessageRecord {
+            direction: Direction::In,
+            from: "jane@example.com".into(),
+            to: vec!["support@example.test".into()],
+            subject: "Re: [SR#100001] Printer".into(),
+            message_id: format!("reply{n}@example.com"),
+            kind: MessageKind::CustomerReply,
+            at,
+            attachments: Vec::new(),
+            text: format!("Reply number {n}: the printer still prints blank pages, here is what I tried today. {}", "x".repeat(400)),
+            files: Vec::new(),
+        }
+    }
+
+    /// Issue 10, item 12: a commit writes what changed, not the SR's whole history:
+    /// one more reply on an SR with 300 messages costs what the first reply cost.
+    #[test]
+    fn one_more_reply_costs_the_same_however_long_the_sr() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let store = Store::open(dir.path(), std::time::Duration::ZERO, 8 << 20)?;
+        let t: Timestamp = "2026-03-03T10:00:00Z".parse()?;
+        let mut sr = lifecycle::open(100_001, reply(0, t), None, "Printer".into(), None, t);
+        let write = |before: Option<&Sr>, after: &Sr| SrWrite {
+            sr: after.clone(),
+            created: before.is_none(),
+            stored: before.map(|b| (b.messages.len(), b.events.len())).unwrap_or((0, 0)),
+            wake: None,
+            counted_before: before.map(|b| (b.state, b.priority)),
+        };
+        store.commit(&Commit { srs: vec![write(None, &sr)], ..Commit::default() })?;
+        let mut costs = Vec::new();
+        for n in 1..=300 {
+            let next = lifecycle::customer_replied(sr.clone(), reply(n, t), t);
+            costs.push(store.commit(&Commit { srs: vec![write(Some(&sr), &next)], ..Commit::default() })?.bytes);
+            sr = next;
+        }
+        let (first, last) = (costs[0], costs[299]);
+        assert!(last <= 2 * first, "the first reply wrote {first} bytes, the 300th {last}");
+        let stored = store.get_sr(100_001)?.ok_or("the SR")?;
+        assert_eq!(stored.messages.len(), 301);
+        assert_eq!(stored, sr, "the SR reads back whole");
+        Ok(())
+    }
+
+    /// A change that would drop stored history is refused.
+    #[test]
+    fn history_is_append_only() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let store = Store::open(dir.path(), std::time::Duration::ZERO, 8 << 20)?;
+        let t: Timestamp = "2026-03-03T10:00:00Z".parse()?;
+        let sr = lifecycle::open(100_001, reply(0, t), None, "Printer".into(), None, t);
+        let mut shorter = sr.clone();
+        shorter.messages.clear();
+        let w = SrWrite { sr: shorter, created: false, stored: (1, 1), wake: None, counted_before: None };
+        assert!(matches!(store.commit(&Commit { srs: vec![w], ..Commit::default() }), Err(StoreError::HistoryRewritten(100_001))));
+        Ok(())
+    }
+
+    /// The cap's records of one instant do not collide, and old ones are pruned.
+    #[test]
+    fn automated_records_are_each_their_own_and_pruned_when_old() -> Result<(), Box<dyn std::error::Error>> {
+        use crate::gateway::Lookup;
+        let dir = tempfile::tempdir()?;
+        let store = Store::open(dir.path(), std::time::Duration::ZERO, 8 << 20)?;
+        let t: Timestamp = "2026-03-03T10:00:00Z".parse()?;
+        for i in 0..3 {
+            let automated = vec![Automated { address: "robot@example.com".into(), message_id: format!("m{i}"), at: t }];
+            store.commit(&Commit { automated, ..Commit::default() })?;
+        }
+        assert_eq!(store.automated_since("Robot@example.com", t - jiff::SignedDuration::from_hours(1)), 3);
+        assert_eq!(store.prune_automated(t, 100)?, 0, "records at the cut-off stay");
+        assert_eq!(store.prune_automated(t + jiff::SignedDuration::from_hours(2), 100)?, 3);
+        assert_eq!(store.automated_since("robot@example.com", t - jiff::SignedDuration::from_hours(1)), 0);
+        Ok(())
+    }
+}
