@@ -548,6 +548,7 @@ impl Gateway {
         let span = info_span!("deliver", sr = item.sr, kind = ?item.kind, message_id = %item.message_id);
         async move {
             let mut result = mailer.send(&item.from, &item.to, &item.bytes).await;
+            self.metrics.smtp(mailer.connect_problem());
             if let (Err(SendError::Permanent(e)), true) = (&result, item.to.len() > 1) {
                 // One refused recipient must not sink the others: deliver one by one.
                 warn!(error = %e, "refused as a whole; trying each recipient");
