@@ -13,6 +13,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use common::cli::Cli;
+use common::config::StackTls;
 use common::{MailStack, stack, wait_until};
 use serde_json::Value;
 
@@ -39,11 +40,13 @@ impl Desk {
         let dir = tempfile::tempdir().unwrap();
         let metrics_port = free_port();
         let root = env!("CARGO_MANIFEST_DIR");
+        let lines = ms.srgate_lines().imap(StackTls::Starttls);
         let config = format!(
-            "data_dir = \"{data_dir}\"\nrules_dir = \"{rules}\"\ntemplates_dir = \"{root}/templates\"\nsupport_address = \"{support}\"\nmetrics_listen = \"127.0.0.1:{metrics_port}\"\n[smtp]\nhost = \"127.0.0.1\"\nport = {smtp}\nretry_after = \"1s\"\n[[mailbox]]\nname = \"support\"\nhost = \"127.0.0.1\"\nport = {imap}\nusername = \"{support}\"\npassword = \"secret\"\npoll_interval = \"1s\"\n[[cse]]\nname = \"Ann\"\nemail = \"{cse}\"\n",
+            "{top}data_dir = \"{data_dir}\"\nrules_dir = \"{rules}\"\ntemplates_dir = \"{root}/templates\"\nsupport_address = \"{support}\"\nmetrics_listen = \"127.0.0.1:{metrics_port}\"\n{smtp}retry_after = \"1s\"\n[[mailbox]]\nname = \"support\"\n{imap}username = \"{support}\"\npassword = \"secret\"\npoll_interval = \"1s\"\n[[cse]]\nname = \"Ann\"\nemail = \"{cse}\"\n",
+            top = lines.top_level(),
             rules = rules_dir.display(),
-            smtp = ms.smtp_port,
-            imap = ms.imap_port,
+            smtp = lines.smtp_section(),
+            imap = lines.mailbox_lines(),
         );
         std::fs::write(dir.path().join("srgate.toml"), config).unwrap();
         Desk { support, cse, dir, metrics_port }
@@ -124,8 +127,7 @@ fn stack_cmd(ms: &MailStack, action: &str) {
     let out = Command::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/mailstack.sh"))
         .arg(action)
         .arg(&ms.dir)
-        .env("MAILSTACK_IMAP_PORT", ms.imap_port.to_string())
-        .env("MAILSTACK_SMTP_PORT", ms.smtp_port.to_string())
+        .envs(ms.script_env())
         .output()
         .unwrap();
     assert!(out.status.success(), "mailstack {action}: {}", String::from_utf8_lossy(&out.stderr));
