@@ -53,6 +53,8 @@ impl Stack {
             .args(["start", dir.join("stack").to_str().unwrap()])
             .env("MAILSTACK_IMAP_PORT", imap.to_string())
             .env("MAILSTACK_SMTP_PORT", smtp.to_string())
+            .env("MAILSTACK_IMAPS_PORT", free_port().to_string())
+            .env("MAILSTACK_SMTPS_PORT", free_port().to_string())
             .output()
             .unwrap();
         assert!(out.status.success(), "mail stack: {}", String::from_utf8_lossy(&out.stderr));

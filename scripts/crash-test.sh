@@ -52,14 +52,16 @@ prepare() {
 # True when nothing listens on 127.0.0.1:$1.
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-# Starts the mail stack in $DIR/stack on two random free ports (retrying if someone takes them).
+# Starts the mail stack in $DIR/stack on four random free ports (IMAP, SMTP and their implicit-TLS
+# twins, which this test does not use; retrying if someone takes them).
 start_stack() {
   local try imap smtp rc
   for try in 1 2 3 4 5; do
     imap=$((20000 + RANDOM % 20000)); smtp=$((imap + 1))
-    port_free "$imap" && port_free "$smtp" || continue
+    port_free "$imap" && port_free "$smtp" && port_free $((imap + 2)) && port_free $((imap + 3)) || continue
     rc=0
-    MAILSTACK_IMAP_PORT=$imap MAILSTACK_SMTP_PORT=$smtp scripts/mailstack.sh start "$DIR/stack" >/dev/null || rc=$?
+    MAILSTACK_IMAP_PORT=$imap MAILSTACK_SMTP_PORT=$smtp MAILSTACK_IMAPS_PORT=$((imap + 2)) MAILSTACK_SMTPS_PORT=$((imap + 3)) \
+      scripts/mailstack.sh start "$DIR/stack" >/dev/null || rc=$?
     [ $rc = 0 ] && break
     [ $rc = 4 ] || die "mailstack.sh start failed (exit $rc)"      # 4: port taken meanwhile
     say "ports $imap/$smtp taken, trying others (attempt $try)"

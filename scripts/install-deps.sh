@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # scripts/install-deps.sh -- install what srgate's demo and tests need on Debian/Ubuntu, when missing:
-# Dovecot (IMAP + LMTP), Postfix, mutt and swaks. Runs apt-get as root, or through sudo.
+# Dovecot (IMAP + LMTP), Postfix, mutt, swaks and openssl (the test stack's certificates).
+# Runs apt-get as root, or through sudo.
 set -euo pipefail
 
-PKGS=(dovecot-imapd dovecot-lmtpd postfix mutt swaks ca-certificates)
+PKGS=(dovecot-imapd dovecot-lmtpd postfix mutt swaks ca-certificates openssl)
 
 have_all() {
   [ -x /usr/sbin/dovecot ] && [ -x /usr/lib/dovecot/imap ] && [ -x /usr/lib/dovecot/lmtp ] &&
     [ -x /usr/lib/postfix/sbin/master ] && command -v mutt >/dev/null && command -v swaks >/dev/null &&
+    command -v openssl >/dev/null &&
     [ -e /etc/ssl/certs/ca-certificates.crt ]
 }
 

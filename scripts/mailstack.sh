@@ -1,9 +1,16 @@
 #!/usr/bin/env bash
 # scripts/mailstack.sh -- a real, self-contained loopback mail stack for srgate's tests.
 #
-#   Postfix (SMTP on 127.0.0.1:$MAILSTACK_SMTP_PORT)
+#   Postfix (SMTP on 127.0.0.1:$MAILSTACK_SMTP_PORT, plain or STARTTLS;
+#            SMTP over implicit TLS on 127.0.0.1:$MAILSTACK_SMTPS_PORT)
 #       --LMTP over unix socket DIR/dovecot/run/lmtp-->
-#   Dovecot (IMAP on 127.0.0.1:$MAILSTACK_IMAP_PORT, maildirs under DIR/mail)
+#   Dovecot (IMAP on 127.0.0.1:$MAILSTACK_IMAP_PORT, plain or STARTTLS;
+#            IMAPS (implicit TLS) on 127.0.0.1:$MAILSTACK_IMAPS_PORT; maildirs under DIR/mail)
+#
+# TLS: at the first start a test CA and a server certificate it signs (SAN IP:127.0.0.1 and
+# DNS:localhost, ECDSA P-256, 10 years) are generated with openssl in DIR/tls; later starts reuse
+# them. Clients trust DIR/tls/ca.pem (MAILSTACK_CA_FILE in mailstack.env). The plain ports keep
+# working without TLS (plaintext login allowed), for clients that do not speak it.
 #
 # Usage:
 #   scripts/mailstack.sh start DIR    start (idempotent: if DIR's stack is up, just print its info)
@@ -15,6 +22,7 @@
 #
 # Environment (defaults):
 #   MAILSTACK_IMAP_PORT=1143  MAILSTACK_SMTP_PORT=2525  MAILSTACK_HOST=127.0.0.1 (loopback only)
+#   MAILSTACK_IMAPS_PORT=1993 MAILSTACK_SMTPS_PORT=4465  (implicit TLS)
 #   MAILSTACK_DOMAINS="example.test example.com"   any local part in these domains is accepted,
 #                                                  delivered, and may log in (IMAP + SMTP AUTH)
 #   MAILSTACK_PASSWORD=secret                      the password for every such address
@@ -22,10 +30,10 @@
 #   MAILSTACK_DEBUG=1                              timestamped `set -x` trace
 #
 # `start` writes DIR/mailstack.env (sourceable KEY=VALUE lines: MAILSTACK_DIR, _HOST, _IMAP_PORT,
-# _SMTP_PORT, _DOVECOT_PID, _POSTFIX_PID, _MAILDIR_ROOT, _LOG_DIR).
+# _SMTP_PORT, _IMAPS_PORT, _SMTPS_PORT, _CA_FILE, _DOVECOT_PID, _POSTFIX_PID, _MAILDIR_ROOT, _LOG_DIR).
 #
 # Requirements: root (Postfix's master(8) refuses to run unprivileged) and
-#   apt-get install -y --no-install-recommends dovecot-imapd dovecot-lmtpd postfix
+#   apt-get install -y --no-install-recommends dovecot-imapd dovecot-lmtpd postfix openssl
 #
 # Exit codes: 2 usage/bad DIR or host, 3 binary missing, 4 port in use, 6 start-up timeout,
 #             7 not root; stop: 1 if processes could not be killed.
@@ -49,6 +57,9 @@
 #  * Where PID 1 does not reap orphans, <defunct> zombies may remain; they are harmless and skipped.
 #  * Daemons must not inherit our stdout/stderr: callers that capture output (e.g. Rust's
 #    Command::output) would otherwise wait for EOF forever.
+#  * Postfix's smtpd needs the tlsmgr service for TLS (without it: "no entropy for TLS key
+#    generation: disabling TLS support"), and the server certificate must not be a CA
+#    (rustls refuses a CA certificate as a server's): hence the separate test CA.
 set -euo pipefail
 if [ "${MAILSTACK_DEBUG:-0}" = 1 ]; then
   PS4='+ $(date +%T.%N) ${LINENO}: '   # bash ignores an inherited PS4 when run as root
@@ -64,6 +75,8 @@ usage() { echo "usage: $SELF start|stop DIR" >&2; exit 2; }
 HOST=${MAILSTACK_HOST:-127.0.0.1}
 IMAP_PORT=${MAILSTACK_IMAP_PORT:-1143}
 SMTP_PORT=${MAILSTACK_SMTP_PORT:-2525}
+IMAPS_PORT=${MAILSTACK_IMAPS_PORT:-1993}
+SMTPS_PORT=${MAILSTACK_SMTPS_PORT:-4465}
 DOMAINS=${MAILSTACK_DOMAINS:-example.test example.com}
 PASSWORD=${MAILSTACK_PASSWORD:-secret}
 START_TIMEOUT=${MAILSTACK_START_TIMEOUT:-20}
@@ -80,6 +93,7 @@ layout() {
   DV=$DIR/dovecot; PF=$DIR/postfix; SPOOL=$PF/spool; LOG=$DIR/log; MAIL=$DIR/mail
   LMTP_SOCK=$DV/run/lmtp; AUTH_SOCK=$DV/run/auth-client
   DV_PIDFILE=$DV/run/master.pid; PF_PIDFILE=$SPOOL/pid/master.pid
+  TLS=$DIR/tls; CA_FILE=$TLS/ca.pem
 }
 
 # ======================================================================== stop
@@ -138,7 +152,7 @@ case "$HOST" in 127.*) ;; localhost) HOST=127.0.0.1 ;; *) die 2 "refusing non-lo
 # Binaries: fail early and clearly instead of at the first delivery.
 need() { # path package
   [ -x "$1" ] || die 3 "$1 missing (package $2). Install with:
-  apt-get install -y --no-install-recommends dovecot-imapd dovecot-lmtpd postfix   (or run scripts/test.sh)"
+  apt-get install -y --no-install-recommends dovecot-imapd dovecot-lmtpd postfix openssl   (or run scripts/test.sh)"
 }
 need "$DOVECOT_BIN" dovecot-core
 need /usr/lib/dovecot/imap dovecot-imapd
@@ -147,6 +161,7 @@ need "$MASTER_BIN" postfix
 need /usr/lib/postfix/sbin/smtpd postfix
 need /usr/lib/postfix/sbin/lmtp postfix
 for tool in ps awk; do command -v "$tool" >/dev/null || die 3 "'$tool' missing (needed to manage the daemons)"; done
+command -v openssl >/dev/null || die 3 "openssl missing (package openssl; makes the test certificates)"
 
 [ "$(id -u)" = 0 ] || die 7 "must run as root: Postfix's master(8) refuses to run unprivileged (hard-coded uid check)."
 for u in dovecot dovenull mail postfix; do id "$u" >/dev/null 2>&1 || die 3 "system user '$u' missing (reinstall dovecot-core/postfix)"; done
@@ -168,27 +183,33 @@ MAILSTACK_DIR=$DIR
 MAILSTACK_HOST=$HOST
 MAILSTACK_IMAP_PORT=$IMAP_PORT
 MAILSTACK_SMTP_PORT=$SMTP_PORT
+MAILSTACK_IMAPS_PORT=$IMAPS_PORT
+MAILSTACK_SMTPS_PORT=$SMTPS_PORT
+MAILSTACK_CA_FILE=$CA_FILE
 MAILSTACK_DOVECOT_PID=$dpid
 MAILSTACK_POSTFIX_PID=$ppid
 MAILSTACK_MAILDIR_ROOT=$MAIL
 MAILSTACK_LOG_DIR=$LOG
 EOF
   echo "mailstack: up  dir=$DIR"
-  echo "mailstack: imap=$HOST:$IMAP_PORT smtp=$HOST:$SMTP_PORT (plain, no TLS; any user@{${DOMAINS// /,}} / $PASSWORD)"
+  echo "mailstack: imap=$HOST:$IMAP_PORT smtp=$HOST:$SMTP_PORT (plain or STARTTLS) imaps=$HOST:$IMAPS_PORT smtps=$HOST:$SMTPS_PORT (implicit TLS)"
+  echo "mailstack: any user@{${DOMAINS// /,}} / $PASSWORD; CA $CA_FILE"
   echo "mailstack: dovecot_pid=$dpid postfix_master_pid=$ppid"
   echo "mailstack: env file $DIR/mailstack.env; logs $LOG/{dovecot,postfix}.log"
 }
 
 # Already up? Then just report. Half up or stale? Stop what is ours, start fresh.
 DPID=$(read_pid "$DV_PIDFILE"); PPID_=$(read_pid "$PF_PIDFILE")
-if pid_alive "$DPID" && pid_alive "$PPID_" && port_answers "$IMAP_PORT" "* OK" && port_answers "$SMTP_PORT" "220"; then
+port_open() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
+if pid_alive "$DPID" && pid_alive "$PPID_" && port_answers "$IMAP_PORT" "* OK" && port_answers "$SMTP_PORT" "220" &&
+   port_open "$IMAPS_PORT" && port_open "$SMTPS_PORT" && [ -s "$CA_FILE" ]; then
   print_info; exit 0
 fi
 if pid_alive "$DPID" || pid_alive "$PPID_"; then do_stop >/dev/null 2>&1 || true; fi
 
 # Someone else on our ports? (callers picking free ports may retry with others on exit 4)
-for p in "$IMAP_PORT" "$SMTP_PORT"; do
-  if (exec 3<>"/dev/tcp/$HOST/$p") 2>/dev/null; then die 4 "port $HOST:$p already in use by another process"; fi
+for p in "$IMAP_PORT" "$SMTP_PORT" "$IMAPS_PORT" "$SMTPS_PORT"; do
+  if port_open "$p"; then die 4 "port $HOST:$p already in use by another process"; fi
 done
 
 # Identities (root only, see above).
@@ -200,6 +221,32 @@ mkdir -p "$DV/run" "$DV/state" "$PF" "$SPOOL" "$PF/data" "$LOG" "$MAIL"
 chmod 755 "$DIR" "$DV" "$DV/run" "$PF" "$LOG"       # mail/dovecot/postfix users must traverse
 chown "$MAIL_UID:$MAIL_GID" "$MAIL"
 chown root:root "$SPOOL"; chown postfix "$PF/data"
+
+# ----------------------------------------------------------------------- TLS
+# A test CA and a server certificate it signs, made once per DIR (kept across restarts, so that
+# clients holding the CA file keep trusting the stack).
+make_certificates() {
+  local tmp=$TLS/tmp
+  rm -rf "$tmp"; mkdir -p "$tmp"
+  printf '%s\n' '[req]' 'distinguished_name = dn' 'prompt = no' 'x509_extensions = ca' \
+    '[dn]' 'CN = srgate mailstack test CA' \
+    '[ca]' 'basicConstraints = critical, CA:TRUE' 'keyUsage = critical, keyCertSign, cRLSign' \
+    'subjectKeyIdentifier = hash' > "$tmp/ca.cnf"
+  printf '%s\n' 'basicConstraints = critical, CA:FALSE' 'keyUsage = critical, digitalSignature' \
+    'extendedKeyUsage = serverAuth' 'subjectAltName = IP:127.0.0.1, DNS:localhost' \
+    'subjectKeyIdentifier = hash' 'authorityKeyIdentifier = keyid' > "$tmp/server.ext"
+  local ec=(-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes)
+  openssl req -x509 "${ec[@]}" -config "$tmp/ca.cnf" -days 3650 -keyout "$tmp/ca.key" -out "$tmp/ca.pem" 2>"$tmp/log" &&
+  openssl req -new "${ec[@]}" -subj "/CN=localhost" -keyout "$tmp/server.key" -out "$tmp/server.csr" 2>>"$tmp/log" &&
+  openssl x509 -req -in "$tmp/server.csr" -CA "$tmp/ca.pem" -CAkey "$tmp/ca.key" -CAcreateserial -days 3650 \
+    -extfile "$tmp/server.ext" -out "$tmp/server.pem" 2>>"$tmp/log" ||
+    { cat "$tmp/log" >&2; die 6 "openssl could not make the test certificates"; }
+  chmod 600 "$tmp/ca.key" "$tmp/server.key"; chmod 644 "$tmp/ca.pem" "$tmp/server.pem"
+  mv "$tmp/ca.key" "$tmp/ca.pem" "$tmp/server.key" "$tmp/server.pem" "$TLS/"
+  rm -rf "$tmp"
+}
+mkdir -p "$TLS"; chmod 755 "$TLS"
+[ -s "$CA_FILE" ] && [ -s "$TLS/server.pem" ] && [ -s "$TLS/server.key" ] || make_certificates
 
 FIRST_DOMAIN=${DOMAINS%% *}
 FILTER=""; for d in $DOMAINS; do FILTER="$FILTER *@${d,,}"; done
@@ -214,7 +261,11 @@ instance_name = mailstack-$IMAP_PORT
 log_path = $LOG/dovecot.log
 protocols = imap lmtp
 listen = $HOST
-ssl = no
+# TLS: STARTTLS on the imap port, implicit on imaps; plaintext login stays allowed on the plain port
+ssl = yes
+ssl_cert = <$TLS/server.pem
+ssl_key = <$TLS/server.key
+ssl_min_protocol = TLSv1.2
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 auth_username_format = %Lu
@@ -264,7 +315,9 @@ service imap-login {
     port = $IMAP_PORT
   }
   inet_listener imaps {
-    port = 0
+    address = $HOST
+    port = $IMAPS_PORT
+    ssl = yes
   }
 }
 service lmtp {
@@ -316,11 +369,15 @@ virtual_transport = lmtp:unix:$LMTP_SOCK
 smtpd_relay_restrictions = reject_unauth_destination
 default_transport = error:5.7.1 outbound mail disabled in test stack
 relay_transport = error:5.7.1 outbound mail disabled in test stack
-# SMTP AUTH (PLAIN/LOGIN, no TLS) against Dovecot; optional for loopback clients
+# SMTP AUTH (PLAIN/LOGIN, with or without TLS) against Dovecot; optional for loopback clients
 smtpd_sasl_auth_enable = yes
 smtpd_sasl_type = dovecot
 smtpd_sasl_path = $AUTH_SOCK
-smtpd_tls_security_level = none
+# TLS: STARTTLS offered on the SMTP port (not required), implicit TLS on the smtps listener
+smtpd_tls_security_level = may
+smtpd_tls_cert_file = $TLS/server.pem
+smtpd_tls_key_file = $TLS/server.key
+smtpd_tls_session_cache_database =
 smtpd_tls_auth_only = no
 broken_sasl_auth_clients = yes
 # speed and test friendliness
@@ -347,6 +404,9 @@ EOF
 cat > "$PF/master.cf" <<EOF
 # service   type  private unpriv chroot wakeup maxproc command
 $HOST:$SMTP_PORT inet n - n - - smtpd
+$HOST:$SMTPS_PORT inet n - n - - smtpd
+  -o smtpd_tls_wrappermode=yes
+  -o smtpd_tls_security_level=encrypt
 pickup      unix  n       -      n      60     1       pickup
 cleanup     unix  n       -      n      -      0       cleanup
 qmgr        unix  n       -      n      300    1       qmgr
@@ -363,6 +423,7 @@ retry       unix  -       -      n      -      -       error
 discard     unix  -       -      n      -      -       discard
 lmtp        unix  -       -      n      -      -       lmtp
 anvil       unix  -       -      n      -      1       anvil
+tlsmgr      unix  -       -      n      1000?  1       tlsmgr
 scache      unix  -       -      n      -      1       scache
 # maillog_file is written by postlogd
 postlog     unix-dgram n  -      n      -      1       postlogd
@@ -387,7 +448,7 @@ fi
 MAIL_CONFIG=$PF nohup "$MASTER_BIN" -c "$PF" </dev/null >"$LOG/postfix-start.out" 2>&1 &
 
 deadline=$(( $(date +%s) + START_TIMEOUT ))
-until port_answers "$IMAP_PORT" "* OK" && port_answers "$SMTP_PORT" "220"; do
+until port_answers "$IMAP_PORT" "* OK" && port_answers "$SMTP_PORT" "220" && port_open "$IMAPS_PORT" && port_open "$SMTPS_PORT"; do
   if [ "$(date +%s)" -ge "$deadline" ]; then
     echo "mailstack: ports did not answer within ${START_TIMEOUT}s; log tails:" >&2
     tail -n 20 "$LOG/dovecot.log" "$LOG/postfix.log" "$LOG/postfix-start.out" >&2 2>/dev/null || true
@@ -395,6 +456,14 @@ until port_answers "$IMAP_PORT" "* OK" && port_answers "$SMTP_PORT" "220"; do
     exit 6
   fi
   sleep 0.05
+done
+# One verified handshake on each implicit-TLS port: a broken certificate set-up fails here, not in a test.
+for p in "$IMAPS_PORT" "$SMTPS_PORT"; do
+  if ! out=$(openssl s_client -connect "$HOST:$p" -CAfile "$CA_FILE" -verify_return_error -verify_ip "$HOST" -brief </dev/null 2>&1); then
+    echo "$out" >&2
+    do_stop >/dev/null 2>&1 || true
+    die 6 "TLS handshake with $HOST:$p failed (CA $CA_FILE)"
+  fi
 done
 T1=$(date +%s%N)
 echo "mailstack: started in $(( (T1 - T0) / 1000000 )) ms"

@@ -15,7 +15,9 @@ BIN=$ROOT/target/release/srgate
 DIR=$(mktemp -d /tmp/srgate-tp-XXXXXX)
 chmod 755 "$DIR"   # Postfix and Dovecot run as their own users and must reach the stack folder
 trap 'scripts/mailstack.sh stop "$DIR/stack" >/dev/null 2>&1; rm -rf "$DIR"' EXIT
-MAILSTACK_IMAP_PORT=${TP_IMAP_PORT:-33143} MAILSTACK_SMTP_PORT=${TP_SMTP_PORT:-34525} scripts/mailstack.sh start "$DIR/stack" >/dev/null
+MAILSTACK_IMAP_PORT=${TP_IMAP_PORT:-33143} MAILSTACK_SMTP_PORT=${TP_SMTP_PORT:-34525} \
+  MAILSTACK_IMAPS_PORT=${TP_IMAPS_PORT:-33993} MAILSTACK_SMTPS_PORT=${TP_SMTPS_PORT:-34465} \
+  scripts/mailstack.sh start "$DIR/stack" >/dev/null
 . "$DIR/stack/mailstack.env"
 
 MD=$DIR/stack/mail/example.test/support/Maildir

@@ -20,6 +20,11 @@ use crate::diag::{Diagnostic, Diagnostics, from_toml};
 /// default, 1 GiB, lets memory grow with the store).
 pub const DEFAULT_STORE_CACHE_MB: u64 = 32;
 
+mod security;
+
+use security::RawSecurity;
+pub use security::{Protocol, Tls, TrustedCa, default_tls, is_loopback};
+
 /// A password: never printed, never logged.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Secret(String);
@@ -35,18 +40,6 @@ impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Secret(***)")
     }
-}
-
-/// How a connection is secured.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Tls {
-    /// Plain TCP (loopback or trusted networks only).
-    None,
-    /// Plain TCP upgraded with STARTTLS.
-    Starttls,
-    /// TLS from the first byte (implicit TLS).
-    Tls,
 }
 
 /// The validated configuration.
@@ -94,6 +87,9 @@ pub struct Config {
     /// less keeps the daemon smaller (resident memory is about 110 MB plus this at a
     /// million SRs).
     pub store_cache_mb: u64,
+    /// What is allowed but unwise (plaintext to a remote server, …): `srgate check`
+    /// prints each as `file:line: warning: …` and `run` logs them at start.
+    pub warnings: Vec<Diagnostic>,
 }
 
 /// Service tier of an account.
@@ -138,8 +134,10 @@ pub struct Smtp {
     pub host: String,
     /// TCP port.
     pub port: u16,
-    /// Connection security.
+    /// Connection security (default: see [`default_tls`]).
     pub tls: Tls,
+    /// CAs trusted besides the Mozilla roots.
+    pub tls_ca: Option<TrustedCa>,
     /// Login, when the server wants one.
     pub username: Option<String>,
     /// Password for `username`.
@@ -161,8 +159,10 @@ pub struct Mailbox {
     pub host: String,
     /// TCP port.
     pub port: u16,
-    /// Connection security.
+    /// Connection security (default: see [`default_tls`]).
     pub tls: Tls,
+    /// CAs trusted besides the Mozilla roots.
+    pub tls_ca: Option<TrustedCa>,
     /// Login name.
     pub username: String,
     /// Password.
@@ -237,8 +237,10 @@ impl Config {
 struct RawSmtp {
     host: String,
     port: u16,
-    #[serde(default = "default_tls")]
-    tls: Tls,
+    tls: Option<Spanned<Tls>>,
+    #[serde(default)]
+    allow_plaintext: bool,
+    tls_ca_file: Option<Spanned<PathBuf>>,
     username: Option<String>,
     password: Option<String>,
     password_file: Option<PathBuf>,
@@ -257,8 +259,10 @@ struct RawMailbox {
     name: Option<String>,
     host: String,
     port: u16,
-    #[serde(default = "default_tls")]
-    tls: Tls,
+    tls: Option<Spanned<Tls>>,
+    #[serde(default)]
+    allow_plaintext: bool,
+    tls_ca_file: Option<Spanned<PathBuf>>,
     username: String,
     password: Option<String>,
     password_file: Option<PathBuf>,
@@ -302,9 +306,6 @@ fn default_tier() -> Tier {
     Tier::Standard
 }
 
-fn default_tls() -> Tls {
-    Tls::None
-}
 fn default_connections() -> usize {
     4
 }
@@ -330,11 +331,17 @@ struct Compiler<'a> {
     source: &'a str,
     base: PathBuf,
     errors: Vec<Diagnostic>,
+    warnings: Vec<Diagnostic>,
 }
 
 impl Compiler<'_> {
     fn error(&mut self, span: Option<std::ops::Range<usize>>, message: impl Into<String>) {
         self.errors.push(Diagnostic::at_offset(self.path, self.source, span.map(|s| s.start), message));
+    }
+
+    /// Records something allowed but unwise; `srgate check` prints it, `run` logs it.
+    fn warning(&mut self, span: Option<std::ops::Range<usize>>, message: impl Into<String>) {
+        self.warnings.push(Diagnostic::at_offset(self.path, self.source, span.map(|s| s.start), message));
     }
 
     /// Deserializes one value, recording its error (with line) on failure.
@@ -420,7 +427,7 @@ impl Compiler<'_> {
 pub fn compile(path: &Path, source: &str) -> Result<Config, Diagnostics> {
     let root = DeTable::parse(source).map_err(|e| Diagnostics(vec![from_toml(path, source, &e)]))?;
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let mut c = Compiler { path, source, base, errors: Vec::new() };
+    let mut c = Compiler { path, source, base, errors: Vec::new(), warnings: Vec::new() };
 
     let mut data_dir: Option<PathBuf> = None;
     let mut rules_dir = PathBuf::from("rules");
@@ -557,6 +564,7 @@ pub fn compile(path: &Path, source: &str) -> Result<Config, Diagnostics> {
         metrics_listen,
         store_stall_limit,
         store_cache_mb,
+        warnings: c.warnings,
     })
 }
 
@@ -594,10 +602,23 @@ fn compile_smtp(c: &mut Compiler<'_>, s: RawSmtp, span: &std::ops::Range<usize>)
     }
     let retry_for = c.duration(&s.retry_for, span, "retry_for");
     let retry_after = c.duration(&s.retry_after, span, "retry_after");
+    let (tls, tls_ca) = c.security(
+        RawSecurity {
+            section: "[smtp]".into(),
+            protocol: Protocol::Smtp,
+            host: &s.host,
+            port: s.port,
+            tls: s.tls,
+            allow_plaintext: s.allow_plaintext,
+            tls_ca_file: s.tls_ca_file,
+        },
+        span,
+    );
     Smtp {
         host: s.host,
         port: s.port,
-        tls: s.tls,
+        tls,
+        tls_ca,
         username: s.username,
         password,
         connections: s.connections.max(1),
@@ -612,11 +633,25 @@ fn compile_mailbox(c: &mut Compiler<'_>, m: RawMailbox, span: &std::ops::Range<u
         Secret::default()
     });
     let poll_interval = c.duration(&m.poll_interval, span, "poll_interval");
+    let name = m.name.unwrap_or_else(|| format!("{}/{}", m.username, m.folder));
+    let (tls, tls_ca) = c.security(
+        RawSecurity {
+            section: format!("[[mailbox]] `{name}`"),
+            protocol: Protocol::Imap,
+            host: &m.host,
+            port: m.port,
+            tls: m.tls,
+            allow_plaintext: m.allow_plaintext,
+            tls_ca_file: m.tls_ca_file,
+        },
+        span,
+    );
     Mailbox {
-        name: m.name.unwrap_or_else(|| format!("{}/{}", m.username, m.folder)),
+        name,
         host: m.host,
         port: m.port,
-        tls: m.tls,
+        tls,
+        tls_ca,
         username: m.username,
         password,
         folder: m.folder,

@@ -27,6 +27,25 @@ impl Diagnostic {
     pub fn in_file(file: &Path, message: impl Into<String>) -> Self {
         Diagnostic { file: file.to_path_buf(), line: None, message: message.into() }
     }
+
+    /// This diagnostic shown as a warning: `file:line: warning: message`.
+    pub fn as_warning(&self) -> Warning<'_> {
+        Warning(self)
+    }
+}
+
+/// A [`Diagnostic`] displayed as a warning (something allowed but unwise).
+#[derive(Debug, Clone, Copy)]
+pub struct Warning<'a>(&'a Diagnostic);
+
+impl fmt::Display for Warning<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let d = self.0;
+        match d.line {
+            Some(line) => write!(f, "{}:{}: warning: {}", d.file.display(), line, d.message),
+            None => write!(f, "{}: warning: {}", d.file.display(), d.message),
+        }
+    }
 }
 
 impl fmt::Display for Diagnostic {
@@ -79,5 +98,12 @@ mod tests {
         assert_eq!(line_of(src, 2), 2);
         assert_eq!(line_of(src, 4), 3);
         assert_eq!(line_of(src, 99), 3);
+    }
+
+    #[test]
+    fn warnings_say_so() {
+        let d = Diagnostic::at_offset(Path::new("c.toml"), "a\nb", Some(2), "unwise");
+        assert_eq!(d.as_warning().to_string(), "c.toml:2: warning: unwise");
+        assert_eq!(Diagnostic::in_file(Path::new("c.toml"), "unwise").as_warning().to_string(), "c.toml: warning: unwise");
     }
 }

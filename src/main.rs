@@ -242,6 +242,9 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Check => check(&cli.config),
         Command::Run { once, now } => {
             let setup = load_setup(&cli.config)?;
+            for w in &setup.config.warnings {
+                tracing::warn!("{}", w.as_warning());
+            }
             let gw = Gateway::open(setup, clock_at(now.as_deref())?).map_err(refuse_second_daemon)?;
             if once {
                 daemon::run_once(Arc::new(gw)).await?;
@@ -502,6 +505,9 @@ async fn query(config: &Config, req: Request) -> anyhow::Result<serde_json::Valu
 fn check(path: &Path) -> anyhow::Result<ExitCode> {
     match Setup::load(path) {
         Ok(setup) => {
+            for w in &setup.config.warnings {
+                eprintln!("{}", w.as_warning());
+            }
             println!(
                 "{}: ok ({} rules, {} CSEs, {} mailboxes)",
                 path.display(),

@@ -20,6 +20,7 @@ struct Inner {
     last_poll: BTreeMap<String, f64>,
     mailbox_error: BTreeMap<String, String>,
     store_error: Option<String>,
+    smtp_error: Option<String>,
     latency_counts: Vec<u64>,
     latency_sum: f64,
     latency_n: u64,
@@ -121,12 +122,18 @@ impl Metrics {
         self.with(|m| !m.probe_failed)
     }
 
+    /// The last attempt to connect to the SMTP server failed (or, with `None`, worked).
+    pub fn smtp(&self, error: Option<String>) {
+        self.with(|m| m.smtp_error = error);
+    }
+
     /// A reload was tried.
     pub fn reload(&self, ok: bool) {
         self.with(|m| if ok { m.reloads += 1 } else { m.reload_failures += 1 });
     }
 
-    /// The health verdict: `Ok` when every mailbox was read within its limit and the store is writable.
+    /// The health verdict: `Ok` when every mailbox was read within its limit, the store
+    /// is writable and the last attempt to connect to the SMTP server worked.
     pub fn health(&self, mailboxes: &[(String, f64)], now: f64, store: &StoreFacts) -> Result<String, String> {
         self.with(|m| {
             let mut problems = Vec::new();
@@ -153,6 +160,9 @@ impl Metrics {
             }
             if let Some(e) = &m.store_error {
                 problems.push(format!("store: last write failed: {e}"));
+            }
+            if let Some(e) = &m.smtp_error {
+                problems.push(format!("smtp: cannot connect: {e}"));
             }
             if problems.is_empty() { Ok("ok\n".into()) } else { Err(problems.join("\n") + "\n") }
         })
@@ -231,5 +241,18 @@ mod tests {
         assert!(m.health(&[("support".into(), 60.0)], 1100.0, &facts).is_err());
         m.store(Some("disk full".into()));
         assert!(m.health(&[("support".into(), 60.0)], 1030.0, &facts).is_err());
+    }
+
+    #[test]
+    fn an_smtp_server_that_cannot_be_reached_is_unhealthy_until_it_can() {
+        let m = Metrics::default();
+        m.polled("support", 1000.0);
+        let facts = StoreFacts { writable: true, ..StoreFacts::default() };
+        let limits = [("support".to_string(), 60.0)];
+        m.smtp(Some("certificate for h:465 is not trusted (unknown issuer)".into()));
+        let why = m.health(&limits, 1010.0, &facts).expect_err("unhealthy");
+        assert!(why.contains("smtp: cannot connect: certificate for h:465 is not trusted"), "{why}");
+        m.smtp(None);
+        assert!(m.health(&limits, 1010.0, &facts).is_ok());
     }
 }

@@ -17,7 +17,7 @@ mod common;
 use std::os::unix::process::ExitStatusExt;
 use std::time::Duration;
 
-use common::desk::{Desk, Options, customer_mail, exited, free_port, stop};
+use common::desk::{Desk, Options, customer_mail, exited, free_port, mailbox_table, stop};
 use common::read::kinds;
 use common::{MailStack, stack, wait_until};
 use serde_json::Value;
@@ -213,10 +213,7 @@ fn a_panic_quarantines_its_mail_and_tasks_are_started_again() {
 fn busy_mailboxes_do_not_starve_health() {
     let ms = stack();
     let second = ms.unique_domain_user("support2");
-    let tail = format!(
-        "[[mailbox]]\nname = \"second\"\nhost = \"127.0.0.1\"\nport = {}\nusername = \"{second}\"\npassword = \"secret\"\npoll_interval = \"1s\"\n",
-        ms.imap_port
-    );
+    let tail = mailbox_table(ms, "second", &second);
     let desk = Desk::with(ms, Options { tail, ..Options::default() });
     for (i, c) in (0..15).map(|i| (i, ms.unique_user_at(&format!("busy{i}"), "example.com"))) {
         ms.append(&desk.support, "INBOX", &customer_mail(&c, &desk.support, &format!("first box {i}")));
@@ -290,7 +287,7 @@ fn a_restore_keeps_queued_mail_and_positions() {
     let dead = free_port();
     let desk = Desk::standard(ms);
     let config = std::fs::read_to_string(desk.config()).unwrap();
-    std::fs::write(desk.config(), config.replace(&format!("port = {}\nretry_after", ms.smtp_port), &format!("port = {dead}\nretry_after")))
+    std::fs::write(desk.config(), config.replace(&format!("port = {}\n", ms.smtp_port), &format!("port = {dead}\n")))
         .unwrap();
     let list = customers(ms, &desk, "restore", 3);
     run_at(&desk, "2026-03-03T09:30:00Z");
@@ -306,7 +303,7 @@ fn a_restore_keeps_queued_mail_and_positions() {
         std::fs::read_to_string(desk.config())
             .unwrap()
             .replace("data_dir = \"data\"", "data_dir = \"restored\"")
-            .replace(&format!("port = {dead}"), &format!("port = {}", ms.smtp_port)),
+            .replace(&format!("port = {dead}\n"), &format!("port = {}\n", ms.smtp_port)),
     )
     .unwrap();
     let out = desk.srgate(&["import", export.to_str().unwrap()]);

@@ -32,20 +32,16 @@ impl Desk {
         let cses = vec![ms.unique_domain_user("cse-ann"), ms.unique_domain_user("cse-bob")];
         let dir = tempfile::tempdir().unwrap();
         let root = env!("CARGO_MANIFEST_DIR");
+        let lines = ms.srgate_lines();
         let config = format!(
-            r#"data_dir = "data"
+            r#"{top}data_dir = "data"
 rules_dir = "{root}/rules"
 templates_dir = "{root}/templates"
 support_address = "{support}"
 support_name = "Example Support"
-[smtp]
-host = "127.0.0.1"
-port = {smtp}
-[[mailbox]]
+{smtp}[[mailbox]]
 name = "support"
-host = "127.0.0.1"
-port = {imap}
-username = "{support}"
+{imap}username = "{support}"
 password = "secret"
 poll_interval = "1s"
 {mailbox_extra}
@@ -56,8 +52,9 @@ email = "{ann}"
 name = "Bob Engineer"
 email = "{bob}"
 "#,
-            smtp = ms.smtp_port,
-            imap = ms.imap_port,
+            top = lines.top_level(),
+            smtp = lines.smtp_section(),
+            imap = lines.mailbox_lines(),
             ann = cses[0],
             bob = cses[1],
         );

@@ -8,6 +8,7 @@ use std::process::Output;
 use std::time::Duration;
 
 use common::cli::Cli;
+use common::config::StackTls;
 use common::read::{body, header, kinds};
 use common::{MailStack, stack};
 use serde_json::Value;
@@ -33,21 +34,17 @@ impl Desk {
         let customer = ms.unique_user_at("cust", "example.com");
         let dir = tempfile::tempdir().unwrap();
         let root = env!("CARGO_MANIFEST_DIR");
+        let lines = ms.srgate_lines().imap(StackTls::Starttls).smtp(StackTls::Implicit);
         let config = format!(
-            r#"data_dir = "data"
+            r#"{top}data_dir = "data"
 rules_dir = "{root}/rules"
 templates_dir = "{root}/templates"
 support_address = "{support}"
 support_name = "Example Support"
 escalation_address = "{escalation}"
-[smtp]
-host = "127.0.0.1"
-port = {smtp}
-[[mailbox]]
+{smtp}[[mailbox]]
 name = "support"
-host = "127.0.0.1"
-port = {imap}
-username = "{support}"
+{imap}username = "{support}"
 password = "secret"
 [[cse]]
 name = "Ann Engineer"
@@ -56,8 +53,9 @@ email = "{ann}"
 name = "Bob Engineer"
 email = "{bob}"
 "#,
-            smtp = ms.smtp_port,
-            imap = ms.imap_port,
+            top = lines.top_level(),
+            smtp = lines.smtp_section(),
+            imap = lines.mailbox_lines(),
         );
         std::fs::write(dir.path().join("srgate.toml"), config).unwrap();
         let desk = Desk { support, ann, bob, escalation, customer, dir };

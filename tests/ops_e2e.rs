@@ -24,8 +24,7 @@ fn stack_cmd(ms: &MailStack, action: &str) {
     let out = Command::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/mailstack.sh"))
         .arg(action)
         .arg(&ms.dir)
-        .env("MAILSTACK_IMAP_PORT", ms.imap_port.to_string())
-        .env("MAILSTACK_SMTP_PORT", ms.smtp_port.to_string())
+        .envs(ms.script_env())
         .output()
         .unwrap();
     assert!(out.status.success(), "mailstack {action}: {}", String::from_utf8_lossy(&out.stderr));

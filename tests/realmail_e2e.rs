@@ -6,6 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::cli::Cli;
+use common::config::StackTls;
 use common::read::{header, kinds};
 use common::{MailStack, stack};
 use serde_json::Value;
@@ -26,9 +27,12 @@ impl Desk {
         let customer = ms.unique_user_at("cust", "example.com");
         let dir = tempfile::tempdir().unwrap();
         let root = env!("CARGO_MANIFEST_DIR");
+        let lines = ms.srgate_lines().smtp(StackTls::Implicit);
         let config = format!(
-            "data_dir = \"data\"\nrules_dir = \"{root}/rules\"\ntemplates_dir = \"{root}/templates\"\nsupport_address = \"{support}\"\nmax_attachment_bytes = 100000\n[smtp]\nhost = \"127.0.0.1\"\nport = {}\n[[mailbox]]\nname = \"support\"\nhost = \"127.0.0.1\"\nport = {}\nusername = \"{support}\"\npassword = \"secret\"\n[[cse]]\nname = \"Ann\"\nemail = \"{cse}\"\n",
-            ms.smtp_port, ms.imap_port
+            "{top}data_dir = \"data\"\nrules_dir = \"{root}/rules\"\ntemplates_dir = \"{root}/templates\"\nsupport_address = \"{support}\"\nmax_attachment_bytes = 100000\n{smtp}[[mailbox]]\nname = \"support\"\n{imap}username = \"{support}\"\npassword = \"secret\"\n[[cse]]\nname = \"Ann\"\nemail = \"{cse}\"\n",
+            top = lines.top_level(),
+            smtp = lines.smtp_section(),
+            imap = lines.mailbox_lines(),
         );
         std::fs::write(dir.path().join("srgate.toml"), config).unwrap();
         Desk { support, cse, customer, dir }

@@ -7,6 +7,7 @@ use std::process::Output;
 use std::time::Duration;
 
 use common::cli::Cli;
+use common::config::StackTls;
 use common::read::{body, header};
 use common::{MailStack, stack};
 use serde_json::Value;
@@ -35,22 +36,18 @@ impl Desk {
             (u("support"), u("ann"), u("bruno"), u("olga"), u("pager"), u("escalation"), u("csm"));
         let dir = tempfile::tempdir().unwrap();
         let root = env!("CARGO_MANIFEST_DIR");
+        let lines = ms.srgate_lines().imap(StackTls::Starttls);
         let config = format!(
-            r#"data_dir = "data"
+            r#"{top}data_dir = "data"
 rules_dir = "{root}/rules"
 templates_dir = "{root}/templates"
 support_address = "{support}"
 support_name = "Example Support"
 oncall_address = "{pager}"
 escalation_address = "{escalation}"
-[smtp]
-host = "127.0.0.1"
-port = {smtp}
-[[mailbox]]
+{smtp}[[mailbox]]
 name = "support"
-host = "127.0.0.1"
-port = {imap}
-username = "{support}"
+{imap}username = "{support}"
 password = "secret"
 [[cse]]
 name = "Ann English"
@@ -70,8 +67,9 @@ domains = ["acme.example.com"]
 tier = "premium"
 csm = "{csm}"
 "#,
-            smtp = ms.smtp_port,
-            imap = ms.imap_port,
+            top = lines.top_level(),
+            smtp = lines.smtp_section(),
+            imap = lines.mailbox_lines(),
         );
         std::fs::write(dir.path().join("srgate.toml"), config).unwrap();
         Desk { support, english, french, oncall, pager, escalation, csm, dir }

@@ -161,6 +161,7 @@ async fn deliver_one(gw: &Arc<Gateway>, mailer: &Mailer, id: u64, item: OutboxIt
     let span = info_span!("deliver", sr = item.sr, kind = ?item.kind, message_id = %item.message_id);
     async move {
         let attempt = send(mailer, &item).await;
+        gw.metrics.smtp(mailer.connect_problem());
         if attempt.accepted {
             crash_point!("delivery.after_accept");
         }

@@ -1,11 +1,10 @@
-//! Reading a mailbox over IMAP (async-imap on tokio, plain/STARTTLS/TLS).
+//! Reading a mailbox over IMAP (async-imap on tokio, plain/STARTTLS/TLS; see [`crate::io::tls`]).
 //!
 //! This adapter knows IMAP and nothing of SRs: it selects a folder, lists
 //! UIDs above a position, fetches raw messages without setting `\Seen`
 //! (`BODY.PEEK[]`), flags or moves them, and waits in IDLE.
 
 use std::fmt::Debug;
-use std::sync::Arc;
 use std::time::Duration;
 
 use async_imap::Session;
@@ -15,6 +14,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
 use crate::config::{Mailbox, Tls};
+use crate::io::tls::Connector;
 
 /// Any byte stream IMAP can run over.
 pub trait ImapStream: AsyncRead + AsyncWrite + Unpin + Send + Debug {}
@@ -28,9 +28,12 @@ const COMMAND_TIMEOUT: Duration = Duration::from_secs(120);
 /// IMAP failures; all of them are worth a retry on a new connection.
 #[derive(Debug, thiserror::Error)]
 pub enum ImapError {
-    /// TCP or TLS failed.
+    /// TCP failed.
     #[error("connect to {0}: {1}")]
     Connect(String, String),
+    /// TLS failed: the message names the server and why (an untrusted certificate…).
+    #[error("{0}")]
+    Tls(String),
     /// The server said no or the protocol broke.
     #[error("imap: {0}")]
     Protocol(String),
@@ -76,25 +79,9 @@ pub enum Wake {
     Interrupted,
 }
 
-fn tls_connector() -> Result<tokio_rustls::TlsConnector, ImapError> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| ImapError::Connect("tls".into(), e.to_string()))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(tokio_rustls::TlsConnector::from(Arc::new(config)))
-}
-
-/// Opens TLS over `tcp` to `host`, verified against the Mozilla roots (shared with SMTP).
-pub async fn tls_connect(host: &str, tcp: TcpStream) -> Result<tokio_rustls::client::TlsStream<TcpStream>, ImapError> {
-    let name = rustls::pki_types::ServerName::try_from(host.to_string()).map_err(|e| ImapError::Connect(host.into(), e.to_string()))?;
-    tls_connector()?.connect(name, tcp).await.map_err(|e| ImapError::Connect(host.into(), e.to_string()))
-}
-
-async fn wrap_tls(host: &str, tcp: TcpStream) -> Result<Stream, ImapError> {
-    Ok(Box::new(tls_connect(host, tcp).await?))
+async fn wrap_tls(mb: &Mailbox, tcp: TcpStream) -> Result<Stream, ImapError> {
+    let tls = Connector::new(mb.tls_ca.as_ref()).map_err(|e| ImapError::Tls(e.0))?;
+    Ok(Box::new(tls.connect(&mb.host, mb.port, tcp).await.map_err(|e| ImapError::Tls(e.0))?))
 }
 
 /// Connects and logs in to `mb`.
@@ -104,13 +91,16 @@ pub async fn connect(mb: &Mailbox) -> Result<Connection, ImapError> {
         let tcp = TcpStream::connect(&addr).await.map_err(|e| ImapError::Connect(addr.clone(), e.to_string()))?;
         tcp.set_nodelay(true).ok();
         let stream: Stream = match mb.tls {
-            Tls::Tls => wrap_tls(&mb.host, tcp).await?,
+            Tls::Tls => wrap_tls(mb, tcp).await?,
             Tls::None => Box::new(tcp),
             Tls::Starttls => {
                 let mut client = async_imap::Client::new(tcp);
                 greeting(&mut client).await?;
-                client.run_command_and_check_ok("STARTTLS", None).await?;
-                wrap_tls(&mb.host, client.into_inner()).await?
+                client
+                    .run_command_and_check_ok("STARTTLS", None)
+                    .await
+                    .map_err(|e| ImapError::Protocol(format!("{addr} refused STARTTLS: {e}")))?;
+                wrap_tls(mb, client.into_inner()).await?
             }
         };
         let mut client = async_imap::Client::new(stream);

@@ -4,9 +4,11 @@
 //! - [`imap`]: reading mailboxes (async-imap).
 //! - [`smtp`]: delivering the outbox (lettre).
 //! - [`control`]: the control socket through which commands reach a running daemon.
+//! - [`tls`]: certificate trust for IMAP and SMTP, and refusals worded for the operator.
 
 pub mod control;
 pub mod http;
 pub mod imap;
 pub mod smtp;
 pub mod store;
+pub mod tls;

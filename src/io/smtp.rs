@@ -4,7 +4,9 @@
 //! lettre writes a message and its final `.` in two writes, and with Nagle's
 //! algorithm the second waits for a delayed ACK (about 40 ms per mail).
 //! Connections are reused; one that fails is dropped, and a send that failed
-//! on a reused connection is tried once more on a fresh one.
+//! on a reused connection is tried once more on a fresh one. STARTTLS and
+//! implicit TLS verify the server's certificate as IMAP does (see [`crate::io::tls`]);
+//! the last connection failure is kept for the health verdict.
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -20,6 +22,7 @@ use tokio::net::TcpStream;
 use tokio::sync::Mutex;
 
 use crate::config::{Smtp as SmtpConfig, Tls};
+use crate::io::tls::{self, Connector};
 
 /// How long connecting (and greeting, TLS, AUTH) may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -43,11 +46,22 @@ impl From<lettre::transport::smtp::Error> for SendError {
     }
 }
 
+/// How connections are secured, prepared once.
+#[derive(Clone)]
+enum Security {
+    Plain,
+    Starttls(TlsParameters),
+    Implicit(Connector),
+}
+
 /// The SMTP client: settings plus idle connections ready for reuse.
 #[derive(Clone)]
 pub struct Mailer {
     config: Arc<SmtpConfig>,
+    security: Security,
     idle: Arc<Mutex<Vec<AsyncSmtpConnection>>>,
+    /// Why the last attempt to connect failed; `None` once one succeeds.
+    connect_problem: Arc<std::sync::Mutex<Option<String>>>,
 }
 
 impl std::fmt::Debug for Mailer {
@@ -87,26 +101,56 @@ impl AsyncTokioStream for TlsStream {
 impl Mailer {
     /// The client for the `[smtp]` section (no connection is made yet).
     pub fn new(cfg: &SmtpConfig) -> Result<Mailer, SendError> {
-        Ok(Mailer { config: Arc::new(cfg.clone()), idle: Arc::new(Mutex::new(Vec::new())) })
+        let setup = |e: tls::TlsError| SendError::Permanent(e.0);
+        let security = match cfg.tls {
+            Tls::None => Security::Plain,
+            Tls::Starttls => Security::Starttls(tls::smtp_parameters(&cfg.host, cfg.tls_ca.as_ref()).map_err(setup)?),
+            Tls::Tls => Security::Implicit(Connector::new(cfg.tls_ca.as_ref()).map_err(setup)?),
+        };
+        Ok(Mailer {
+            config: Arc::new(cfg.clone()),
+            security,
+            idle: Arc::new(Mutex::new(Vec::new())),
+            connect_problem: Arc::new(std::sync::Mutex::new(None)),
+        })
+    }
+
+    /// Why the last attempt to connect to the server failed (an untrusted certificate,
+    /// a refused connection…); `None` when the last attempt succeeded.
+    pub fn connect_problem(&self) -> Option<String> {
+        self.connect_problem.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     async fn connect(&self) -> Result<AsyncSmtpConnection, SendError> {
+        let result = self.try_connect().await;
+        let problem = match &result {
+            Ok(_) => None,
+            Err(SendError::Transient(why) | SendError::Permanent(why)) => Some(why.clone()),
+        };
+        *self.connect_problem.lock().unwrap_or_else(|p| p.into_inner()) = problem;
+        result
+    }
+
+    async fn try_connect(&self) -> Result<AsyncSmtpConnection, SendError> {
         let cfg = &self.config;
         let addr = format!("{}:{}", cfg.host, cfg.port);
+        let tls_refused = |e: lettre::transport::smtp::Error| match tls::explain(&cfg.host, cfg.port, &e) {
+            Some(why) => SendError::Transient(why),
+            None => SendError::Transient(format!("STARTTLS with {addr}: {e}")),
+        };
         let work = async {
             let tcp = TcpStream::connect(&addr).await.map_err(|e| SendError::Transient(format!("connect {addr}: {e}")))?;
             tcp.set_nodelay(true).ok();
             let hello = ClientId::default();
-            let stream: Box<dyn AsyncTokioStream> = match cfg.tls {
-                Tls::Tls => Box::new(TlsStream(
-                    crate::io::imap::tls_connect(&cfg.host, tcp).await.map_err(|e| SendError::Transient(e.to_string()))?,
-                )),
-                Tls::None | Tls::Starttls => Box::new(tcp),
+            let stream: Box<dyn AsyncTokioStream> = match &self.security {
+                Security::Implicit(tls) => {
+                    Box::new(TlsStream(tls.connect(&cfg.host, cfg.port, tcp).await.map_err(|e| SendError::Transient(e.0))?))
+                }
+                Security::Plain | Security::Starttls(_) => Box::new(tcp),
             };
             let mut conn = AsyncSmtpConnection::connect_with_transport(stream, &hello).await?;
-            if cfg.tls == Tls::Starttls {
-                let params = TlsParameters::new(cfg.host.clone()).map_err(|e| SendError::Permanent(format!("tls setup: {e}")))?;
-                conn.starttls(params, &hello).await?;
+            if let Security::Starttls(params) = &self.security {
+                conn.starttls(params.clone(), &hello).await.map_err(tls_refused)?;
             }
             if let (Some(user), Some(pass)) = (&cfg.username, &cfg.password) {
                 conn.auth(&[Mechanism::Plain, Mechanism::Login], &Credentials::new(user.clone(), pass.expose().to_string())).await?;

@@ -10,6 +10,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::cli::Cli;
+use super::config::StackTls;
 use super::{MailStack, wait_until};
 
 /// What a desk's configuration holds besides the stack's addresses.
@@ -27,6 +28,10 @@ pub struct Options {
     pub mailbox: String,
     /// More lines at the end (e.g. `[[account]]` tables).
     pub tail: String,
+    /// How the mailbox reaches Dovecot.
+    pub imap: StackTls,
+    /// How `[smtp]` reaches Postfix.
+    pub smtp_tls: StackTls,
 }
 
 impl Default for Options {
@@ -38,6 +43,8 @@ impl Default for Options {
             smtp: String::new(),
             mailbox: String::new(),
             tail: String::new(),
+            imap: StackTls::Starttls,
+            smtp_tls: StackTls::Starttls,
         }
     }
 }
@@ -67,14 +74,16 @@ impl Desk {
         let dir = tempfile::tempdir().unwrap();
         let metrics_port = free_port();
         let root = env!("CARGO_MANIFEST_DIR");
+        let lines = ms.srgate_lines().imap(options.imap).smtp(options.smtp_tls);
         let config = format!(
-            "data_dir = \"{data_dir}\"\nrules_dir = \"{rules}\"\ntemplates_dir = \"{root}/templates\"\nsupport_address = \"{support}\"\nmetrics_listen = \"127.0.0.1:{metrics_port}\"\n{top}\n[smtp]\nhost = \"127.0.0.1\"\nport = {smtp}\nretry_after = \"1s\"\n{smtp_extra}\n[[mailbox]]\nname = \"support\"\nhost = \"127.0.0.1\"\nport = {imap}\nusername = \"{support}\"\npassword = \"secret\"\npoll_interval = \"1s\"\n{mailbox}\n[[cse]]\nname = \"Ann\"\nemail = \"{cse}\"\n{tail}\n",
+            "{stack_top}data_dir = \"{data_dir}\"\nrules_dir = \"{rules}\"\ntemplates_dir = \"{root}/templates\"\nsupport_address = \"{support}\"\nmetrics_listen = \"127.0.0.1:{metrics_port}\"\n{top}\n{smtp}retry_after = \"1s\"\n{smtp_extra}\n[[mailbox]]\nname = \"support\"\n{imap}username = \"{support}\"\npassword = \"secret\"\npoll_interval = \"1s\"\n{mailbox}\n[[cse]]\nname = \"Ann\"\nemail = \"{cse}\"\n{tail}\n",
+            stack_top = lines.top_level(),
             data_dir = options.data_dir,
             rules = options.rules_dir.display(),
             top = options.top,
-            smtp = ms.smtp_port,
+            smtp = lines.smtp_section(),
             smtp_extra = options.smtp,
-            imap = ms.imap_port,
+            imap = lines.mailbox_lines(),
             mailbox = options.mailbox,
             tail = options.tail,
         );
@@ -140,6 +149,12 @@ impl Desk {
             .find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))
             .and_then(|l| l.split_whitespace().last()?.parse().ok())
     }
+}
+
+/// A second `[[mailbox]]` on the stack (to append to a desk's `tail`).
+pub fn mailbox_table(ms: &MailStack, name: &str, user: &str) -> String {
+    let lines = ms.srgate_lines().imap(StackTls::Starttls);
+    format!("[[mailbox]]\nname = \"{name}\"\n{}username = \"{user}\"\npassword = \"secret\"\npoll_interval = \"1s\"\n", lines.mailbox_lines())
 }
 
 /// Sends `sig` (e.g. "TERM", "HUP") to the daemon.

@@ -2,10 +2,13 @@
 //!
 //! `stack()` starts ONE real Postfix (SMTP) + Dovecot (IMAP, fed by Postfix over LMTP) per test
 //! binary, on free loopback ports, in a short temp dir under /tmp, via `scripts/mailstack.sh`.
+//! It speaks TLS: STARTTLS on its IMAP and SMTP ports (optional there), implicit TLS on its
+//! IMAPS and SMTPS ports, with a certificate signed by the stack's own test CA ([`MailStack::ca_file`]).
+//! srgate's test configs get their stack-specific lines (over TLS) from [`MailStack::srgate_lines`].
 //! Every address in `example.test` / `example.com` is a mailbox (catch-all) and can log in over
 //! IMAP with [`PASSWORD`]; use [`MailStack::unique_domain_user`] so each test has its own mailboxes.
 //!
-//! The helpers are deliberately tiny *blocking* SMTP / IMAP clients over `std::net::TcpStream`
+//! The helpers are deliberately tiny *blocking* SMTP / IMAP clients over plain `std::net::TcpStream`
 //! (independent of the crate's own lettre/async-imap code paths, so they can check its work),
 //! plus `mutt` as a real third-party mail client. Every call opens its own connection, so tests
 //! in the same binary may use the stack from parallel threads.
@@ -19,6 +22,7 @@
 #![allow(dead_code)] // each test binary uses a different subset of the helpers
 
 pub mod cli;
+pub mod config;
 pub mod desk;
 pub mod read;
 
@@ -44,8 +48,16 @@ pub struct MailStack {
     pub dir: PathBuf,
     /// Always `127.0.0.1`.
     pub host: String,
+    /// IMAP, plain or STARTTLS.
     pub imap_port: u16,
+    /// SMTP, plain or STARTTLS.
     pub smtp_port: u16,
+    /// IMAP over implicit TLS.
+    pub imaps_port: u16,
+    /// SMTP over implicit TLS (`smtpd_tls_wrappermode`).
+    pub smtps_port: u16,
+    /// The test CA (PEM) that signed the stack's certificate (SAN IP:127.0.0.1, DNS:localhost).
+    pub ca_file: PathBuf,
 }
 
 /// One message as read over IMAP.
@@ -88,11 +100,14 @@ fn script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/mailstack.sh")
 }
 
-/// Two distinct free loopback ports (both bound at once, then released).
-fn free_ports() -> io::Result<(u16, u16)> {
-    let a = TcpListener::bind("127.0.0.1:0")?;
-    let b = TcpListener::bind("127.0.0.1:0")?;
-    Ok((a.local_addr()?.port(), b.local_addr()?.port()))
+/// `N` distinct free loopback ports (all bound at once, then released).
+fn free_ports<const N: usize>() -> io::Result<[u16; N]> {
+    let listeners = (0..N).map(|_| TcpListener::bind("127.0.0.1:0")).collect::<io::Result<Vec<_>>>()?;
+    let mut ports = [0; N];
+    for (port, l) in ports.iter_mut().zip(&listeners) {
+        *port = l.local_addr()?.port();
+    }
+    Ok(ports)
 }
 
 fn start_stack() -> Result<MailStack, String> {
@@ -107,15 +122,13 @@ fn start_stack() -> Result<MailStack, String> {
 
     let mut last = String::new();
     for _attempt in 0..3 {
-        let (imap_port, smtp_port) = free_ports().map_err(|e| format!("cannot pick free ports: {e}"))?;
+        let [imap_port, smtp_port, imaps_port, smtps_port] = free_ports().map_err(|e| format!("cannot pick free ports: {e}"))?;
+        let ca_file = dir.join("tls/ca.pem");
+        let candidate = MailStack { dir: dir.clone(), host: "127.0.0.1".into(), imap_port, smtp_port, imaps_port, smtps_port, ca_file };
         let out = Command::new(&script)
             .arg("start")
             .arg(&dir)
-            .env("MAILSTACK_IMAP_PORT", imap_port.to_string())
-            .env("MAILSTACK_SMTP_PORT", smtp_port.to_string())
-            .env("MAILSTACK_HOST", "127.0.0.1")
-            .env("MAILSTACK_PASSWORD", PASSWORD)
-            .env("MAILSTACK_DOMAINS", DOMAINS.join(" "))
+            .envs(candidate.script_env())
             .stdin(Stdio::null())
             .output()
             .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
@@ -129,8 +142,8 @@ fn start_stack() -> Result<MailStack, String> {
         );
         match out.status.code() {
             Some(0) => {
-                eprintln!("mailstack: {} (imap {imap_port}, smtp {smtp_port})", dir.display());
-                return Ok(MailStack { dir, host: "127.0.0.1".into(), imap_port, smtp_port });
+                eprintln!("mailstack: {} (imap {imap_port}, smtp {smtp_port}, imaps {imaps_port}, smtps {smtps_port})", dir.display());
+                return Ok(candidate);
             }
             Some(4) => continue, // a port was grabbed in the meantime: pick others
             _ => break,
@@ -177,6 +190,19 @@ fn spawn_watchdog(script: &Path, dir: &Path) -> Result<(), String> {
 }
 
 impl MailStack {
+    /// The environment `scripts/mailstack.sh` needs to start (or restart) this stack as it is.
+    pub fn script_env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("MAILSTACK_IMAP_PORT", self.imap_port.to_string()),
+            ("MAILSTACK_SMTP_PORT", self.smtp_port.to_string()),
+            ("MAILSTACK_IMAPS_PORT", self.imaps_port.to_string()),
+            ("MAILSTACK_SMTPS_PORT", self.smtps_port.to_string()),
+            ("MAILSTACK_HOST", self.host.clone()),
+            ("MAILSTACK_PASSWORD", PASSWORD.to_string()),
+            ("MAILSTACK_DOMAINS", DOMAINS.join(" ")),
+        ]
+    }
+
     /// A fresh address `<prefix>-<n>-<pid>@example.test`, lowercased (Dovecot lowercases logins);
     /// its mailbox springs into existence on first delivery or login.
     pub fn unique_domain_user(&self, prefix: &str) -> String {

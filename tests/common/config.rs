@@ -1,0 +1,104 @@
+//! The lines of a test's srgate configuration that depend on the mail stack: where the
+//! servers are and how srgate reaches them (over TLS, trusting the stack's test CA).
+//! Every test config takes them from here, so a change of how srgate meets the stack
+//! is made once.
+//!
+//! ```ignore
+//! let lines = ms.srgate_lines();                // IMAPS, SMTP over STARTTLS
+//! let config = format!(
+//!     "{top}data_dir = \"data\"\n…\n{smtp}retry_after = \"1s\"\n[[mailbox]]\nname = \"support\"\n{mailbox}username = …",
+//!     top = lines.top_level(), smtp = lines.smtp_section(), mailbox = lines.mailbox_lines(),
+//! );
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use super::MailStack;
+
+/// How srgate secures one connection to the stack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StackTls {
+    /// TLS from the first byte: the stack's IMAPS or SMTPS port.
+    Implicit,
+    /// STARTTLS on the stack's IMAP or SMTP port.
+    Starttls,
+}
+
+/// The stack-specific lines of one srgate configuration (see the module docs).
+#[derive(Debug, Clone)]
+pub struct StackLines<'a> {
+    ms: &'a MailStack,
+    imap: StackTls,
+    smtp: StackTls,
+    ca_file: Option<PathBuf>,
+}
+
+impl MailStack {
+    /// The stack-specific lines of an srgate configuration: IMAP over implicit TLS, SMTP
+    /// over STARTTLS, both trusting the stack's CA ([`MailStack::ca_file`]).
+    pub fn srgate_lines(&self) -> StackLines<'_> {
+        StackLines { ms: self, imap: StackTls::Implicit, smtp: StackTls::Starttls, ca_file: Some(self.ca_file.clone()) }
+    }
+}
+
+impl StackLines<'_> {
+    /// How the `[[mailbox]]` reaches Dovecot.
+    pub fn imap(mut self, tls: StackTls) -> Self {
+        self.imap = tls;
+        self
+    }
+
+    /// How `[smtp]` reaches Postfix.
+    pub fn smtp(mut self, tls: StackTls) -> Self {
+        self.smtp = tls;
+        self
+    }
+
+    /// Trust `file` instead of the stack's CA (e.g. a CA that did not sign the stack's
+    /// certificate), or, with `None`, only the Mozilla roots.
+    pub fn ca_file(mut self, file: Option<&Path>) -> Self {
+        self.ca_file = file.map(Path::to_path_buf);
+        self
+    }
+
+    /// Top-level keys the stack needs (before any table); none yet.
+    pub fn top_level(&self) -> String {
+        String::new()
+    }
+
+    /// The `[smtp]` table header and its connection lines; more `[smtp]` keys may follow.
+    pub fn smtp_section(&self) -> String {
+        let port = match self.smtp {
+            StackTls::Implicit => self.ms.smtps_port,
+            StackTls::Starttls => self.ms.smtp_port,
+        };
+        format!("[smtp]\n{}", self.connection(port, self.smtp))
+    }
+
+    /// The connection lines of a `[[mailbox]]` (`host`, `port`, `tls`, `tls_ca_file`),
+    /// to put after its table header.
+    pub fn mailbox_lines(&self) -> String {
+        let port = match self.imap {
+            StackTls::Implicit => self.ms.imaps_port,
+            StackTls::Starttls => self.ms.imap_port,
+        };
+        self.connection(port, self.imap)
+    }
+
+    fn connection(&self, port: u16, tls: StackTls) -> String {
+        let tls = match tls {
+            StackTls::Implicit => "tls",
+            StackTls::Starttls => "starttls",
+        };
+        let mut lines = format!("host = {}\nport = {port}\ntls = \"{tls}\"\n", toml_string(&self.ms.host));
+        if let Some(ca) = &self.ca_file {
+            lines += &format!("tls_ca_file = {}\n", toml_string(&ca.to_string_lossy()));
+        }
+        lines
+    }
+}
+
+/// `s` as a TOML basic string.
+fn toml_string(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
