@@ -379,12 +379,13 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 for q in value.as_array().into_iter().flatten() {
                     let f = |k: &str| q.get(k).map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())).unwrap_or_default();
                     println!(
-                        "{} {} uid={} from={} subject={:?}: {}",
+                        "{} {} uid={} from={} subject={:?} original={}: {}",
                         f("at"),
                         f("mailbox"),
                         f("uid"),
                         f("from"),
                         f("subject"),
+                        f("content_hash"),
                         f("reason")
                     );
                 }

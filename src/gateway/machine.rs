@@ -119,7 +119,7 @@ pub fn quarantined(ctx: Ctx<'_>, mut sr: Sr, from: &str, reason: &str, now: Time
     let mut out = Outgoing::new(ctx, sr, now);
     if let Some(d) = out.to_cse(OutKind::CseInfo) {
         let info = format!(
-            "On {}, {detail}. It was not added to the request and nothing was sent to the customer. `srgate quarantine list` shows it; the original is kept under data_dir/files/.",
+            "On {}, {detail}. It was not added to the request and nothing was sent to the customer. `srgate quarantine list` shows it with the content hash of the original, which `srgate file get HASH` writes out.",
             out.sr.token()
         );
         out.push(d.extra(Extra { info, ..Extra::default() }))?;
