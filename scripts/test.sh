@@ -10,6 +10,14 @@ cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
 
+# The power-loss test (tests/power_loss_e2e.rs) runs srgate's store on LazyFS, a FUSE file system:
+# build it now (Debian packages + vendored sources, cached in target/lazyfs/) rather than inside a
+# timed test. A missing /dev/fuse or a failed build is reported here and makes that test fail.
+if [ ! -c /dev/fuse ]; then
+  echo "test.sh: /dev/fuse is missing: the power-loss test cannot mount LazyFS and will FAIL (load the fuse module, or give the container --device /dev/fuse)" >&2
+fi
+scripts/lazyfs.sh build >/dev/null || echo "test.sh: LazyFS did not build (see above): the power-loss test will FAIL" >&2
+
 command -v cargo >/dev/null || { echo "test.sh: cargo not found (install Rust: https://rustup.rs)" >&2; exit 1; }
 
 # tests/common leaves a detached watchdog per test binary that stops its mail stack once the

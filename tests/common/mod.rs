@@ -24,6 +24,7 @@
 pub mod cli;
 pub mod config;
 pub mod desk;
+pub mod lazyfs;
 pub mod read;
 
 use std::io::{self, BufRead, BufReader, Read, Write};
