@@ -287,8 +287,7 @@ fn a_restore_keeps_queued_mail_and_positions() {
     let dead = free_port();
     let desk = Desk::standard(ms);
     let config = std::fs::read_to_string(desk.config()).unwrap();
-    std::fs::write(desk.config(), config.replace(&format!("port = {}\n", ms.smtp_port), &format!("port = {dead}\n")))
-        .unwrap();
+    std::fs::write(desk.config(), config.replace(&format!("port = {}\n", ms.smtp_port), &format!("port = {dead}\n"))).unwrap();
     let list = customers(ms, &desk, "restore", 3);
     run_at(&desk, "2026-03-03T09:30:00Z");
     assert_eq!(desk.srs().len(), 3);

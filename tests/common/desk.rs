@@ -154,7 +154,10 @@ impl Desk {
 /// A second `[[mailbox]]` on the stack (to append to a desk's `tail`).
 pub fn mailbox_table(ms: &MailStack, name: &str, user: &str) -> String {
     let lines = ms.srgate_lines().imap(StackTls::Starttls);
-    format!("[[mailbox]]\nname = \"{name}\"\n{}username = \"{user}\"\npassword = \"secret\"\npoll_interval = \"1s\"\n", lines.mailbox_lines())
+    format!(
+        "[[mailbox]]\nname = \"{name}\"\n{}username = \"{user}\"\npassword = \"secret\"\npoll_interval = \"1s\"\n",
+        lines.mailbox_lines()
+    )
 }
 
 /// Sends `sig` (e.g. "TERM", "HUP") to the daemon.
