@@ -50,6 +50,8 @@ pub struct Gateway {
     outbox_ready: Notify,
     /// Counters for `/metrics` and the health verdict.
     pub metrics: Metrics,
+    /// [authn hook] DNS for verifying senders (`dns_resolver`; changes need a restart).
+    authn: crate::io::authn::Verifier,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -81,7 +83,9 @@ impl Gateway {
         let cache = setup.config.store_cache_mb * 1024 * 1024;
         let store = Store::open_with_cache(&setup.config.data_dir, Duration::from_secs(3), cache)?;
         let instance = store.instance()?;
+        let authn = crate::io::authn::Verifier::new(&setup.config);
         Ok(Gateway {
+            authn,
             config_path: setup.config.path.clone(),
             setup: std::sync::RwLock::new(Arc::new(setup)),
             store: Arc::new(store),
@@ -312,6 +316,8 @@ impl Gateway {
                 self.store.commit(&c)?;
                 return Ok(Outcome::Duplicate);
             }
+            // [authn hook] Mail in a CSE's name, not authenticated, naming no SR: kept, opens nothing.
+            Ok(GatewayOutcome::Suspicious { why }) => return self.quarantine(mailbox, source, raw, why, Known::Parsed(&mail), now),
             Ok(GatewayOutcome::Unmatched { classification }) => {
                 let reason = format!(
                     "{:?} mail matching no SR: kept, no SR, no reply ({})",
@@ -468,11 +474,23 @@ impl Gateway {
             };
             self.store.sync_files()?;
             let mut failure = None;
+            let mut waiting = false;
             for (uid, raw, parsed) in fetched {
                 if *stop.borrow() {
                     break;
                 }
                 let watch = crate::time::Stopwatch::start();
+                // [authn hook] Verify the sender where the decision depends on it; a mail in a CSE's name
+                // that DNS could not verify yet stays unread, with those after it, until the next cycle.
+                let setup = self.setup();
+                let now = self.clock.now();
+                let parsed = match crate::io::authn::prepare(&self.authn, &setup.config, mb, conn, uid, &raw, parsed, now).await? {
+                    crate::io::authn::Prepared::Ready(parsed) => parsed,
+                    crate::io::authn::Prepared::Wait => {
+                        waiting = true;
+                        break;
+                    }
+                };
                 let result = self.ingest(&mb.name, selected.uid_validity, uid, &raw, parsed);
                 self.metrics.mail_read(&mb.name, watch.seconds());
                 match result {
@@ -493,7 +511,7 @@ impl Gateway {
             if let Some(e) = failure {
                 return Err(e.into());
             }
-            if *stop.borrow() {
+            if *stop.borrow() || waiting {
                 break;
             }
         }

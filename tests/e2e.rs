@@ -32,12 +32,13 @@ impl Desk {
         let cses = vec![ms.unique_domain_user("cse-ann"), ms.unique_domain_user("cse-bob")];
         let dir = tempfile::tempdir().unwrap();
         let root = env!("CARGO_MANIFEST_DIR");
+        let dns = common::dns::dns_resolver_line();
         let config = format!(
             r#"data_dir = "data"
 rules_dir = "{root}/rules"
 templates_dir = "{root}/templates"
 support_address = "{support}"
-support_name = "Example Support"
+{dns}support_name = "Example Support"
 [smtp]
 host = "127.0.0.1"
 port = {smtp}

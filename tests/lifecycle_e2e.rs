@@ -33,12 +33,13 @@ impl Desk {
         let customer = ms.unique_user_at("cust", "example.com");
         let dir = tempfile::tempdir().unwrap();
         let root = env!("CARGO_MANIFEST_DIR");
+        let dns = common::dns::dns_resolver_line();
         let config = format!(
             r#"data_dir = "data"
 rules_dir = "{root}/rules"
 templates_dir = "{root}/templates"
 support_address = "{support}"
-support_name = "Example Support"
+{dns}support_name = "Example Support"
 escalation_address = "{escalation}"
 [smtp]
 host = "127.0.0.1"

@@ -39,8 +39,9 @@ impl Desk {
         let dir = tempfile::tempdir().unwrap();
         let metrics_port = free_port();
         let root = env!("CARGO_MANIFEST_DIR");
+        let dns = common::dns::dns_resolver_line();
         let config = format!(
-            "data_dir = \"{data_dir}\"\nrules_dir = \"{rules}\"\ntemplates_dir = \"{root}/templates\"\nsupport_address = \"{support}\"\nmetrics_listen = \"127.0.0.1:{metrics_port}\"\n[smtp]\nhost = \"127.0.0.1\"\nport = {smtp}\nretry_after = \"1s\"\n[[mailbox]]\nname = \"support\"\nhost = \"127.0.0.1\"\nport = {imap}\nusername = \"{support}\"\npassword = \"secret\"\npoll_interval = \"1s\"\n[[cse]]\nname = \"Ann\"\nemail = \"{cse}\"\n",
+            "data_dir = \"{data_dir}\"\nrules_dir = \"{rules}\"\ntemplates_dir = \"{root}/templates\"\nsupport_address = \"{support}\"\n{dns}metrics_listen = \"127.0.0.1:{metrics_port}\"\n[smtp]\nhost = \"127.0.0.1\"\nport = {smtp}\nretry_after = \"1s\"\n[[mailbox]]\nname = \"support\"\nhost = \"127.0.0.1\"\nport = {imap}\nusername = \"{support}\"\npassword = \"secret\"\npoll_interval = \"1s\"\n[[cse]]\nname = \"Ann\"\nemail = \"{cse}\"\n",
             rules = rules_dir.display(),
             smtp = ms.smtp_port,
             imap = ms.imap_port,

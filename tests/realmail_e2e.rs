@@ -26,8 +26,9 @@ impl Desk {
         let customer = ms.unique_user_at("cust", "example.com");
         let dir = tempfile::tempdir().unwrap();
         let root = env!("CARGO_MANIFEST_DIR");
+        let dns = common::dns::dns_resolver_line();
         let config = format!(
-            "data_dir = \"data\"\nrules_dir = \"{root}/rules\"\ntemplates_dir = \"{root}/templates\"\nsupport_address = \"{support}\"\nmax_attachment_bytes = 100000\n[smtp]\nhost = \"127.0.0.1\"\nport = {}\n[[mailbox]]\nname = \"support\"\nhost = \"127.0.0.1\"\nport = {}\nusername = \"{support}\"\npassword = \"secret\"\n[[cse]]\nname = \"Ann\"\nemail = \"{cse}\"\n",
+            "data_dir = \"data\"\nrules_dir = \"{root}/rules\"\ntemplates_dir = \"{root}/templates\"\nsupport_address = \"{support}\"\n{dns}max_attachment_bytes = 100000\n[smtp]\nhost = \"127.0.0.1\"\nport = {}\n[[mailbox]]\nname = \"support\"\nhost = \"127.0.0.1\"\nport = {}\nusername = \"{support}\"\npassword = \"secret\"\n[[cse]]\nname = \"Ann\"\nemail = \"{cse}\"\n",
             ms.smtp_port, ms.imap_port
         );
         std::fs::write(dir.path().join("srgate.toml"), config).unwrap();

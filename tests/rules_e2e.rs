@@ -35,12 +35,13 @@ impl Desk {
             (u("support"), u("ann"), u("bruno"), u("olga"), u("pager"), u("escalation"), u("csm"));
         let dir = tempfile::tempdir().unwrap();
         let root = env!("CARGO_MANIFEST_DIR");
+        let dns = common::dns::dns_resolver_line();
         let config = format!(
             r#"data_dir = "data"
 rules_dir = "{root}/rules"
 templates_dir = "{root}/templates"
 support_address = "{support}"
-support_name = "Example Support"
+{dns}support_name = "Example Support"
 oncall_address = "{pager}"
 escalation_address = "{escalation}"
 [smtp]

@@ -19,6 +19,7 @@
 #![allow(dead_code)] // each test binary uses a different subset of the helpers
 
 pub mod cli;
+pub mod dns;
 pub mod read;
 
 use std::io::{self, BufRead, BufReader, Read, Write};

@@ -1,0 +1,226 @@
+//! Who really sent a mail, at the edge: DKIM signatures and the DMARC record,
+//! verified by srgate itself with DNS (mail-auth over hickory), before the pure
+//! decision. The findings go to the core as [`Authentication`] on the mail
+//! ([`Inbound::authentication`]); [`crate::mail::auth`] judges them.
+//!
+//! - **Only where it matters** ([`gateway::needs_authentication`]): mail in a
+//!   CSE's name that nothing else authenticates, and mail copying others. A
+//!   plain customer mail is decided without DNS, so a desk without DNS does not
+//!   wait on timeouts.
+//! - **Bounded**: each DNS query times out after [`QUERY_TIMEOUT`] (tried
+//!   [`QUERY_ATTEMPTS`] times), the whole verification of a mail after [`MAIL_TIMEOUT`].
+//! - **A DNS failure is not a forgery**: a mail in a CSE's name whose verification
+//!   failed on DNS, and that nothing else authenticates, is left unread and read
+//!   again on the next cycle ([`Prepared::Wait`]) until [`DNS_PATIENCE`] after its
+//!   arrival on the server (its INTERNALDATE); then it is decided as
+//!   unauthenticated, and the CSE is told to send it again. Mail behind it waits
+//!   too (the mailbox position cannot skip it), for at most that long: the
+//!   mailbox is delayed, never wedged.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use jiff::{SignedDuration, Timestamp};
+use mail_auth::hickory_resolver::config::{NameServerConfig, ResolverConfig, ResolverOpts};
+use mail_auth::SpfOutput;
+use mail_auth::{AuthenticatedMessage, DkimResult, DmarcResult, MessageAuthenticator, Parameters};
+use tracing::{debug, info};
+
+use crate::config::{Config, Mailbox};
+use crate::gateway;
+use crate::io::imap::{Connection, ImapError};
+use crate::mail::auth::{self, Authentication, Checked, Dmarc};
+use crate::mail::inbound::Inbound;
+
+/// How long one DNS query may take before it is tried again.
+pub const QUERY_TIMEOUT: Duration = Duration::from_secs(2);
+/// How many times a DNS query is tried.
+pub const QUERY_ATTEMPTS: usize = 2;
+/// How long verifying one mail may take in all.
+pub const MAIL_TIMEOUT: Duration = Duration::from_secs(8);
+/// How long after its arrival a mail in a CSE's name waits for DNS to answer.
+pub const DNS_PATIENCE: SignedDuration = SignedDuration::from_mins(10);
+
+/// The DNS client srgate verifies signatures with.
+pub struct Verifier {
+    client: Result<MessageAuthenticator, String>,
+    resolver: String,
+}
+
+impl std::fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verifier").field("resolver", &self.resolver).finish_non_exhaustive()
+    }
+}
+
+/// Where the DNS questions go, in words: `dns_resolver`, or the system's resolvers.
+pub fn resolver_name(config: &Config) -> String {
+    match config.dns_resolver {
+        Some(addr) => format!("resolver {addr}"),
+        None => "the system resolver (/etc/resolv.conf)".into(),
+    }
+}
+
+fn options(mut opts: ResolverOpts) -> ResolverOpts {
+    opts.timeout = QUERY_TIMEOUT;
+    opts.attempts = QUERY_ATTEMPTS;
+    opts
+}
+
+fn client(resolver: Option<SocketAddr>) -> Result<MessageAuthenticator, String> {
+    match resolver {
+        Some(addr) => {
+            let mut server = NameServerConfig::udp_and_tcp(addr.ip());
+            for connection in &mut server.connections {
+                connection.port = addr.port();
+            }
+            MessageAuthenticator::new(ResolverConfig::from_name_servers(vec![server]), options(ResolverOpts::default()))
+                .map_err(|e| e.to_string())
+        }
+        None => {
+            let (config, opts) = mail_auth::hickory_resolver::system_conf::read_system_conf().map_err(|e| e.to_string())?;
+            if config.name_servers().is_empty() {
+                return Err("no nameserver in /etc/resolv.conf".into());
+            }
+            MessageAuthenticator::new(config, options(opts)).map_err(|e| e.to_string())
+        }
+    }
+}
+
+/// Checks that DNS can be asked as configured; the reason when it cannot (for `srgate check`).
+pub fn usable(config: &Config) -> Result<(), String> {
+    client(config.dns_resolver).map(drop)
+}
+
+impl Verifier {
+    /// A verifier asking `dns_resolver`, or the system's resolvers. A resolver that
+    /// cannot be set up makes every verification a temporary failure (and is logged).
+    pub fn new(config: &Config) -> Verifier {
+        let resolver = resolver_name(config);
+        let client = client(config.dns_resolver);
+        if let Err(e) = &client {
+            tracing::error!(%resolver, error = %e, "cannot set up DNS: signatures cannot be verified");
+        }
+        Verifier { client, resolver }
+    }
+
+    /// Verifies the DKIM signatures of `raw` and DMARC for its From domain, in at most [`MAIL_TIMEOUT`].
+    pub async fn verify(&self, raw: &[u8]) -> Authentication {
+        let client = match &self.client {
+            Ok(c) => c,
+            Err(e) => return temp_failed(format!("DNS is not set up: {e}")),
+        };
+        match tokio::time::timeout(MAIL_TIMEOUT, verify_with(client, raw)).await {
+            Ok(found) => found,
+            Err(_) => temp_failed(format!("no answer from {} within {} s", self.resolver, MAIL_TIMEOUT.as_secs())),
+        }
+    }
+}
+
+fn temp_failed(why: String) -> Authentication {
+    Authentication { checked: Checked::TempFailed(why), ..Authentication::default() }
+}
+
+async fn verify_with(client: &MessageAuthenticator, raw: &[u8]) -> Authentication {
+    let Some(message) = AuthenticatedMessage::parse(raw) else {
+        return Authentication { checked: Checked::Verified, ..Authentication::default() };
+    };
+    let outputs = client.verify_dkim(Parameters::new(&message)).await;
+    let mut found = Authentication { checked: Checked::Verified, ..Authentication::default() };
+    for output in &outputs {
+        let domain = output.signature().map(|s| s.d.to_ascii_lowercase()).unwrap_or_else(|| "(unreadable signature)".into());
+        match output.result() {
+            DkimResult::Pass => found.dkim_pass.push(domain),
+            DkimResult::TempError(e) => found.checked = Checked::TempFailed(format!("d={domain}: {e}")),
+            DkimResult::Fail(e) | DkimResult::Neutral(e) | DkimResult::PermError(e) => found.dkim_failed.push(format!("d={domain}: {e}")),
+            DkimResult::None => {}
+        }
+    }
+    let spf = SpfOutput::new(String::new());
+    let dmarc = client.verify_dmarc(Parameters::new(mail_auth::dmarc::verify::DmarcParameters::new(&message, &outputs, "", &spf))).await;
+    found.dmarc = match dmarc.dkim_result() {
+        DmarcResult::Pass => Dmarc::Pass,
+        DmarcResult::Fail(_) => Dmarc::Fail,
+        DmarcResult::TempError(e) => {
+            if found.checked == Checked::Verified {
+                found.checked = Checked::TempFailed(format!("DMARC record of {}: {e}", dmarc.domain()));
+            }
+            Dmarc::None
+        }
+        DmarcResult::PermError(_) | DmarcResult::None => Dmarc::None,
+    };
+    found
+}
+
+/// A mail ready for the decision, or one to leave for the next cycle.
+#[derive(Debug)]
+pub enum Prepared {
+    /// Decide it now (its [`Inbound::authentication`] filled where it matters).
+    Ready(Result<Inbound, String>),
+    /// DNS failed on a mail in a CSE's name: leave it (and the mails after it) for the next cycle.
+    Wait,
+}
+
+/// Verifies the sender of one fetched mail where the decision depends on it
+/// (see the module docs), and says whether to decide it now or wait for DNS.
+/// `arrival` asks the server when the mail arrived (only when needed).
+pub async fn prepare(
+    verifier: &Verifier,
+    config: &Config,
+    mailbox: &Mailbox,
+    conn: &mut Connection,
+    uid: u32,
+    raw: &[u8],
+    parsed: Result<Inbound, String>,
+    now: Timestamp,
+) -> Result<Prepared, ImapError> {
+    let Ok(mut mail) = parsed else { return Ok(Prepared::Ready(parsed)) };
+    mail.authentication.provider = mailbox.provider;
+    if !gateway::needs_authentication(config, &mail) {
+        return Ok(Prepared::Ready(Ok(mail)));
+    }
+    let watch = crate::time::Stopwatch::start();
+    mail.authentication = Authentication { provider: mailbox.provider, ..verifier.verify(raw).await };
+    debug!(uid, seconds = watch.seconds(), checked = ?mail.authentication.checked, dkim = ?mail.authentication.dkim_pass, "sender verified");
+    let staff = config.require_authenticated_staff && config.cse_by_email(&mail.from).is_some();
+    if staff && auth::awaits_dns(&mail, &config.trusted_authserv_ids) {
+        let arrived = conn.arrived(uid).await?;
+        if arrived.is_some_and(|at| now < at + DNS_PATIENCE) {
+            info!(uid, from = %mail.from, checked = ?mail.authentication.checked, "cannot verify a mail in a CSE's name for now: DNS failed; reading it again on the next cycle");
+            return Ok(Prepared::Wait);
+        }
+    }
+    Ok(Prepared::Ready(Ok(mail)))
+}
+
+/// How staff mail read from `mailbox` will be authenticated, in words (for `srgate check`);
+/// the reason when it cannot be: authentication is required, the mailbox's provider has
+/// no internal signal, no server is trusted and DNS cannot be asked. `dns` is [`usable`]'s answer.
+pub fn plan(config: &Config, mailbox: &Mailbox, dns: &Result<(), String>) -> Result<String, String> {
+    if !config.require_authenticated_staff {
+        return Ok(format!("mailbox {}: staff mail is NOT authenticated (require_authenticated_staff = false)", mailbox.name));
+    }
+    let mut ways = Vec::new();
+    match mailbox.provider {
+        crate::config::Provider::Microsoft365 => ways.push("Exchange Online's internal signal (X-MS-Exchange-Organization-AuthAs: Internal)".to_string()),
+        crate::config::Provider::Google => {
+            ways.push(format!("Google's own verdict (the first Authentication-Results, by {})", auth::provider::GOOGLE_AUTHSERV_ID))
+        }
+        crate::config::Provider::Generic => {}
+    }
+    if dns.is_ok() {
+        ways.push(format!("DKIM (srgate verifies, {})", resolver_name(config)));
+    }
+    if !config.trusted_authserv_ids.is_empty() {
+        ways.push(format!("Authentication-Results from {}", config.trusted_authserv_ids.join(", ")));
+    }
+    match (ways.is_empty(), dns) {
+        (true, Err(e)) => Err(format!(
+            "mailbox {}: staff mail cannot be authenticated: DNS cannot be asked ({e}), no trusted_authserv_ids and provider \"{}\"; \
+             set dns_resolver, trusted_authserv_ids or the mailbox's provider",
+            mailbox.name,
+            mailbox.provider.as_str()
+        )),
+        _ => Ok(format!("mailbox {}: staff mail authenticated by {}", mailbox.name, ways.join(" or "))),
+    }
+}
