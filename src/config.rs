@@ -485,7 +485,10 @@ pub fn compile(path: &Path, source: &str) -> Result<Config, Diagnostics> {
                 let ids: Vec<String> = c.value(value).unwrap_or_default();
                 trusted_authserv_ids = ids.iter().map(|i| i.trim().trim_end_matches('.').to_ascii_lowercase()).collect();
                 if trusted_authserv_ids.iter().any(|i| i.is_empty() || i.contains(char::is_whitespace)) {
-                    c.error(Some(value.span()), "`trusted_authserv_ids`: each is a host name, as the server writes it (\"mx.example.com\")");
+                    c.error(
+                        Some(value.span()),
+                        "`trusted_authserv_ids`: each is a host name, as the server writes it (\"mx.example.com\")",
+                    );
                 }
             }
             "dns_resolver" => {

@@ -75,7 +75,11 @@ impl Desk {
 
     /// Mail in `user`'s INBOX whose subject or body contains `needle`.
     fn mails_with(&self, ms: &MailStack, user: &str, needle: &str) -> Vec<Vec<u8>> {
-        ms.messages(user, "INBOX").into_iter().map(|m| m.raw).filter(|raw| subject(raw).contains(needle) || body(raw).contains(needle)).collect()
+        ms.messages(user, "INBOX")
+            .into_iter()
+            .map(|m| m.raw)
+            .filter(|raw| subject(raw).contains(needle) || body(raw).contains(needle))
+            .collect()
     }
 }
 

@@ -461,7 +461,10 @@ email = "bob@example.test"
         assert!(!is_staff(fixture.ctx(), &vouched), "nobody trusted yet");
         assert!(needs_authentication(&fixture.config, &plain));
         assert!(!needs_authentication(&fixture.config, &parse("From: jane@example.com\r\nTo: support@example.test\r\n\r\nhi")));
-        assert!(needs_authentication(&fixture.config, &parse("From: jane@example.com\r\nTo: support@example.test\r\nCc: boss@example.com\r\n\r\nhi")));
+        assert!(needs_authentication(
+            &fixture.config,
+            &parse("From: jane@example.com\r\nTo: support@example.test\r\nCc: boss@example.com\r\n\r\nhi")
+        ));
         fixture.config.trusted_authserv_ids = vec!["mx.example.test".into()];
         assert!(is_staff(fixture.ctx(), &vouched));
         assert!(!needs_authentication(&fixture.config, &vouched), "already authenticated: no DNS needed");
@@ -478,7 +481,8 @@ email = "bob@example.test"
         let mem = Mem { srs: HashMap::new(), ids: HashMap::new() };
         let first = parse("From: jane@example.com\r\nSubject: Printer\r\nMessage-ID: <f1@example.com>\r\n\r\nHelp!\r\n");
         let sr = applied(decide(ctx, &first, None, &new, &mem, at("2026-03-03T10:00:00Z"))).sr;
-        let forged = parse("From: ann@example.test\r\nSubject: Re: [SR#100001] Printer\r\nMessage-ID: <x1@evil.example>\r\n\r\n#close\r\nDone.");
+        let forged =
+            parse("From: ann@example.test\r\nSubject: Re: [SR#100001] Printer\r\nMessage-ID: <x1@evil.example>\r\n\r\n#close\r\nDone.");
         let d = applied(decide(ctx, &forged, Some(sr.clone()), &new, &mem, at("2026-03-03T11:00:00Z")));
         assert_eq!((d.sr.state, d.sr.priority, d.sr.messages.len()), (sr.state, sr.priority, sr.messages.len() + 1));
         let event = d.sr.events.last().expect("event");

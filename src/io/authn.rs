@@ -21,8 +21,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
-use mail_auth::hickory_resolver::config::{NameServerConfig, ResolverConfig, ResolverOpts};
 use mail_auth::SpfOutput;
+use mail_auth::hickory_resolver::config::{NameServerConfig, ResolverConfig, ResolverOpts};
 use mail_auth::{AuthenticatedMessage, DkimResult, DmarcResult, MessageAuthenticator, Parameters};
 use tracing::{debug, info};
 
@@ -142,10 +142,8 @@ async fn verify_with(client: &MessageAuthenticator, raw: &[u8]) -> Authenticatio
         DmarcResult::Pass => Dmarc::Pass,
         DmarcResult::Fail(_) => Dmarc::Fail,
         DmarcResult::TempError(e) => {
-            if found.checked == Checked::Verified {
-                found.checked = Checked::TempFailed(format!("DMARC record of {}: {e}", dmarc.domain()));
-            }
-            Dmarc::None
+            debug!(domain = dmarc.domain(), error = %e, "DMARC record: DNS failed");
+            Dmarc::TempFailed
         }
         DmarcResult::PermError(_) | DmarcResult::None => Dmarc::None,
     };
@@ -202,7 +200,9 @@ pub fn plan(config: &Config, mailbox: &Mailbox, dns: &Result<(), String>) -> Res
     }
     let mut ways = Vec::new();
     match mailbox.provider {
-        crate::config::Provider::Microsoft365 => ways.push("Exchange Online's internal signal (X-MS-Exchange-Organization-AuthAs: Internal)".to_string()),
+        crate::config::Provider::Microsoft365 => {
+            ways.push("Exchange Online's internal signal (X-MS-Exchange-Organization-AuthAs: Internal)".to_string())
+        }
         crate::config::Provider::Google => {
             ways.push(format!("Google's own verdict (the first Authentication-Results, by {})", auth::provider::GOOGLE_AUTHSERV_ID))
         }
@@ -222,5 +222,44 @@ pub fn plan(config: &Config, mailbox: &Mailbox, dns: &Result<(), String>) -> Res
             mailbox.provider.as_str()
         )),
         _ => Ok(format!("mailbox {}: staff mail authenticated by {}", mailbox.name, ways.join(" or "))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(extra: &str, mailbox_extra: &str) -> Config {
+        let text = format!(
+            "data_dir = \"d\"\nsupport_address = \"support@example.test\"\n{extra}\n[smtp]\nhost = \"127.0.0.1\"\nport = 25\n[[mailbox]]\nname = \"support\"\nhost = \"127.0.0.1\"\nport = 143\nusername = \"support@example.test\"\npassword = \"p\"\n{mailbox_extra}\n[[cse]]\nname = \"Ann\"\nemail = \"ann@example.test\"\n"
+        );
+        crate::config::compile(std::path::Path::new("/x/srgate.toml"), &text).expect("config")
+    }
+
+    #[test]
+    fn the_plan_per_mailbox_and_when_there_is_none() {
+        let no_dns = Err("no nameserver in /etc/resolv.conf".to_string());
+        let c = config("dns_resolver = \"127.0.0.1:5353\"\ntrusted_authserv_ids = [\"MX.example.test\"]", "");
+        assert_eq!(
+            plan(&c, &c.mailboxes[0], &Ok(())).expect("a plan"),
+            "mailbox support: staff mail authenticated by DKIM (srgate verifies, resolver 127.0.0.1:5353) or Authentication-Results from mx.example.test"
+        );
+        let bare = config("", "");
+        let err = plan(&bare, &bare.mailboxes[0], &no_dns).expect_err("no way to authenticate");
+        assert!(err.contains("cannot be authenticated") && err.contains("no nameserver"), "{err}");
+        let exchange = config("", "provider = \"microsoft365\"");
+        assert!(plan(&exchange, &exchange.mailboxes[0], &no_dns).expect("Exchange's signal").contains("AuthAs: Internal"));
+        let off = config("require_authenticated_staff = false", "");
+        assert!(plan(&off, &off.mailboxes[0], &no_dns).expect("off").contains("NOT authenticated"));
+        assert_eq!(off.warnings().len(), 1);
+        assert!(c.warnings().is_empty());
+    }
+
+    #[test]
+    fn a_bad_resolver_is_a_config_error() {
+        let text = "data_dir = \"d\"\nsupport_address = \"s@example.test\"\ndns_resolver = \"here\"\n[smtp]\nhost = \"h\"\nport = 25\n[[mailbox]]\nhost = \"h\"\nport = 143\nusername = \"u\"\npassword = \"p\"\n[[cse]]\nname = \"A\"\nemail = \"a@example.test\"\n";
+        let errs = crate::config::compile(std::path::Path::new("c.toml"), text).expect_err("bad").to_string();
+        assert!(errs.contains("c.toml:3:") && errs.contains("dns_resolver"), "{errs}");
+        assert_eq!(config("dns_resolver = \"192.0.2.1\"", "").dns_resolver, Some("192.0.2.1:53".parse().expect("addr")));
     }
 }

@@ -57,7 +57,7 @@ pub enum Checked {
     NotChecked,
     /// Every signature and the DMARC record were looked up.
     Verified,
-    /// A DNS lookup failed for a reason that may pass (timeout, SERVFAIL): the reason.
+    /// A DKIM key lookup failed for a reason that may pass (timeout, SERVFAIL): the reason.
     TempFailed(String),
 }
 
@@ -71,6 +71,8 @@ pub enum Dmarc {
     Pass,
     /// The domain publishes a record and no verified signature is aligned with it.
     Fail,
+    /// The record could not be looked up for now (DNS failure): not a pass.
+    TempFailed,
 }
 
 /// What the edge found out about a mail before the pure decision: srgate's own

@@ -72,7 +72,8 @@ fn config(dir: &Path, port: u16, dkim_record: &str) -> String {
         pid = dir.join("dnsmasq.pid").display(),
         log = dir.join("dnsmasq.log").display(),
     );
-    for zone in ["example.test", "example.com", "example.net", "example.org", "example"] {
+    // Whole top-level domains: DMARC's tree walk asks `_dmarc.test` and `_dmarc.com` too.
+    for zone in ["test", "com", "net", "org", "example"] {
         c += &format!("local=/{zone}/\n");
     }
     for domain in DOMAINS {

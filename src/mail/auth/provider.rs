@@ -48,7 +48,10 @@ mod tests {
 
     #[test]
     fn exchange_internal_only_for_microsoft365_mailboxes() {
-        let internal_mail = h(&[("X-MS-Exchange-Organization-AuthAs", "Internal"), ("X-MS-Exchange-Organization-AuthSource", "AM0PR01.eurprd01.prod.exchangelabs.com")]);
+        let internal_mail = h(&[
+            ("X-MS-Exchange-Organization-AuthAs", "Internal"),
+            ("X-MS-Exchange-Organization-AuthSource", "AM0PR01.eurprd01.prod.exchangelabs.com"),
+        ]);
         assert!(internal(&internal_mail, Provider::Microsoft365).is_some());
         assert!(internal(&internal_mail, Provider::Generic).is_none(), "a generic mailbox does not believe Exchange's headers");
         assert!(internal(&h(&[("X-MS-Exchange-Organization-AuthAs", "Anonymous")]), Provider::Microsoft365).is_none());

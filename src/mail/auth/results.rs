@@ -208,8 +208,10 @@ mod tests {
     #[test]
     fn received_by_clause() {
         assert_eq!(
-            received_by("from a.example (a.example [192.0.2.1])\r\n\tby mx.example.test (Postfix) with ESMTP id 1; Tue, 3 Mar 2026 10:00:00 +0100")
-                .as_deref(),
+            received_by(
+                "from a.example (a.example [192.0.2.1])\r\n\tby mx.example.test (Postfix) with ESMTP id 1; Tue, 3 Mar 2026 10:00:00 +0100"
+            )
+            .as_deref(),
             Some("mx.example.test")
         );
         assert_eq!(received_by("from x (helo by evil) by MX.Example.Test. with LMTP; date").as_deref(), Some("mx.example.test"));
@@ -235,7 +237,8 @@ mod tests {
         ]);
         assert!(trusted(&forged_below, &ids()).is_empty());
         // Above, but by a server we do not trust.
-        let other_id = h(&[("Authentication-Results", "evil.example; dkim=pass header.d=example.test"), ("Received", "by mx.example.test; d")]);
+        let other_id =
+            h(&[("Authentication-Results", "evil.example; dkim=pass header.d=example.test"), ("Received", "by mx.example.test; d")]);
         assert!(trusted(&other_id, &ids()).is_empty());
         // A Received without a by clause is nobody we trust.
         let anonymous = h(&[("Received", "from somewhere; date"), ("Authentication-Results", good)]);
