@@ -483,14 +483,11 @@ impl Gateway {
                 // [authn hook] Verify the sender where the decision depends on it; a mail in a CSE's name
                 // that DNS could not verify yet stays unread, with those after it, until the next cycle.
                 let setup = self.setup();
-                let now = self.clock.now();
-                let parsed = match crate::io::authn::prepare(&self.authn, &setup.config, mb, conn, uid, &raw, parsed, now).await? {
-                    crate::io::authn::Prepared::Ready(parsed) => parsed,
-                    crate::io::authn::Prepared::Wait => {
-                        waiting = true;
-                        break;
-                    }
-                };
+                let parsed = self.authn.authenticate(&setup.config, mb.provider, &raw, parsed).await;
+                if crate::io::authn::held_back(&setup.config, &parsed, conn, uid, self.clock.now()).await? {
+                    waiting = true;
+                    break;
+                }
                 let result = self.ingest(&mb.name, selected.uid_validity, uid, &raw, parsed);
                 self.metrics.mail_read(&mb.name, watch.seconds());
                 match result {

@@ -170,10 +170,8 @@ fn a_trusted_servers_verdict_above_its_own_received_counts() {
     let ms = stack();
     let desk = Desk::opened(ms, &common::dns::dns_resolver_line(), "trusted_authserv_ids = [\"mail.example.test\"]");
     // As the trusted server writes it: its verdict above the Received header it added.
-    let vouched = format!(
-        "Authentication-Results: mail.example.test; dkim=pass header.d=example.test header.s=sel\r\nReceived: from out.example.net (out.example.net [192.0.2.7]) by mail.example.test (Postfix) with ESMTP id OK1; Tue, 3 Mar 2026 11:00:00 +0100\r\n"
-    );
-    ms.append(&desk.support, "INBOX", &desk.in_anns_name(&vouched, "vouched", "#close\r\nResolved by the firmware update."));
+    let vouched = "Authentication-Results: mail.example.test; dkim=pass header.d=example.test header.s=sel\r\nReceived: from out.example.net (out.example.net [192.0.2.7]) by mail.example.test (Postfix) with ESMTP id OK1; Tue, 3 Mar 2026 11:00:00 +0100\r\n";
+    ms.append(&desk.support, "INBOX", &desk.in_anns_name(vouched, "vouched", "#close\r\nResolved by the firmware update."));
     desk.cli().run_at("2026-03-03T10:30:00Z");
     let sr = desk.sr();
     assert_eq!(sr["state"], "closed", "{sr:#}");

@@ -11,7 +11,7 @@
 //!   [`QUERY_ATTEMPTS`] times), the whole verification of a mail after [`MAIL_TIMEOUT`].
 //! - **A DNS failure is not a forgery**: a mail in a CSE's name whose verification
 //!   failed on DNS, and that nothing else authenticates, is left unread and read
-//!   again on the next cycle ([`Prepared::Wait`]) until [`DNS_PATIENCE`] after its
+//!   again on the next cycle ([`held_back`]) until [`DNS_PATIENCE`] after its
 //!   arrival on the server (its INTERNALDATE); then it is decided as
 //!   unauthenticated, and the CSE is told to send it again. Mail behind it waits
 //!   too (the mailbox position cannot skip it), for at most that long: the
@@ -87,7 +87,7 @@ fn client(resolver: Option<SocketAddr>) -> Result<MessageAuthenticator, String> 
     }
 }
 
-/// Checks that DNS can be asked as configured; the reason when it cannot (for `srgate check`).
+/// Checks that DNS can be set up as configured; the reason when it cannot (for `srgate check`).
 pub fn usable(config: &Config) -> Result<(), String> {
     client(config.dns_resolver).map(drop)
 }
@@ -150,45 +150,48 @@ async fn verify_with(client: &MessageAuthenticator, raw: &[u8]) -> Authenticatio
     found
 }
 
-/// A mail ready for the decision, or one to leave for the next cycle.
-#[derive(Debug)]
-pub enum Prepared {
-    /// Decide it now (its [`Inbound::authentication`] filled where it matters).
-    Ready(Result<Inbound, String>),
-    /// DNS failed on a mail in a CSE's name: leave it (and the mails after it) for the next cycle.
-    Wait,
+impl Verifier {
+    /// Fills `parsed`'s [`Inbound::authentication`]: the mailbox's provider always, srgate's
+    /// own DKIM and DMARC results when the decision depends on the sender (see the module docs).
+    pub async fn authenticate(
+        &self,
+        config: &Config,
+        provider: crate::config::Provider,
+        raw: &[u8],
+        parsed: Result<Inbound, String>,
+    ) -> Result<Inbound, String> {
+        let mut mail = parsed?;
+        mail.authentication.provider = provider;
+        if gateway::needs_authentication(config, &mail) {
+            let watch = crate::time::Stopwatch::start();
+            mail.authentication = Authentication { provider, ..self.verify(raw).await };
+            let found = &mail.authentication;
+            debug!(seconds = watch.seconds(), checked = ?found.checked, dkim = ?found.dkim_pass, dmarc = ?found.dmarc, "sender verified");
+        }
+        Ok(mail)
+    }
 }
 
-/// Verifies the sender of one fetched mail where the decision depends on it
-/// (see the module docs), and says whether to decide it now or wait for DNS.
-/// `arrival` asks the server when the mail arrived (only when needed).
-pub async fn prepare(
-    verifier: &Verifier,
+/// True when `parsed` is a mail in a CSE's name that DNS could not verify yet and that
+/// arrived less than [`DNS_PATIENCE`] ago: leave it (and the mails after it) unread for the
+/// next cycle. Asks the server for its arrival (INTERNALDATE) only in that case.
+pub async fn held_back(
     config: &Config,
-    mailbox: &Mailbox,
+    parsed: &Result<Inbound, String>,
     conn: &mut Connection,
     uid: u32,
-    raw: &[u8],
-    parsed: Result<Inbound, String>,
     now: Timestamp,
-) -> Result<Prepared, ImapError> {
-    let Ok(mut mail) = parsed else { return Ok(Prepared::Ready(parsed)) };
-    mail.authentication.provider = mailbox.provider;
-    if !gateway::needs_authentication(config, &mail) {
-        return Ok(Prepared::Ready(Ok(mail)));
-    }
-    let watch = crate::time::Stopwatch::start();
-    mail.authentication = Authentication { provider: mailbox.provider, ..verifier.verify(raw).await };
-    debug!(uid, seconds = watch.seconds(), checked = ?mail.authentication.checked, dkim = ?mail.authentication.dkim_pass, "sender verified");
+) -> Result<bool, ImapError> {
+    let Ok(mail) = parsed else { return Ok(false) };
     let staff = config.require_authenticated_staff && config.cse_by_email(&mail.from).is_some();
-    if staff && auth::awaits_dns(&mail, &config.trusted_authserv_ids) {
-        let arrived = conn.arrived(uid).await?;
-        if arrived.is_some_and(|at| now < at + DNS_PATIENCE) {
-            info!(uid, from = %mail.from, checked = ?mail.authentication.checked, "cannot verify a mail in a CSE's name for now: DNS failed; reading it again on the next cycle");
-            return Ok(Prepared::Wait);
-        }
+    if !(staff && auth::awaits_dns(mail, &config.trusted_authserv_ids)) {
+        return Ok(false);
     }
-    Ok(Prepared::Ready(Ok(mail)))
+    let wait = conn.arrived(uid).await?.is_some_and(|at| now < at + DNS_PATIENCE);
+    if wait {
+        info!(uid, from = %mail.from, checked = ?mail.authentication.checked, "cannot verify a mail in a CSE's name for now: DNS failed; reading it again on the next cycle");
+    }
+    Ok(wait)
 }
 
 /// How staff mail read from `mailbox` will be authenticated, in words (for `srgate check`);

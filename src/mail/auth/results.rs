@@ -87,13 +87,12 @@ fn statements(value: &str) -> Vec<String> {
     let mut quoted = false;
     for ch in value.chars() {
         match ch {
-            '"' => {
-                quoted = !quoted;
-                parts.last_mut().map(|p| p.push(ch));
-            }
             ';' if !quoted => parts.push(String::new()),
             _ => {
-                parts.last_mut().map(|p| p.push(ch));
+                quoted ^= ch == '"';
+                if let Some(p) = parts.last_mut() {
+                    p.push(ch);
+                }
             }
         }
     }
