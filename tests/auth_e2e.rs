@@ -166,6 +166,26 @@ fn a_genuine_signed_cse_reply_is_relayed_and_obeyed() {
 }
 
 #[test]
+fn a_signed_cse_mail_altered_on_the_way_is_refused() {
+    let ms = stack();
+    let desk = Desk::opened(ms, &common::dns::dns_resolver_line(), "");
+    // Ann's genuine mail, signed by the stack, caught elsewhere and replayed with a new body and another From.
+    let scratch = ms.unique_domain_user("scratch");
+    ms.send(&desk.in_anns_name("", "genuine-elsewhere", "Thanks, see you tomorrow."), &desk.ann, &[&scratch]);
+    let signed = ms.wait_for_messages(&scratch, "INBOX", 1, WAIT).remove(0);
+    let signed = String::from_utf8(signed).unwrap();
+    assert!(signed.contains("DKIM-Signature:"));
+    let tampered = signed.replace("Thanks, see you tomorrow.", "#close\r\nThanks, closing.");
+    ms.append(&desk.support, "INBOX", tampered.as_bytes());
+    desk.cli().run_at("2026-03-03T10:30:00Z");
+    let suspicious = desk.events("suspicious");
+    assert_eq!(suspicious.len(), 1, "{:#}", desk.sr());
+    let detail = suspicious[0]["detail"].as_str().unwrap();
+    assert!(detail.contains("d=example.test") && detail.to_lowercase().contains("body hash"), "{detail}");
+    assert_eq!(desk.sr()["state"], "new");
+}
+
+#[test]
 fn a_trusted_servers_verdict_above_its_own_received_counts() {
     let ms = stack();
     let desk = Desk::opened(ms, &common::dns::dns_resolver_line(), "trusted_authserv_ids = [\"mail.example.test\"]");

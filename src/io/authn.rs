@@ -7,6 +7,9 @@
 //!   CSE's name that nothing else authenticates, and mail copying others. A
 //!   plain customer mail is decided without DNS, so a desk without DNS does not
 //!   wait on timeouts.
+//! - **Only the From domain's DNS**: signatures of other domains are not verified
+//!   (they could authenticate nothing), so a sender cannot make srgate wait on DNS
+//!   servers of his choosing; at most [`MAX_SIGNATURES`] per mail.
 //! - **Bounded**: each DNS query times out after [`QUERY_TIMEOUT`] (tried
 //!   [`QUERY_ATTEMPTS`] times), the whole verification of a mail after [`MAIL_TIMEOUT`].
 //! - **A DNS failure is not a forgery**: a mail in a CSE's name whose verification
@@ -38,6 +41,8 @@ pub const QUERY_TIMEOUT: Duration = Duration::from_secs(2);
 pub const QUERY_ATTEMPTS: usize = 2;
 /// How long verifying one mail may take in all.
 pub const MAIL_TIMEOUT: Duration = Duration::from_secs(8);
+/// The most DKIM signatures verified per mail.
+pub const MAX_SIGNATURES: usize = 4;
 /// How long after its arrival a mail in a CSE's name waits for DNS to answer.
 pub const DNS_PATIENCE: SignedDuration = SignedDuration::from_mins(10);
 
@@ -104,13 +109,16 @@ impl Verifier {
         Verifier { client, resolver }
     }
 
-    /// Verifies the DKIM signatures of `raw` and DMARC for its From domain, in at most [`MAIL_TIMEOUT`].
-    pub async fn verify(&self, raw: &[u8]) -> Authentication {
+    /// Verifies the DKIM signatures of `raw` aligned with `from_domain` (at most
+    /// [`MAX_SIGNATURES`]) and DMARC for it, in at most [`MAIL_TIMEOUT`]. Signatures of other
+    /// domains can authenticate nothing, so their keys are never asked for: a sender cannot
+    /// make srgate wait on DNS servers of his choosing.
+    pub async fn verify(&self, raw: &[u8], from_domain: &str) -> Authentication {
         let client = match &self.client {
             Ok(c) => c,
             Err(e) => return temp_failed(format!("DNS is not set up: {e}")),
         };
-        match tokio::time::timeout(MAIL_TIMEOUT, verify_with(client, raw)).await {
+        match tokio::time::timeout(MAIL_TIMEOUT, verify_with(client, raw, from_domain)).await {
             Ok(found) => found,
             Err(_) => temp_failed(format!("no answer from {} within {} s", self.resolver, MAIL_TIMEOUT.as_secs())),
         }
@@ -121,12 +129,21 @@ fn temp_failed(why: String) -> Authentication {
     Authentication { checked: Checked::TempFailed(why), ..Authentication::default() }
 }
 
-async fn verify_with(client: &MessageAuthenticator, raw: &[u8]) -> Authentication {
-    let Some(message) = AuthenticatedMessage::parse(raw) else {
-        return Authentication { checked: Checked::Verified, ..Authentication::default() };
-    };
-    let outputs = client.verify_dkim(Parameters::new(&message)).await;
+async fn verify_with(client: &MessageAuthenticator, raw: &[u8], from_domain: &str) -> Authentication {
     let mut found = Authentication { checked: Checked::Verified, ..Authentication::default() };
+    let Some(mut message) = AuthenticatedMessage::parse(raw) else { return found };
+    let mut kept = 0;
+    message.dkim_headers.retain(|h| {
+        let d = h.header.d.to_ascii_lowercase();
+        let keep = auth::aligned(&d, from_domain) && kept < MAX_SIGNATURES;
+        if keep {
+            kept += 1;
+        } else {
+            found.dkim_failed.push(format!("d={d}: not verified (not aligned with {from_domain}, or over {MAX_SIGNATURES} signatures)"));
+        }
+        keep
+    });
+    let outputs = client.verify_dkim(Parameters::new(&message)).await;
     for output in &outputs {
         let domain = output.signature().map(|s| s.d.to_ascii_lowercase()).unwrap_or_else(|| "(unreadable signature)".into());
         match output.result() {
@@ -164,7 +181,8 @@ impl Verifier {
         mail.authentication.provider = provider;
         if gateway::needs_authentication(config, &mail) {
             let watch = crate::time::Stopwatch::start();
-            mail.authentication = Authentication { provider, ..self.verify(raw).await };
+            let from_domain = mail.from.rsplit('@').next().unwrap_or_default().to_string();
+            mail.authentication = Authentication { provider, ..self.verify(raw, &from_domain).await };
             let found = &mail.authentication;
             debug!(seconds = watch.seconds(), checked = ?found.checked, dkim = ?found.dkim_pass, dmarc = ?found.dmarc, "sender verified");
         }
