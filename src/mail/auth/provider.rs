@@ -13,7 +13,8 @@
 //!   they add, above everything the sender wrote; any `mx.google.com` header a
 //!   sender forged sits below it. So only the first `Authentication-Results`
 //!   header of the block counts, and only when its authserv-id is `mx.google.com`
-//!   ([`super::results::first_by`]). Mail between users of the same Workspace
+//!   ([`super::results::first_by`]). (Observed behaviour, not a documented
+//!   guarantee: README "Staff authentication" says so.) Mail between users of the same Workspace
 //!   domain is DKIM-signed by Google when DKIM signing is on, which srgate verifies itself.
 
 use super::Provider;
