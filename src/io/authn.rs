@@ -123,6 +123,27 @@ impl Verifier {
             Err(_) => temp_failed(format!("no answer from {} within {} s", self.resolver, MAIL_TIMEOUT.as_secs())),
         }
     }
+
+    /// Fills `parsed`'s [`Inbound::authentication`]: the mailbox's provider always, srgate's
+    /// own DKIM and DMARC results when the decision depends on the sender (see the module docs).
+    pub async fn authenticate(
+        &self,
+        config: &Config,
+        provider: crate::config::Provider,
+        raw: &[u8],
+        parsed: Result<Inbound, String>,
+    ) -> Result<Inbound, String> {
+        let mut mail = parsed?;
+        mail.authentication.provider = provider;
+        if gateway::needs_authentication(config, &mail) {
+            let watch = crate::time::Stopwatch::start();
+            let from_domain = mail.from.rsplit('@').next().unwrap_or_default().to_string();
+            mail.authentication = Authentication { provider, ..self.verify(raw, &from_domain).await };
+            let found = &mail.authentication;
+            debug!(seconds = watch.seconds(), checked = ?found.checked, dkim = ?found.dkim_pass, dmarc = ?found.dmarc, "sender verified");
+        }
+        Ok(mail)
+    }
 }
 
 fn temp_failed(why: String) -> Authentication {
@@ -165,29 +186,6 @@ async fn verify_with(client: &MessageAuthenticator, raw: &[u8], from_domain: &st
         DmarcResult::PermError(_) | DmarcResult::None => Dmarc::None,
     };
     found
-}
-
-impl Verifier {
-    /// Fills `parsed`'s [`Inbound::authentication`]: the mailbox's provider always, srgate's
-    /// own DKIM and DMARC results when the decision depends on the sender (see the module docs).
-    pub async fn authenticate(
-        &self,
-        config: &Config,
-        provider: crate::config::Provider,
-        raw: &[u8],
-        parsed: Result<Inbound, String>,
-    ) -> Result<Inbound, String> {
-        let mut mail = parsed?;
-        mail.authentication.provider = provider;
-        if gateway::needs_authentication(config, &mail) {
-            let watch = crate::time::Stopwatch::start();
-            let from_domain = mail.from.rsplit('@').next().unwrap_or_default().to_string();
-            mail.authentication = Authentication { provider, ..self.verify(raw, &from_domain).await };
-            let found = &mail.authentication;
-            debug!(seconds = watch.seconds(), checked = ?found.checked, dkim = ?found.dkim_pass, dmarc = ?found.dmarc, "sender verified");
-        }
-        Ok(mail)
-    }
 }
 
 /// True when `parsed` is a mail in a CSE's name that DNS could not verify yet and that
