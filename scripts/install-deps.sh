@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # scripts/install-deps.sh -- install what srgate's demo and tests need on Debian/Ubuntu, when missing:
-# Dovecot (IMAP + LMTP), Postfix, mutt, swaks and openssl (the test stack's certificates).
+# Dovecot (IMAP + LMTP), Postfix, OpenDKIM (the stack signs its domains' mail), dnsmasq (the tests'
+# DNS server: DKIM keys, DMARC and SPF records), openssl (makes the test DKIM key), mutt and swaks.
 # Runs apt-get as root, or through sudo.
 set -euo pipefail
 
-PKGS=(dovecot-imapd dovecot-lmtpd postfix mutt swaks ca-certificates openssl)
+PKGS=(dovecot-imapd dovecot-lmtpd postfix opendkim dnsmasq-base openssl mutt swaks ca-certificates)
 
 have_all() {
   [ -x /usr/sbin/dovecot ] && [ -x /usr/lib/dovecot/imap ] && [ -x /usr/lib/dovecot/lmtp ] &&
-    [ -x /usr/lib/postfix/sbin/master ] && command -v mutt >/dev/null && command -v swaks >/dev/null &&
-    command -v openssl >/dev/null &&
+    [ -x /usr/lib/postfix/sbin/master ] && [ -x /usr/sbin/opendkim ] && [ -x /usr/sbin/dnsmasq ] && [ -x /usr/bin/openssl ] &&
+    command -v mutt >/dev/null && command -v swaks >/dev/null &&
     [ -e /etc/ssl/certs/ca-certificates.crt ]
 }
 

@@ -11,6 +11,9 @@
 # DNS:localhost, ECDSA P-256, 10 years) are generated with openssl in DIR/tls; later starts reuse
 # them. Clients trust DIR/tls/ca.pem (MAILSTACK_CA_FILE in mailstack.env). The plain ports keep
 # working without TLS (plaintext login allowed), for clients that do not speak it.
+#   OpenDKIM (Postfix's milter): signs every mail From the stack's domains submitted to Postfix, as a real
+#   site's outgoing server does, with selector `sel` and a key made at the first start (DIR/dkim/sel.private);
+#   DIR/dkim/sel.txt holds its DNS TXT record ("v=DKIM1; k=rsa; p=...") for the test DNS server to serve.
 #
 # Usage:
 #   scripts/mailstack.sh start DIR    start (idempotent: if DIR's stack is up, just print its info)
@@ -33,7 +36,7 @@
 # _SMTP_PORT, _IMAPS_PORT, _SMTPS_PORT, _CA_FILE, _DOVECOT_PID, _POSTFIX_PID, _MAILDIR_ROOT, _LOG_DIR).
 #
 # Requirements: root (Postfix's master(8) refuses to run unprivileged) and
-#   apt-get install -y --no-install-recommends dovecot-imapd dovecot-lmtpd postfix openssl
+#   apt-get install -y --no-install-recommends dovecot-imapd dovecot-lmtpd postfix opendkim openssl
 #
 # Exit codes: 2 usage/bad DIR or host, 3 binary missing, 4 port in use, 6 start-up timeout,
 #             7 not root; stop: 1 if processes could not be killed.
@@ -83,6 +86,7 @@ START_TIMEOUT=${MAILSTACK_START_TIMEOUT:-20}
 
 DOVECOT_BIN=/usr/sbin/dovecot
 MASTER_BIN=/usr/lib/postfix/sbin/master
+OPENDKIM_BIN=/usr/sbin/opendkim
 
 die() { local code=$1; shift; echo "mailstack: $*" >&2; exit "$code"; }
 read_pid() { [ -s "$1" ] && tr -dc '0-9' < "$1" || true; }
@@ -94,6 +98,7 @@ layout() {
   LMTP_SOCK=$DV/run/lmtp; AUTH_SOCK=$DV/run/auth-client
   DV_PIDFILE=$DV/run/master.pid; PF_PIDFILE=$SPOOL/pid/master.pid
   TLS=$DIR/tls; CA_FILE=$TLS/ca.pem
+  DK=$DIR/dkim; DK_SOCK=$DIR/dkim/opendkim.sock; DK_PIDFILE=$DIR/dkim/opendkim.pid
 }
 
 # ======================================================================== stop
@@ -130,10 +135,23 @@ stop_one() { # name pidfile exe -> 0 if nothing of it is left
   rm -f "$pidfile"
   echo "mailstack: $name (pid $pid) stopped"
 }
+stop_pid() { # name pidfile exe -> 0 if it is gone (OpenDKIM: one process, not a session leader)
+  local name=$1 pidfile=$2 exe=$3 pid
+  pid=$(read_pid "$pidfile")
+  [ -n "$pid" ] || return 0
+  if ! is_exe "$pid" "$exe"; then rm -f "$pidfile"; return 0; fi
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 15); do is_exe "$pid" "$exe" || break; sleep 0.1; done
+  if is_exe "$pid" "$exe"; then kill -KILL "$pid" 2>/dev/null || true; sleep 0.2; fi
+  if is_exe "$pid" "$exe"; then echo "mailstack: $name pid $pid survived SIGKILL" >&2; return 1; fi
+  rm -f "$pidfile"
+  echo "mailstack: $name (pid $pid) stopped"
+}
 do_stop() {
   local left=0
   stop_one postfix "$PF_PIDFILE" "$MASTER_BIN" || left=1
   stop_one dovecot "$DV_PIDFILE" "$DOVECOT_BIN" || left=1
+  stop_pid opendkim "$DK_PIDFILE" "$OPENDKIM_BIN" || left=1
   return $left
 }
 
@@ -160,6 +178,8 @@ need /usr/lib/dovecot/lmtp dovecot-lmtpd
 need "$MASTER_BIN" postfix
 need /usr/lib/postfix/sbin/smtpd postfix
 need /usr/lib/postfix/sbin/lmtp postfix
+need "$OPENDKIM_BIN" opendkim
+need /usr/bin/openssl openssl
 for tool in ps awk; do command -v "$tool" >/dev/null || die 3 "'$tool' missing (needed to manage the daemons)"; done
 command -v openssl >/dev/null || die 3 "openssl missing (package openssl; makes the test certificates)"
 
@@ -190,6 +210,8 @@ MAILSTACK_DOVECOT_PID=$dpid
 MAILSTACK_POSTFIX_PID=$ppid
 MAILSTACK_MAILDIR_ROOT=$MAIL
 MAILSTACK_LOG_DIR=$LOG
+MAILSTACK_DKIM_SELECTOR=sel
+MAILSTACK_DKIM_RECORD=$DK/sel.txt
 EOF
   echo "mailstack: up  dir=$DIR"
   echo "mailstack: imap=$HOST:$IMAP_PORT smtp=$HOST:$SMTP_PORT (plain or STARTTLS) imaps=$HOST:$IMAPS_PORT smtps=$HOST:$SMTPS_PORT (implicit TLS)"
@@ -199,13 +221,13 @@ EOF
 }
 
 # Already up? Then just report. Half up or stale? Stop what is ours, start fresh.
-DPID=$(read_pid "$DV_PIDFILE"); PPID_=$(read_pid "$PF_PIDFILE")
+DPID=$(read_pid "$DV_PIDFILE"); PPID_=$(read_pid "$PF_PIDFILE"); KPID=$(read_pid "$DK_PIDFILE")
 port_open() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
-if pid_alive "$DPID" && pid_alive "$PPID_" && port_answers "$IMAP_PORT" "* OK" && port_answers "$SMTP_PORT" "220" &&
+if pid_alive "$DPID" && pid_alive "$PPID_" && pid_alive "$KPID" && port_answers "$IMAP_PORT" "* OK" && port_answers "$SMTP_PORT" "220" &&
    port_open "$IMAPS_PORT" && port_open "$SMTPS_PORT" && [ -s "$CA_FILE" ]; then
   print_info; exit 0
 fi
-if pid_alive "$DPID" || pid_alive "$PPID_"; then do_stop >/dev/null 2>&1 || true; fi
+if pid_alive "$DPID" || pid_alive "$PPID_" || pid_alive "$KPID"; then do_stop >/dev/null 2>&1 || true; fi
 
 # Someone else on our ports? (callers picking free ports may retry with others on exit 4)
 for p in "$IMAP_PORT" "$SMTP_PORT" "$IMAPS_PORT" "$SMTPS_PORT"; do
@@ -217,8 +239,9 @@ MAIL_UID=$(id -u mail); MAIL_GID=$(id -g mail)
 
 # Fresh runtime state every start (configs are regenerated too; maildirs are kept).
 rm -rf "$DV/run" "$SPOOL" "$PF/data"
-mkdir -p "$DV/run" "$DV/state" "$PF" "$SPOOL" "$PF/data" "$LOG" "$MAIL"
-chmod 755 "$DIR" "$DV" "$DV/run" "$PF" "$LOG"       # mail/dovecot/postfix users must traverse
+rm -f "$DK_SOCK" "$DK_PIDFILE"
+mkdir -p "$DV/run" "$DV/state" "$PF" "$SPOOL" "$PF/data" "$LOG" "$MAIL" "$DK"
+chmod 755 "$DIR" "$DV" "$DV/run" "$PF" "$LOG" "$DK"  # mail/dovecot/postfix users must traverse
 chown "$MAIL_UID:$MAIL_GID" "$MAIL"
 chown root:root "$SPOOL"; chown postfix "$PF/data"
 
@@ -258,6 +281,8 @@ cat > "$DV/dovecot.conf" <<EOF
 base_dir = $DV/run
 state_dir = $DV/state
 instance_name = mailstack-$IMAP_PORT
+# the host in the "by" clause of the Received header LMTP delivery adds: the same host as Postfix
+hostname = mail.$FIRST_DOMAIN
 log_path = $LOG/dovecot.log
 protocols = imap lmtp
 listen = $HOST
@@ -400,6 +425,10 @@ biff = no
 append_dot_mydomain = no
 readme_directory = no
 smtputf8_enable = yes
+# OpenDKIM signs mail From the stack's domains (every client here is internal: loopback)
+smtpd_milters = unix:$DK_SOCK
+non_smtpd_milters = unix:$DK_SOCK
+milter_default_action = tempfail
 EOF
 cat > "$PF/master.cf" <<EOF
 # service   type  private unpriv chroot wakeup maxproc command
@@ -437,8 +466,36 @@ chmod 755 "$SPOOL/pid"; chmod 710 "$SPOOL/public"; chmod 730 "$SPOOL/maildrop"
 # shellcheck disable=SC2086 # word splitting intended
 (cd "$SPOOL" && chown postfix $QUEUES && chown postfix:postdrop public maildrop && chown root:root pid)
 
+# ------------------------------------------------------------------ OpenDKIM
+# One key for every domain of the stack, made once per DIR (kept across restarts: the DNS record stays valid).
+if [ ! -s "$DK/sel.private" ]; then
+  openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$DK/sel.private" 2>/dev/null \
+    || die 3 "openssl could not make a DKIM key"
+  chmod 600 "$DK/sel.private"
+fi
+printf 'v=DKIM1; k=rsa; p=%s' "$(openssl pkey -in "$DK/sel.private" -pubout -outform DER 2>/dev/null | base64 -w0)" > "$DK/sel.txt"
+cat > "$DK/opendkim.conf" <<EOF
+# generated by srgate scripts/mailstack.sh -- signs, never verifies
+Syslog no
+Mode s
+Domain ${DOMAINS// /,}
+Selector sel
+KeyFile $DK/sel.private
+Canonicalization relaxed/simple
+InternalHosts 127.0.0.0/8
+Socket local:$DK_SOCK
+UMask 000
+PidFile $DK_PIDFILE
+RequireSafeKeys false
+EOF
+
 # -------------------------------------------------------------------- start
 T0=$(date +%s%N)
+# OpenDKIM first: Postfix refuses mail (tempfail) while its milter is missing.
+if ! "$OPENDKIM_BIN" -x "$DK/opendkim.conf" </dev/null >"$LOG/opendkim-start.out" 2>&1; then
+  cat "$LOG/opendkim-start.out" >&2
+  die 6 "opendkim failed to start (config: $DK/opendkim.conf)"
+fi
 # Dovecot daemonizes itself; keep its stdio away from our caller's pipes.
 if ! "$DOVECOT_BIN" -c "$DV/dovecot.conf" </dev/null >"$LOG/dovecot-start.out" 2>&1; then
   cat "$LOG/dovecot-start.out" >&2
@@ -448,7 +505,7 @@ fi
 MAIL_CONFIG=$PF nohup "$MASTER_BIN" -c "$PF" </dev/null >"$LOG/postfix-start.out" 2>&1 &
 
 deadline=$(( $(date +%s) + START_TIMEOUT ))
-until port_answers "$IMAP_PORT" "* OK" && port_answers "$SMTP_PORT" "220" && port_open "$IMAPS_PORT" && port_open "$SMTPS_PORT"; do
+until port_answers "$IMAP_PORT" "* OK" && port_answers "$SMTP_PORT" "220" && port_open "$IMAPS_PORT" && port_open "$SMTPS_PORT" && [ -S "$DK_SOCK" ]; do
   if [ "$(date +%s)" -ge "$deadline" ]; then
     echo "mailstack: ports did not answer within ${START_TIMEOUT}s; log tails:" >&2
     tail -n 20 "$LOG/dovecot.log" "$LOG/postfix.log" "$LOG/postfix-start.out" >&2 2>/dev/null || true

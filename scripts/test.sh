@@ -20,7 +20,7 @@ scripts/lazyfs.sh build >/dev/null || echo "test.sh: LazyFS did not build (see a
 
 command -v cargo >/dev/null || { echo "test.sh: cargo not found (install Rust: https://rustup.rs)" >&2; exit 1; }
 
-# tests/common leaves a detached watchdog per test binary that stops its mail stack once the
+# tests/common leaves detached watchdogs per test binary that stop its mail stack (and its DNS server) once the
 # binary has exited. Wait (max 15 s) for those whose test process is gone, so that nothing of
 # ours is left running when this script returns. Watchdogs of still-running tests (e.g. another
 # concurrent cargo test) are left alone.
@@ -31,7 +31,7 @@ wait_for_stack_cleanup() {
     for p in /proc/[0-9]*; do
       # cmdline: sh -c <script> srgate-mailstack-watchdog <watched pid> <mailstack.sh> <dir> <keep>
       mapfile -t -d '' args 2>/dev/null <"$p/cmdline" || continue
-      [ "${args[3]:-}" = srgate-mailstack-watchdog ] || continue
+      case "${args[3]:-}" in srgate-mailstack-watchdog|srgate-dns-watchdog) ;; *) continue ;; esac
       kill -0 "${args[4]:-0}" 2>/dev/null || busy=1
     done
     if [ $busy = 0 ]; then return 0; fi

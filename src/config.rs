@@ -15,6 +15,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 use crate::diag::{Diagnostic, Diagnostics, from_toml};
+pub use crate::mail::auth::Provider;
 
 /// The store's page cache unless `store_cache_mb` says otherwise (sled's own
 /// default, 1 GiB, lets memory grow with the store).
@@ -73,10 +74,16 @@ pub struct Config {
     pub max_attachment_bytes: usize,
     /// Messages larger than this are quarantined unparsed (bytes; default 40 MiB).
     pub max_message_bytes: usize,
-    /// Staff mail must be authenticated (DKIM/SPF/DMARC pass reported by a trusted server).
+    /// Staff mail must be authenticated (default true): DKIM verified by srgate, a trusted
+    /// `Authentication-Results` verdict or the mailbox provider's internal signal
+    /// (see [`crate::mail::auth`]). False is an explicit, warned opt-out.
     pub require_authenticated_staff: bool,
-    /// The `Authentication-Results` authserv-ids trusted for that.
+    /// The servers whose `Authentication-Results` count, by authserv-id; a `Received`
+    /// header naming one of them in its `by` clause is theirs (see [`crate::mail::auth`]).
     pub trusted_authserv_ids: Vec<String>,
+    /// The DNS server srgate asks for DKIM keys and DMARC records (`dns_resolver =
+    /// "127.0.0.1:5353"`); `None` means the system's resolvers (`/etc/resolv.conf`).
+    pub dns_resolver: Option<std::net::SocketAddr>,
     /// Where `/metrics` and `/healthz` are served (off when absent; a bare port means loopback).
     pub metrics_listen: Option<std::net::SocketAddr>,
     /// A store write that has not completed after this long means the store is
@@ -175,6 +182,8 @@ pub struct Mailbox {
     pub quarantine_folder: String,
     /// How often to look for mail when IDLE is not available.
     pub poll_interval: Duration,
+    /// The service hosting the mailbox, whose internal-mail signals may be trusted.
+    pub provider: Provider,
 }
 
 /// A support engineer on the roster.
@@ -274,6 +283,8 @@ struct RawMailbox {
     quarantine_folder: String,
     #[serde(default = "default_poll")]
     poll_interval: String,
+    #[serde(default)]
+    provider: Provider,
 }
 
 #[derive(Deserialize)]
@@ -442,8 +453,9 @@ pub fn compile(path: &Path, source: &str) -> Result<Config, Diagnostics> {
     let mut escalation_address: Option<String> = None;
     let mut max_attachment_bytes: usize = 26_214_400;
     let mut max_message_bytes: usize = 40 * 1024 * 1024;
-    let mut require_authenticated_staff = false;
+    let mut require_authenticated_staff = true;
     let mut trusted_authserv_ids: Vec<String> = Vec::new();
+    let mut dns_resolver: Option<std::net::SocketAddr> = None;
     let mut metrics_listen: Option<std::net::SocketAddr> = None;
     let mut store_stall_limit = Duration::from_secs(120);
     let mut store_cache_mb: u64 = DEFAULT_STORE_CACHE_MB;
@@ -465,8 +477,39 @@ pub fn compile(path: &Path, source: &str) -> Result<Config, Diagnostics> {
             "escalation_address" => escalation_address = c.value(value),
             "max_attachment_bytes" => max_attachment_bytes = c.value(value).unwrap_or(max_attachment_bytes),
             "max_message_bytes" => max_message_bytes = c.value(value).unwrap_or(max_message_bytes),
-            "require_authenticated_staff" => require_authenticated_staff = c.value(value).unwrap_or(false),
-            "trusted_authserv_ids" => trusted_authserv_ids = c.value(value).unwrap_or_default(),
+            "require_authenticated_staff" => {
+                require_authenticated_staff = c.value(value).unwrap_or(true);
+                if !require_authenticated_staff {
+                    c.warning(
+                        Some(value.span()),
+                        "`require_authenticated_staff = false`: mail whose From is a roster address is obeyed as staff without any \
+                         authentication; anyone can forge it (relay to the customer, #close, #assign …). Remove the line to turn it on.",
+                    );
+                }
+            }
+            "trusted_authserv_ids" => {
+                let ids: Vec<String> = c.value(value).unwrap_or_default();
+                trusted_authserv_ids = ids.iter().map(|i| i.trim().trim_end_matches('.').to_ascii_lowercase()).collect();
+                if trusted_authserv_ids.iter().any(|i| i.is_empty() || i.contains(char::is_whitespace)) {
+                    c.error(
+                        Some(value.span()),
+                        "`trusted_authserv_ids`: each is a host name, as the server writes it (\"mx.example.com\")",
+                    );
+                }
+            }
+            "dns_resolver" => {
+                if let Some(text) = c.value::<String>(value) {
+                    let text = text.trim();
+                    let parsed = text.parse::<std::net::IpAddr>().map(|ip| std::net::SocketAddr::new(ip, 53)).or_else(|_| text.parse());
+                    match parsed {
+                        Ok(a) => dns_resolver = Some(a),
+                        Err(_) => c.error(
+                            Some(value.span()),
+                            format!("`dns_resolver`: `{text}` is not an address (\"127.0.0.1:5353\", or an IP for port 53)"),
+                        ),
+                    }
+                }
+            }
             "metrics_listen" => {
                 if let Some(text) = c.value::<String>(value) {
                     let text = text.trim().trim_start_matches(':').to_string();
@@ -525,12 +568,6 @@ pub fn compile(path: &Path, source: &str) -> Result<Config, Diagnostics> {
             c.error(whole.clone(), format!("`{key}`: `{a}` is not a mail address"));
         }
     }
-    if require_authenticated_staff && trusted_authserv_ids.is_empty() {
-        c.error(
-            whole.clone(),
-            "`require_authenticated_staff = true` needs `trusted_authserv_ids` (the servers whose Authentication-Results you trust)",
-        );
-    }
     let mut names = std::collections::HashSet::new();
     for m in &mailboxes {
         if !names.insert(m.name.clone()) {
@@ -561,6 +598,7 @@ pub fn compile(path: &Path, source: &str) -> Result<Config, Diagnostics> {
         max_message_bytes,
         require_authenticated_staff,
         trusted_authserv_ids,
+        dns_resolver,
         metrics_listen,
         store_stall_limit,
         store_cache_mb,
@@ -658,6 +696,7 @@ fn compile_mailbox(c: &mut Compiler<'_>, m: RawMailbox, span: &std::ops::Range<u
         processed_folder: m.processed_folder,
         quarantine_folder: m.quarantine_folder,
         poll_interval,
+        provider: m.provider,
     }
 }
 

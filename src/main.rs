@@ -506,8 +506,18 @@ async fn query(config: &Config, req: Request) -> anyhow::Result<serde_json::Valu
 fn check(path: &Path) -> anyhow::Result<ExitCode> {
     match Setup::load(path) {
         Ok(setup) => {
+            // How staff mail is authenticated, per mailbox; a mailbox where it cannot be fails the check.
+            let dns = srgate::io::authn::usable(&setup.config);
+            let plans: Vec<Result<String, String>> =
+                setup.config.mailboxes.iter().map(|m| srgate::io::authn::plan(&setup.config, m, &dns)).collect();
             for w in &setup.config.warnings {
                 eprintln!("{}", w.as_warning());
+            }
+            if plans.iter().any(Result::is_err) {
+                for p in plans.iter().filter_map(|p| p.as_ref().err()) {
+                    eprintln!("{}: {p}", path.display());
+                }
+                return Ok(ExitCode::FAILURE);
             }
             println!(
                 "{}: ok ({} rules, {} CSEs, {} mailboxes)",
@@ -516,6 +526,9 @@ fn check(path: &Path) -> anyhow::Result<ExitCode> {
                 setup.config.cses.len(),
                 setup.config.mailboxes.len()
             );
+            for p in plans.iter().flatten() {
+                println!("{p}");
+            }
             Ok(ExitCode::SUCCESS)
         }
         Err(problems) => {

@@ -58,10 +58,28 @@ enum Outcome {
 /// A parsed mail, or why it cannot be read.
 type Parsed = Result<Inbound, String>;
 
-/// A mail ready to be decided.
-enum Prepared {
-    Whole { uid: u32, raw: Vec<u8>, hash: String, parsed: Box<Parsed> },
-    TooBig { uid: u32, size: u64, head: Vec<u8> },
+/// A fetched mail, parsed: ready to be authenticated (async, at the edge) and decided.
+pub(super) enum Prepared {
+    /// A mail that was fetched whole.
+    Whole {
+        /// Its UID.
+        uid: u32,
+        /// The raw message.
+        raw: Vec<u8>,
+        /// Its SHA-256, hex.
+        hash: String,
+        /// The parsed mail, or why it cannot be read.
+        parsed: Box<Parsed>,
+    },
+    /// A mail too large to fetch.
+    TooBig {
+        /// Its UID.
+        uid: u32,
+        /// Its size.
+        size: u64,
+        /// The first bytes of its headers.
+        head: Vec<u8>,
+    },
 }
 
 /// What is known of a mail being quarantined, besides its raw bytes.
@@ -107,7 +125,8 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 }
 
 /// Parses a batch on every core; the mails come back in the order they were fetched.
-fn prepare(fetched: Vec<Fetched>) -> Vec<Prepared> {
+/// Blocking: run it on a blocking thread.
+pub(super) fn prepare(fetched: Vec<Fetched>) -> Vec<Prepared> {
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4);
     let per_worker = fetched.len().div_ceil(workers).max(1);
     let mut shares: Vec<Vec<Fetched>> = Vec::new();
@@ -157,12 +176,11 @@ fn files_of(p: &Prepared) -> Vec<(String, &[u8])> {
 }
 
 impl Gateway {
-    /// Processes a fetched batch of `mailbox` (read under `validity`), in UID order.
-    /// Stops early, after the mail in hand, when `stop` is set. Nothing is durable
-    /// yet: the caller runs the barrier, then flags.
-    pub(super) fn ingest_batch(&self, mailbox: &str, validity: u32, fetched: Vec<Fetched>, stop: &watch::Receiver<bool>) -> BatchOutcome {
+    /// Processes a prepared (and authenticated) batch of `mailbox` (read under
+    /// `validity`), in UID order. Stops early, after the mail in hand, when `stop` is
+    /// set. Nothing is durable yet: the caller runs the barrier, then flags.
+    pub(super) fn ingest_batch(&self, mailbox: &str, validity: u32, prepared: Vec<Prepared>, stop: &watch::Receiver<bool>) -> BatchOutcome {
         let mut out = BatchOutcome::default();
-        let prepared = prepare(fetched);
         // Files before the records that name them: one durable append for the batch.
         let wanted: Vec<(String, &[u8])> = prepared.iter().flat_map(files_of).collect();
         let stored: HashMap<String, Location> = match self.store.store_files(&wanted) {
@@ -263,6 +281,10 @@ impl Gateway {
                 debug!("our own mail came back; nothing to do");
                 self.store.commit(&pending(seen(0)))?;
                 return Ok(Outcome::Duplicate);
+            }
+            // Mail in a CSE's name, not authenticated, naming no SR: kept, opens nothing.
+            Ok(GatewayOutcome::Suspicious { why }) => {
+                return self.quarantine_locked(mailbox, (source, Some(key)), hash, why, Known::Parsed(mail), files, now);
             }
             Ok(GatewayOutcome::Unmatched { classification }) => {
                 let reason = format!(

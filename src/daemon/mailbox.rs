@@ -10,11 +10,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::StreamExt;
 use tokio::sync::watch;
 use tracing::{info, warn};
 
 use super::Gateway;
-use super::ingest::Fetched;
+use super::ingest::{self, Fetched, Prepared};
 use crate::config::Mailbox;
 use crate::failpoint::crash_point;
 use crate::io::imap::{self, Connection, Wake};
@@ -81,6 +82,46 @@ async fn fetch(conn: &mut Connection, batch: &[(u32, u64)], max: u64) -> anyhow:
     Ok(out)
 }
 
+/// Verifies the senders of a parsed batch where the decision depends on them (DNS:
+/// DKIM, DMARC), several mails at once, in order. A mail in a CSE's name that DNS
+/// could not verify yet ends the batch before it: it and the mails after it are read
+/// again on the next pass (for a bounded time; see [`crate::io::authn`]). Returns the
+/// mails to decide, and whether the batch is whole.
+async fn authenticate(
+    gw: &Arc<Gateway>,
+    conn: &mut Connection,
+    mb: &Mailbox,
+    prepared: Vec<Prepared>,
+) -> anyhow::Result<(Vec<Prepared>, bool)> {
+    let setup = gw.setup();
+    let verified: Vec<Prepared> = futures_util::stream::iter(prepared)
+        .map(|p| {
+            let setup = setup.clone();
+            async move {
+                match p {
+                    Prepared::Whole { uid, raw, hash, parsed } => {
+                        let parsed = gw.authn.authenticate(&setup.config, mb.provider, &raw, *parsed).await;
+                        Prepared::Whole { uid, raw, hash, parsed: Box::new(parsed) }
+                    }
+                    other => other,
+                }
+            }
+        })
+        .buffered(8)
+        .collect()
+        .await;
+    let mut out = Vec::with_capacity(verified.len());
+    for p in verified {
+        if let Prepared::Whole { uid, parsed, .. } = &p
+            && crate::io::authn::held_back(&setup.config, parsed, conn, *uid, gw.clock.now()).await?
+        {
+            return Ok((out, false));
+        }
+        out.push(p);
+    }
+    Ok((out, true))
+}
+
 /// Flags or moves every committed-but-unflagged mail of `mb` on the server, then forgets them.
 async fn settle_pending(
     gw: &Arc<Gateway>,
@@ -142,9 +183,15 @@ pub(super) async fn cycle(
         }
         // A mail listed but not fetched (expunged meanwhile, or a server hiccup) ends the
         // pass after what was fetched: the next pass lists again, so none is passed unread.
-        let complete = fetched.len() == batch.len();
+        let fetched_all = fetched.len() == batch.len();
+        let prepared = gw.blocking(move |_| ingest::prepare(fetched)).await?;
+        let (prepared, verified_all) = authenticate(gw, conn, mb, prepared).await?;
+        let complete = fetched_all && verified_all;
+        if prepared.is_empty() {
+            break;
+        }
         let (name, stop_flag) = (mb.name.clone(), stop.clone());
-        let outcome = gw.blocking(move |gw| gw.ingest_batch(&name, validity, fetched, &stop_flag)).await?;
+        let outcome = gw.blocking(move |gw| gw.ingest_batch(&name, validity, prepared, &stop_flag)).await?;
         stats.processed += outcome.stats.processed;
         stats.duplicates += outcome.stats.duplicates;
         stats.quarantined += outcome.stats.quarantined;

@@ -63,6 +63,8 @@ pub struct Gateway {
     outbox_ready: Notify,
     /// Counters for `/metrics` and the health verdict.
     pub metrics: Metrics,
+    /// DNS for verifying senders (`dns_resolver`; changes need a restart).
+    authn: crate::io::authn::Verifier,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -77,7 +79,9 @@ impl Gateway {
         let cache = setup.config.store_cache_mb * 1024 * 1024;
         let store = Store::open(&setup.config.data_dir, Duration::from_secs(3), cache)?;
         let instance = store.instance()?;
+        let authn = crate::io::authn::Verifier::new(&setup.config);
         Ok(Gateway {
+            authn,
             config_path: setup.config.path.clone(),
             setup: std::sync::RwLock::new(Arc::new(setup)),
             store: Arc::new(store),

@@ -8,6 +8,7 @@
 //! - [`new_sr`]: a mail that opens an SR (triage, acknowledgement, notification, page).
 //! - [`staff`]: a CSE's mail: commands, relay, state change.
 //! - [`customer`]: a mail from the customer's side: reply, requests, reopening; strangers.
+//! - [`suspicious`]: mail in a CSE's name that is not authenticated: recorded, never obeyed.
 //! - [`tick`]: scheduled work (deferred assignment, targets, contact attempts, holds, closure).
 //! - [`outgoing`]: building and recording the mails.
 
@@ -16,6 +17,7 @@ mod machine;
 mod new_sr;
 mod outgoing;
 mod staff;
+mod suspicious;
 mod tick;
 
 use std::collections::HashMap;
@@ -28,6 +30,7 @@ pub use tick::tick;
 
 use crate::config::Config;
 use crate::contacts::{Contact, ContactChange};
+use crate::mail::auth;
 use crate::mail::classify::{Class, Classification, classify};
 use crate::mail::inbound::Inbound;
 use crate::mail::outbound::OutMail;
@@ -169,18 +172,49 @@ pub enum Outcome {
         /// The class, signals included.
         classification: Classification,
     },
+    /// Mail in a CSE's name, not authenticated, that names no SR: it opens none; kept and reported.
+    Suspicious {
+        /// What failed, in words.
+        why: String,
+    },
 }
 
-/// True when `mail` is from a roster CSE (and, when so configured, authenticated as such).
+/// True when `mail` is from a roster CSE and authenticated as such (unless
+/// `require_authenticated_staff = false`; see [`crate::mail::auth`]).
 pub fn is_staff(ctx: Ctx<'_>, mail: &Inbound) -> bool {
-    if ctx.config.cse_by_email(&mail.from).is_none() {
-        return false;
+    ctx.config.cse_by_email(&mail.from).is_some() && impersonation(ctx, mail).is_none()
+}
+
+/// What failed, when `mail`'s From is a roster CSE but the mail is not
+/// authenticated as theirs (and authentication is required).
+pub fn impersonation(ctx: Ctx<'_>, mail: &Inbound) -> Option<String> {
+    if !ctx.config.require_authenticated_staff || ctx.config.cse_by_email(&mail.from).is_none() {
+        return None;
     }
-    if !ctx.config.require_authenticated_staff {
+    match auth::staff_verdict(mail, &ctx.config.trusted_authserv_ids) {
+        auth::Verdict::Authenticated(_) => None,
+        auth::Verdict::Unauthenticated(why) => Some(why),
+    }
+}
+
+/// True when the decision on `mail` depends on who really sent it, so the edge
+/// should verify its signatures first: mail in a CSE's name that nothing else
+/// authenticates yet (the provider's signal, a trusted verdict), and mail copying
+/// anyone besides the support addresses (they may join the SR). Other mail is
+/// decided without DNS.
+pub fn needs_authentication(config: &Config, mail: &Inbound) -> bool {
+    if config.require_authenticated_staff
+        && config.cse_by_email(&mail.from).is_some()
+        && !auth::staff_verdict(mail, &config.trusted_authserv_ids).passed()
+    {
         return true;
     }
-    let domain = mail.from.rsplit('@').next().unwrap_or("");
-    crate::mail::auth::authenticated(&mail.headers, domain, &ctx.config.trusted_authserv_ids).is_some()
+    let ours = |a: &str| {
+        a.eq_ignore_ascii_case(&mail.from)
+            || a.eq_ignore_ascii_case(&config.support_address)
+            || config.mailboxes.iter().any(|m| m.username.eq_ignore_ascii_case(a))
+    };
+    mail.to.iter().chain(mail.cc.iter()).any(|a| !ours(a))
 }
 
 /// True when `id` is a Message-ID this gateway made.
@@ -215,17 +249,21 @@ pub fn decide(
     now: Timestamp,
 ) -> Result<Outcome, RenderError> {
     let classification = classification(ctx, mail);
-    let decision = match (classification.class, existing) {
-        (Class::Own, _) => return Ok(Outcome::Own),
-        (class, None) if class.is_machine() => return Ok(Outcome::Unmatched { classification }),
-        (Class::Bounce, Some(sr)) => machine::bounced(ctx, mail, sr, &classification, now)?,
-        (_, Some(sr)) if classification.class.is_machine() => machine::automatic(ctx, mail, sr, &classification, now),
-        (_, None) => {
+    let impersonation = impersonation(ctx, mail);
+    let decision = match (classification.class, existing, impersonation) {
+        (Class::Own, ..) => return Ok(Outcome::Own),
+        (class, None, _) if class.is_machine() => return Ok(Outcome::Unmatched { classification }),
+        (Class::Bounce, Some(sr), _) => machine::bounced(ctx, mail, sr, &classification, now)?,
+        (_, Some(sr), _) if classification.class.is_machine() => machine::automatic(ctx, mail, sr, &classification, now),
+        // In a CSE's name but not authenticated: never obeyed, never an SR of its own.
+        (_, None, Some(why)) => return Ok(Outcome::Suspicious { why }),
+        (_, Some(sr), Some(why)) => suspicious::record(ctx, mail, sr, &why, now)?,
+        (_, None, None) => {
             let related = mentioned(mail, lookup);
             new_sr::open(ctx, mail, new, related, now)?
         }
-        (_, Some(sr)) if is_staff(ctx, mail) => staff::respond(ctx, mail, sr, now)?,
-        (_, Some(sr)) => customer::write(ctx, mail, sr, new, lookup, now)?,
+        (_, Some(sr), None) if ctx.config.cse_by_email(&mail.from).is_some() => staff::respond(ctx, mail, sr, now)?,
+        (_, Some(sr), None) => customer::write(ctx, mail, sr, new, lookup, now)?,
     };
     Ok(Outcome::Apply(Box::new(machine::cap_automated(ctx, decision, lookup, now))))
 }
@@ -410,6 +448,9 @@ email = "bob@example.test"
             "From: Bob <bob@example.test>\r\nSubject: Re: whatever\r\nIn-Reply-To: <{}>\r\nMessage-ID: <m2@example.test>\r\n\r\nPlease restart it.\r\n\r\nOn Tue, Support wrote:\r\n> Help!\r\n",
             note.message_id
         ));
+        let mut answer = answer;
+        answer.authentication =
+            auth::Authentication { checked: auth::Checked::Verified, dkim_pass: vec!["example.test".into()], ..Default::default() };
         assert_eq!(thread(&answer, &mem, "t1"), Threading::Reference(100_001, note.message_id.clone()));
         let d = applied(decide(ctx, &answer, mem.srs.get(&100_001).cloned(), &new(0), &mem, at("2026-03-03T11:00:00Z")));
         assert_eq!((d.sr.state, d.sr.contact_attempts), (sr::State::AwaitingCustomer, 1));
@@ -454,24 +495,57 @@ email = "bob@example.test"
     }
 
     #[test]
-    fn staff_mail_must_be_authenticated_when_required() {
-        let mut config = config();
-        let templates = templates();
-        let rules =
-            crate::rules::RuleSet::load_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("rules"), &crate::setup::roster_view(&config))
-                .expect("rules");
-        let policy = crate::policy::Policy::standard();
+    fn staff_mail_must_be_authenticated_unless_turned_off() {
+        let mut fixture = Fixture::new();
         let plain = parse("From: ann@example.test\r\nSubject: Re: [SR#100001] x\r\n\r\n#close");
-        let signed = parse(
+        let vouched = parse(
             "From: ann@example.test\r\nAuthentication-Results: mx.example.test; dkim=pass header.d=example.test\r\nSubject: Re: [SR#100001] x\r\n\r\n#close",
         );
-        let ctx = Ctx { config: &config, templates: &templates, rules: &rules, policy: &policy, instance: "t1" };
-        assert!(is_staff(ctx, &plain));
-        config.require_authenticated_staff = true;
-        config.trusted_authserv_ids = vec!["mx.example.test".into()];
-        let ctx = Ctx { config: &config, templates: &templates, rules: &rules, policy: &policy, instance: "t1" };
-        assert!(!is_staff(ctx, &plain), "a forged roster address is not staff");
-        assert!(is_staff(ctx, &signed));
+        let mut signed = plain.clone();
+        signed.authentication =
+            auth::Authentication { checked: auth::Checked::Verified, dkim_pass: vec!["example.test".into()], ..Default::default() };
+        assert!(fixture.config.require_authenticated_staff, "on by default");
+        assert!(!is_staff(fixture.ctx(), &plain), "a forged roster address is not staff");
+        assert!(impersonation(fixture.ctx(), &plain).is_some_and(|why| why.contains("no trusted_authserv_ids")));
+        assert!(is_staff(fixture.ctx(), &signed), "srgate's own DKIM verification");
+        assert!(!is_staff(fixture.ctx(), &vouched), "nobody trusted yet");
+        assert!(needs_authentication(&fixture.config, &plain));
+        assert!(!needs_authentication(&fixture.config, &parse("From: jane@example.com\r\nTo: support@example.test\r\n\r\nhi")));
+        assert!(needs_authentication(
+            &fixture.config,
+            &parse("From: jane@example.com\r\nTo: support@example.test\r\nCc: boss@example.com\r\n\r\nhi")
+        ));
+        fixture.config.trusted_authserv_ids = vec!["mx.example.test".into()];
+        assert!(is_staff(fixture.ctx(), &vouched));
+        assert!(!needs_authentication(&fixture.config, &vouched), "already authenticated: no DNS needed");
+        fixture.config.require_authenticated_staff = false;
+        assert!(is_staff(fixture.ctx(), &plain));
+    }
+
+    #[test]
+    fn a_forged_cse_mail_is_recorded_not_obeyed_and_the_cse_told_once_a_day() {
+        let fixture = Fixture::new();
+        let ctx = fixture.ctx();
+        let loads = HashMap::new();
+        let new = NewSr { id: 100_001, mailbox: "support", loads: &loads, rr: 1 };
+        let mem = Mem { srs: HashMap::new(), ids: HashMap::new() };
+        let first = parse("From: jane@example.com\r\nSubject: Printer\r\nMessage-ID: <f1@example.com>\r\n\r\nHelp!\r\n");
+        let sr = applied(decide(ctx, &first, None, &new, &mem, at("2026-03-03T10:00:00Z"))).sr;
+        let forged =
+            parse("From: ann@example.test\r\nSubject: Re: [SR#100001] Printer\r\nMessage-ID: <x1@evil.example>\r\n\r\n#close\r\nDone.");
+        let d = applied(decide(ctx, &forged, Some(sr.clone()), &new, &mem, at("2026-03-03T11:00:00Z")));
+        assert_eq!((d.sr.state, d.sr.priority, d.sr.messages.len()), (sr.state, sr.priority, sr.messages.len() + 1));
+        let event = d.sr.events.last().expect("event");
+        assert_eq!((event.kind.as_str(), event.by.as_str()), ("suspicious", "ann@example.test"));
+        assert!(event.detail.contains("not authenticated") && event.detail.contains("x1@evil.example"), "{event:?}");
+        assert_eq!(d.outgoing.len(), 1, "one notice, nothing to the customer");
+        assert_eq!(d.outgoing[0].to, vec!["ann@example.test"]);
+        let again = applied(decide(ctx, &forged, Some(d.sr.clone()), &new, &mem, at("2026-03-03T12:00:00Z")));
+        assert!(again.outgoing.is_empty(), "no second notice the same day");
+        let tomorrow = applied(decide(ctx, &forged, Some(again.sr.clone()), &new, &mem, at("2026-03-04T12:00:01Z")));
+        assert_eq!(tomorrow.outgoing.len(), 1);
+        let stray = parse("From: ann@example.test\r\nSubject: refund\r\n\r\nDo it.");
+        assert!(matches!(decide(ctx, &stray, None, &new, &mem, at("2026-03-03T11:00:00Z")), Ok(Outcome::Suspicious { .. })));
     }
 
     #[test]

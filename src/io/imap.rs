@@ -208,6 +208,19 @@ impl Connection {
         Ok(out)
     }
 
+    /// When the server received message `uid` (its INTERNALDATE); `None` when it does not say.
+    pub async fn arrived(&mut self, uid: u32) -> Result<Option<jiff::Timestamp>, ImapError> {
+        let set = uid_set(&[uid]);
+        let seconds = timed("fetch internaldate", async {
+            let stream = self.session.uid_fetch(&set, "(UID INTERNALDATE)").await?;
+            let fetched: Vec<_> = stream.try_collect().await?;
+            Ok(fetched.iter().find(|f| f.uid == Some(uid)).and_then(|f| f.internal_date()).map(|d| d.timestamp()))
+        })
+        .await?;
+        self.drain_unsolicited();
+        Ok(seconds.and_then(|s| jiff::Timestamp::from_second(s).ok()))
+    }
+
     /// The first `limit` bytes of the headers of `uids` (`BODY.PEEK[HEADER]<0.limit>`):
     /// who sent a message too large to fetch, and what it is about.
     pub async fn headers(&mut self, uids: &[u32], limit: u32) -> Result<Vec<(u32, Vec<u8>)>, ImapError> {

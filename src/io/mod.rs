@@ -4,8 +4,10 @@
 //! - [`imap`]: reading mailboxes (async-imap).
 //! - [`smtp`]: delivering the outbox (lettre).
 //! - [`control`]: the control socket through which commands reach a running daemon.
+//! - [`authn`]: verifying a mail's DKIM signatures and DMARC with DNS, before the decision.
 //! - [`tls`]: certificate trust for IMAP and SMTP, and refusals worded for the operator.
 
+pub mod authn;
 pub mod control;
 pub mod http;
 pub mod imap;

@@ -49,6 +49,9 @@ pub struct Inbound {
     /// Message-IDs named in the body after the mail's own headers (the returned
     /// message of a delivery report), without brackets.
     pub report_ids: Vec<String>,
+    /// What the edge verified of its sender (DKIM, DMARC) before the decision;
+    /// [`super::auth::Checked::NotChecked`] as parsed.
+    pub authentication: super::auth::Authentication,
 }
 
 impl Inbound {
@@ -324,6 +327,7 @@ pub fn parse(raw: &[u8]) -> Result<Inbound, Unreadable> {
         new_text,
         text,
         attachments,
+        authentication: super::auth::Authentication::default(),
     })
 }
 

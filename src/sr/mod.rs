@@ -264,7 +264,8 @@ pub struct Event {
     /// What (`created`, `assigned`, `customer_reply`, `cse_response`, `note`, `contact_attempt`,
     /// `on_hold`, `hold_ended`, `closed`, `reopened`, `priority_changed`, `priority_requested`,
     /// `reassigned`, `escalated`, `escalation_refused`, `close_requested`, `contact_added`,
-    /// `contact_removed`, `first_response_warning`, `stranger`, `delivery_failed`).
+    /// `contact_removed`, `first_response_warning`, `stranger`, `delivery_failed`, `quarantined`,
+    /// `suspicious`: mail in a CSE's name that was not authenticated).
     pub kind: String,
     /// Who caused it (an address, or `srgate`).
     pub by: String,

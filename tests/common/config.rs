@@ -61,9 +61,10 @@ impl StackLines<'_> {
         self
     }
 
-    /// Top-level keys the stack needs (before any table); none yet.
+    /// Top-level keys the stack needs (before any table): the test DNS server, which
+    /// serves the DKIM keys the stack signs with ([`super::dns`]).
     pub fn top_level(&self) -> String {
-        String::new()
+        super::dns::dns_resolver_line()
     }
 
     /// The `[smtp]` table header and its connection lines; more `[smtp]` keys may follow.

@@ -24,6 +24,7 @@
 pub mod cli;
 pub mod config;
 pub mod desk;
+pub mod dns;
 pub mod lazyfs;
 pub mod read;
 
