@@ -90,6 +90,9 @@ pub struct Config {
     /// less keeps the daemon smaller (resident memory is about 110 MB plus this at a
     /// million SRs).
     pub store_cache_mb: u64,
+    /// Members of this group may use the control socket (`0660`, the data directory
+    /// `0710`); without it only root and srgate's own user may.
+    pub control_socket_group: Option<crate::io::access::Group>,
 }
 
 /// Service tier of an account.
@@ -151,8 +154,11 @@ pub struct Smtp {
 /// One IMAP mailbox to read.
 #[derive(Debug, Clone)]
 pub struct Mailbox {
-    /// A short name for logs, metrics and the store (default `username/folder`).
+    /// Its name in health, metrics, logs and rules: the configured `name`, else
+    /// `mailbox-N` by its position in the configuration (from 1).
     pub name: String,
+    /// Where the store keeps this mailbox's reading position (see [`Mailbox::store_key`]).
+    store_key: String,
     /// Host name or address.
     pub host: String,
     /// TCP port.
@@ -200,6 +206,16 @@ impl Cse {
     /// True when they speak `language`.
     pub fn speaks(&self, language: &str) -> bool {
         self.languages.iter().any(|l| l.eq_ignore_ascii_case(language))
+    }
+}
+
+impl Mailbox {
+    /// The key of this mailbox's reading position and pending flags in the store:
+    /// the configured `name`, else `username/folder`, the name an unnamed mailbox
+    /// had before `mailbox-N` (so a data directory written then keeps its place).
+    /// Only the store uses it; everything shown to people uses [`Mailbox::name`].
+    pub fn store_key(&self) -> &str {
+        &self.store_key
     }
 }
 
@@ -436,6 +452,7 @@ pub fn compile(path: &Path, source: &str) -> Result<Config, Diagnostics> {
     let mut metrics_listen: Option<std::net::SocketAddr> = None;
     let mut store_stall_limit = Duration::from_secs(120);
     let mut store_cache_mb: u64 = crate::io::store::PAGE_CACHE_BYTES / (1024 * 1024);
+    let mut control_socket_group = None;
 
     let mut present = std::collections::HashSet::new();
     for (key, value) in root.get_ref() {
@@ -483,6 +500,17 @@ pub fn compile(path: &Path, source: &str) -> Result<Config, Diagnostics> {
                     c.error(Some(value.span()), format!("`store_cache_mb`: {store_cache_mb} is out of range (4 to 65536)"));
                 }
             }
+            "control_socket_group" => {
+                if let Some(name) = c.value::<String>(value) {
+                    match crate::io::access::lookup_group(&name) {
+                        Ok(Some(g)) => control_socket_group = Some(g),
+                        Ok(None) => {
+                            c.error(Some(value.span()), format!("`control_socket_group`: there is no group `{name}` on this system"))
+                        }
+                        Err(e) => c.error(Some(value.span()), format!("`control_socket_group`: {e}")),
+                    }
+                }
+            }
             other => c.error(Some(key.span()), format!("unknown key `{other}`")),
         }
     }
@@ -506,7 +534,8 @@ pub fn compile(path: &Path, source: &str) -> Result<Config, Diagnostics> {
     if cses.is_empty() && !present.contains("cse") {
         c.error(whole.clone(), "no [[cse]] configured: the roster needs at least one engineer");
     }
-    let mailboxes: Vec<Mailbox> = mailboxes.into_iter().map(|(m, span)| compile_mailbox(&mut c, m, &span)).collect();
+    let mailboxes: Vec<Mailbox> =
+        mailboxes.into_iter().enumerate().map(|(i, (m, span))| compile_mailbox(&mut c, m, i + 1, &span)).collect();
     let cses = compile_roster(&mut c, cses);
     let accounts = compile_accounts(&mut c, accounts);
     for (key, addr) in [("oncall_address", &oncall_address), ("escalation_address", &escalation_address)] {
@@ -524,6 +553,15 @@ pub fn compile(path: &Path, source: &str) -> Result<Config, Diagnostics> {
     for m in &mailboxes {
         if !names.insert(m.name.clone()) {
             c.error(whole.clone(), format!("two mailboxes are named `{}`: give each a distinct `name`", m.name));
+        }
+    }
+    let mut keys = std::collections::HashSet::new();
+    for m in &mailboxes {
+        if !keys.insert(m.store_key()) && names.len() == mailboxes.len() {
+            c.error(
+                whole.clone(),
+                format!("two mailboxes would share the store's reading position `{}`: give each a distinct `name`", m.store_key()),
+            );
         }
     }
 
@@ -553,6 +591,7 @@ pub fn compile(path: &Path, source: &str) -> Result<Config, Diagnostics> {
         metrics_listen,
         store_stall_limit,
         store_cache_mb,
+        control_socket_group,
     })
 }
 
@@ -602,14 +641,16 @@ fn compile_smtp(c: &mut Compiler<'_>, s: RawSmtp, span: &std::ops::Range<usize>)
     }
 }
 
-fn compile_mailbox(c: &mut Compiler<'_>, m: RawMailbox, span: &std::ops::Range<usize>) -> Mailbox {
+/// `position` is the mailbox's place in the configuration, from 1: an unnamed one is `mailbox-<position>`.
+fn compile_mailbox(c: &mut Compiler<'_>, m: RawMailbox, position: usize, span: &std::ops::Range<usize>) -> Mailbox {
     let password = c.password(m.password, m.password_file, m.password_env, span).unwrap_or_else(|| {
         c.error(Some(span.clone()), format!("mailbox `{}`: give `password`, `password_file` or `password_env`", m.username));
         Secret::default()
     });
     let poll_interval = c.duration(&m.poll_interval, span, "poll_interval");
     Mailbox {
-        name: m.name.unwrap_or_else(|| format!("{}/{}", m.username, m.folder)),
+        store_key: m.name.clone().unwrap_or_else(|| format!("{}/{}", m.username, m.folder)),
+        name: m.name.unwrap_or_else(|| format!("mailbox-{position}")),
         host: m.host,
         port: m.port,
         tls: m.tls,
@@ -716,6 +757,34 @@ email = "Ann@Example.test"
         assert_eq!(compile(Path::new("c.toml"), &format!("store_cache_mb = 16\n{GOOD}")).expect("valid").store_cache_mb, 16);
         let errs = compile(Path::new("c.toml"), &format!("store_cache_mb = 0\n{GOOD}")).expect_err("zero").to_string();
         assert!(errs.contains("c.toml:1:") && errs.contains("store_cache_mb"), "{errs}");
+    }
+
+    #[test]
+    fn an_unnamed_mailbox_is_shown_by_its_position_and_keeps_its_legacy_store_key() -> Result<(), Box<dyn std::error::Error>> {
+        let two = format!(
+            "{GOOD}[[mailbox]]\nname = \"sales\"\nhost = \"127.0.0.1\"\nport = 1143\nusername = \"sales@example.test\"\npassword = \"x\"\n[[mailbox]]\nhost = \"127.0.0.1\"\nport = 1143\nusername = \"other@example.test\"\nfolder = \"Support\"\npassword = \"x\"\n"
+        );
+        let c = compile(Path::new("c.toml"), &two).map_err(|e| e.to_string())?;
+        let shown: Vec<(&str, &str)> = c.mailboxes.iter().map(|m| (m.name.as_str(), m.store_key())).collect();
+        assert_eq!(shown, [("mailbox-1", "support@example.test/INBOX"), ("sales", "sales"), ("mailbox-3", "other@example.test/Support")]);
+        // A data directory written when the first mailbox was called `support@example.test/INBOX`
+        // still has its reading position under that key.
+        let dir = tempfile::tempdir()?;
+        let store = crate::io::store::Store::open(dir.path())?;
+        let read = crate::io::store::Commit { mailbox: "support@example.test/INBOX".into(), source: Some((7, 42)), ..Default::default() };
+        store.commit(&read)?;
+        let position = store.mailbox_state(c.mailboxes[0].store_key())?.ok_or("the old position is lost")?;
+        assert_eq!((position.uid_validity, position.last_uid), (7, 42));
+        Ok(())
+    }
+
+    #[test]
+    fn the_control_socket_group_must_exist() {
+        assert_eq!(compile(Path::new("c.toml"), GOOD).expect("valid").control_socket_group, None);
+        let root = compile(Path::new("c.toml"), &format!("control_socket_group = \"root\"\n{GOOD}")).expect("valid");
+        assert_eq!(root.control_socket_group.map(|g| g.gid), Some(0));
+        let errs = compile(Path::new("c.toml"), &format!("control_socket_group = \"no-such-group-here\"\n{GOOD}")).expect_err("unknown");
+        assert!(errs.to_string().contains("c.toml:1:") && errs.to_string().contains("no group `no-such-group-here`"), "{errs}");
     }
 
     #[test]

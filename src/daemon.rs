@@ -268,16 +268,18 @@ impl Gateway {
         })
     }
 
-    /// Commits the effect of one raw mail read from `mailbox` at (`validity`, `uid`).
+    /// Commits the effect of one raw mail read from `mb` at (`validity`, `uid`).
     /// Its files were staged and synced by the caller ([`Gateway::cycle`]) before this.
-    fn ingest(&self, mailbox: &str, validity: u32, uid: u32, raw: &[u8], parsed: Parsed) -> Result<Outcome, StoreError> {
+    fn ingest(&self, mb: &Mailbox, validity: u32, uid: u32, raw: &[u8], parsed: Parsed) -> Result<Outcome, StoreError> {
+        // edge (issue 11): `mailbox` is the name people see; `key_of_mailbox` where the store keeps its position.
+        let (mailbox, key_of_mailbox) = (mb.name.as_str(), mb.store_key());
         let now = self.clock.now();
         let source = Some((validity, uid));
         let mail = match parsed {
             Ok(mail) => mail,
             Err(why) => {
                 let _guard = self.decide_lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-                return self.quarantine(mailbox, source, raw, why, Known::Unread, now);
+                return self.quarantine(mb, source, raw, why, Known::Unread, now);
             }
         };
         let span = info_span!("mail", mailbox, uid, message_id = mail.message_id.as_deref().unwrap_or("-"), sr = tracing::field::Empty);
@@ -287,7 +289,7 @@ impl Gateway {
         let _guard = self.decide_lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if self.store.seen(&key)?.is_some() {
             debug!("already processed; flagging only");
-            let c = Commit { mailbox: mailbox.into(), source, disposition: Some(Disposition::Processed), ..Commit::default() };
+            let c = Commit { mailbox: key_of_mailbox.into(), source, disposition: Some(Disposition::Processed), ..Commit::default() };
             self.store.commit(&c)?;
             return Ok(Outcome::Duplicate);
         }
@@ -303,7 +305,7 @@ impl Gateway {
             Ok(GatewayOutcome::Own) => {
                 debug!("our own mail came back; nothing to do");
                 let c = Commit {
-                    mailbox: mailbox.into(),
+                    mailbox: key_of_mailbox.into(),
                     source,
                     disposition: Some(Disposition::Processed),
                     seen: Some((key, 0)),
@@ -318,18 +320,18 @@ impl Gateway {
                     classification.class,
                     classification.signals.join("; ")
                 );
-                return self.quarantine(mailbox, source, raw, reason, Known::Parsed(&mail), now);
+                return self.quarantine(mb, source, raw, reason, Known::Parsed(&mail), now);
             }
-            Err(e) => return self.quarantine(mailbox, source, raw, e.to_string(), Known::Parsed(&mail), now),
+            Err(e) => return self.quarantine(mb, source, raw, e.to_string(), Known::Parsed(&mail), now),
         };
         span.record("sr", decision.sr.id);
         info!(sr = decision.sr.id, class = ?class.class, signal = threading.signal(), created = decision.created, "decided");
         let (before, also_before) = if decision.created { (None, existing.as_ref()) } else { (existing.as_ref(), None) };
         let mut c = match self.writes(before, &decision, also_before, now) {
             Ok(c) => c,
-            Err(e) => return self.quarantine(mailbox, source, raw, e, Known::Parsed(&mail), now),
+            Err(e) => return self.quarantine(mb, source, raw, e, Known::Parsed(&mail), now),
         };
-        c.mailbox = mailbox.into();
+        c.mailbox = key_of_mailbox.into();
         c.source = source;
         c.disposition = Some(Disposition::Processed);
         c.seen = Some((key, decision.sr.id));
@@ -342,7 +344,7 @@ impl Gateway {
 
     fn quarantine(
         &self,
-        mailbox: &str,
+        mb: &Mailbox,
         source: Option<(u32, u32)>,
         raw: &[u8],
         reason: String,
@@ -350,6 +352,7 @@ impl Gateway {
         now: Timestamp,
     ) -> Result<Outcome, StoreError> {
         let hash = if raw.is_empty() { String::new() } else { inbound::sha256_hex(raw) };
+        let mailbox = mb.name.as_str(); // edge (issue 11): shown; the store's position is under mb.store_key()
         warn!(mailbox, uid = source.map(|s| s.1), %reason, "quarantined");
         if !raw.is_empty() {
             self.store.put_file(&hash, raw)?;
@@ -371,7 +374,7 @@ impl Gateway {
             at: now,
             content_hash: hash.clone(),
         });
-        c.mailbox = mailbox.into();
+        c.mailbox = mb.store_key().into();
         c.source = source;
         c.disposition = Some(Disposition::Quarantine);
         c.seen = match known {
@@ -408,7 +411,7 @@ impl Gateway {
 
     /// Flags or moves every committed-but-unflagged mail of `mb` on the server.
     async fn settle_pending(&self, conn: &mut Connection, mb: &Mailbox, validity: u32) -> anyhow::Result<()> {
-        let pending = self.store.pending(&mb.name)?;
+        let pending = self.store.pending(mb.store_key())?; // edge (issue 11): store key
         if pending.is_empty() {
             return Ok(());
         }
@@ -421,7 +424,7 @@ impl Gateway {
         }
         conn.move_to(&uids(Disposition::Quarantine), &mb.quarantine_folder).await?;
         for p in &pending {
-            self.store.clear_pending(&mb.name, p)?;
+            self.store.clear_pending(mb.store_key(), p)?;
         }
         Ok(())
     }
@@ -429,12 +432,12 @@ impl Gateway {
     /// Reads every new mail of `mb` once. Stops early (after the mail in hand) when `stop` is set.
     pub async fn cycle(&self, conn: &mut Connection, mb: &Mailbox, stop: &watch::Receiver<bool>) -> anyhow::Result<CycleStats> {
         let selected = conn.select(&mb.folder).await?;
-        let state = self.store.mailbox_state(&mb.name)?;
+        let state = self.store.mailbox_state(mb.store_key())?; // edge (issue 11): store key
         let after = match state {
             Some(s) if s.uid_validity == selected.uid_validity => s.last_uid,
             Some(s) => {
                 warn!(mailbox = %mb.name, old = s.uid_validity, new = selected.uid_validity, "UIDVALIDITY changed: reading the folder again (duplicates are recognised)");
-                self.store.reset_mailbox(&mb.name, selected.uid_validity)?;
+                self.store.reset_mailbox(mb.store_key(), selected.uid_validity)?;
                 0
             }
             None => 0,
@@ -452,7 +455,7 @@ impl Gateway {
             let reason = format!("message of {size} bytes is over max_message_bytes ({max}); left unparsed");
             let head = heads.get(&uid).map(Vec::as_slice).unwrap_or_default();
             let _guard = self.decide_lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            self.quarantine(&mb.name, Some((selected.uid_validity, uid)), &[], reason, Known::Headers(head), self.clock.now())?;
+            self.quarantine(mb, Some((selected.uid_validity, uid)), &[], reason, Known::Headers(head), self.clock.now())?;
             stats.quarantined += 1;
         }
         for chunk in batches(&fits) {
@@ -473,7 +476,7 @@ impl Gateway {
                     break;
                 }
                 let watch = crate::time::Stopwatch::start();
-                let result = self.ingest(&mb.name, selected.uid_validity, uid, &raw, parsed);
+                let result = self.ingest(mb, selected.uid_validity, uid, &raw, parsed);
                 self.metrics.mail_read(&mb.name, watch.seconds());
                 match result {
                     Ok(Outcome::Processed) => stats.processed += 1,
@@ -775,15 +778,12 @@ pub async fn run(gw: Arc<Gateway>) -> anyhow::Result<()> {
     watch_the_store(&gw)?;
     let (stop_tx, stop) = watch::channel(false);
     let mut tasks = tokio::task::JoinSet::new();
-    let socket = gw.setup().config.control_socket();
-    {
-        let (store, stop) = (gw.store.clone(), stop.clone());
-        tasks.spawn(async move {
-            if let Err(e) = crate::io::control::serve(&socket, store, stop).await {
-                error!(error = %e, "control socket failed");
-            }
-        });
-    }
+    // edge (issue 11): the socket is bound (0600, or 0660 with control_socket_group) before
+    // anything starts, so a socket that cannot be set up stops the daemon at once.
+    let setup = gw.setup();
+    let control = crate::io::control::ControlSocket::bind(&setup.config.control_socket(), setup.config.control_socket_group.clone())
+        .context("cannot set up the control socket")?;
+    tasks.spawn(control.serve(gw.store.clone(), stop.clone()));
     for mb in gw.setup().config.mailboxes.clone() {
         let (gw, stop) = (gw.clone(), stop.clone());
         let span = info_span!("mailbox", name = %mb.name);
@@ -861,7 +861,7 @@ async fn watch_mailbox(gw: Arc<Gateway>, mb: Mailbox, mut stop: watch::Receiver<
         }
         .await;
         if let Err(e) = result {
-            gw.metrics.mailbox_failed(&mb.name, &e.to_string());
+            gw.metrics.mailbox_failed(&mb.name, crate::metrics::health_reason(&e)); // edge (issue 11): a short reason only
             failures = failures.saturating_add(1);
             let delay = retry_delay(failures);
             warn!(error = %e, retry_in = ?delay, "mailbox failed; reconnecting");

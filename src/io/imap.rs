@@ -31,12 +31,40 @@ pub enum ImapError {
     /// TCP or TLS failed.
     #[error("connect to {0}: {1}")]
     Connect(String, String),
+    /// The server's certificate is not trusted (unknown issuer, wrong name, expired).
+    #[error("connect to {0}: TLS certificate not trusted: {1}")]
+    Certificate(String, String),
+    /// The server refused the login (the login name, then the server's words).
+    #[error("imap: login as {0} refused: {1}")]
+    Login(String, String),
     /// The server said no or the protocol broke.
     #[error("imap: {0}")]
     Protocol(String),
     /// The server did not answer in time.
     #[error("imap: timed out during {0}")]
     Timeout(&'static str),
+}
+
+impl ImapError {
+    /// A short reason for `/healthz`: no login name, host or port, nothing the
+    /// server said (the full error goes to the log).
+    pub fn reason(&self) -> &'static str {
+        match self {
+            ImapError::Connect(..) => "cannot connect",
+            ImapError::Certificate(..) => "TLS certificate not trusted",
+            ImapError::Login(..) => "login refused",
+            ImapError::Protocol(_) => "server error",
+            ImapError::Timeout(_) => "timed out",
+        }
+    }
+
+    /// A TLS handshake with `host` failed: a certificate problem, or another connection failure.
+    fn tls(host: &str, e: std::io::Error) -> ImapError {
+        match e.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
+            Some(rustls::Error::InvalidCertificate(why)) => ImapError::Certificate(host.into(), format!("{why:?}")),
+            _ => ImapError::Connect(host.into(), e.to_string()),
+        }
+    }
 }
 
 impl From<async_imap::error::Error> for ImapError {
@@ -90,7 +118,7 @@ fn tls_connector() -> Result<tokio_rustls::TlsConnector, ImapError> {
 /// Opens TLS over `tcp` to `host`, verified against the Mozilla roots (shared with SMTP).
 pub async fn tls_connect(host: &str, tcp: TcpStream) -> Result<tokio_rustls::client::TlsStream<TcpStream>, ImapError> {
     let name = rustls::pki_types::ServerName::try_from(host.to_string()).map_err(|e| ImapError::Connect(host.into(), e.to_string()))?;
-    tls_connector()?.connect(name, tcp).await.map_err(|e| ImapError::Connect(host.into(), e.to_string()))
+    tls_connector()?.connect(name, tcp).await.map_err(|e| ImapError::tls(host, e))
 }
 
 async fn wrap_tls(host: &str, tcp: TcpStream) -> Result<Stream, ImapError> {
@@ -120,7 +148,7 @@ pub async fn connect(mb: &Mailbox) -> Result<Connection, ImapError> {
         let mut session = client
             .login(&mb.username, mb.password.expose())
             .await
-            .map_err(|(e, _)| ImapError::Protocol(format!("login as {} refused: {e}", mb.username)))?;
+            .map_err(|(e, _)| ImapError::Login(mb.username.clone(), e.to_string()))?;
         let caps = session.capabilities().await?;
         let idle_supported = caps.has_str("IDLE");
         let move_supported = caps.has_str("MOVE");

@@ -4,7 +4,10 @@
 //! - [`imap`]: reading mailboxes (async-imap).
 //! - [`smtp`]: delivering the outbox (lettre).
 //! - [`control`]: the control socket through which commands reach a running daemon.
+//! - [`access`]: who may reach the data directory and the control socket (modes, umask, peers).
+//! - [`http`]: `/metrics` and `/healthz`.
 
+pub mod access;
 pub mod control;
 pub mod http;
 pub mod imap;
