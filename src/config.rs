@@ -779,6 +779,15 @@ email = "Ann@Example.test"
     }
 
     #[test]
+    fn a_name_equal_to_another_mailboxs_legacy_key_is_refused() {
+        let clash = format!(
+            "{GOOD}[[mailbox]]\nname = \"support@example.test/INBOX\"\nhost = \"127.0.0.1\"\nport = 1143\nusername = \"x@example.test\"\npassword = \"x\"\n"
+        );
+        let errs = compile(Path::new("c.toml"), &clash).expect_err("shared position").to_string();
+        assert!(errs.contains("share the store's reading position `support@example.test/INBOX`"), "{errs}");
+    }
+
+    #[test]
     fn the_control_socket_group_must_exist() {
         assert_eq!(compile(Path::new("c.toml"), GOOD).expect("valid").control_socket_group, None);
         let root = compile(Path::new("c.toml"), &format!("control_socket_group = \"root\"\n{GOOD}")).expect("valid");

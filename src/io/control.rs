@@ -225,8 +225,13 @@ impl ControlSocket {
     /// with wider permissions, whatever the umask.
     pub fn bind(path: &Path, group: Option<Group>) -> std::io::Result<ControlSocket> {
         let parent = path.parent().unwrap_or(Path::new("."));
+        // Folders left by a daemon that died while binding (the lock says none is running).
+        for stale in std::fs::read_dir(parent).into_iter().flatten().flatten() {
+            if stale.file_name().to_string_lossy().starts_with(".sock.") {
+                let _ = std::fs::remove_dir_all(stale.path());
+            }
+        }
         let private = parent.join(format!(".sock.{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&private);
         std::fs::DirBuilder::new().mode(0o700).create(&private).map_err(|e| annotate("cannot create", &private, e))?;
         let bound = bind_in(&private.join("s"), path, group.as_ref());
         let _ = std::fs::remove_dir_all(&private);
