@@ -41,6 +41,23 @@ fn unique(prefix: &str) -> String {
     format!("{prefix}{}x{}", std::process::id(), N.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
 }
 
+/// Users and groups left by an earlier run of these tests that was killed (its Drop guards
+/// never ran): their names carry the pid of a process that is gone.
+fn sweep_stale() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        for (db, prefix, del) in [("passwd", "srgu", "userdel"), ("group", "srgg", "groupdel")] {
+            let out = Command::new("getent").arg(db).output().unwrap();
+            for name in String::from_utf8_lossy(&out.stdout).lines().filter_map(|l| l.split(':').next()) {
+                let Some(pid) = name.strip_prefix(prefix).and_then(|r| r.split('x').next()) else { continue };
+                if pid.parse::<u32>().is_ok() && !Path::new("/proc").join(pid).exists() {
+                    let _ = Command::new(del).arg(name).output();
+                }
+            }
+        }
+    });
+}
+
 fn must(cmd: &mut Command) {
     let out = cmd.output().unwrap();
     assert!(out.status.success(), "{cmd:?}: {}", String::from_utf8_lossy(&out.stderr));
@@ -51,6 +68,7 @@ struct TestGroup(String);
 
 impl TestGroup {
     fn create() -> TestGroup {
+        sweep_stale();
         let name = unique("srgg");
         must(Command::new("groupadd").arg(&name));
         TestGroup(name)
@@ -75,6 +93,7 @@ struct TestUser(String);
 impl TestUser {
     /// A new user, member of `groups` besides its own.
     fn create(groups: &[&str]) -> TestUser {
+        sweep_stale();
         let name = unique("srgu");
         let mut cmd = Command::new("useradd");
         cmd.args(["--no-create-home", "--shell", "/usr/sbin/nologin", "--user-group"]);
