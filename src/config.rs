@@ -97,6 +97,9 @@ pub struct Config {
     /// What is allowed but unwise (plaintext to a remote server, …): `srgate check`
     /// prints each as `file:line: warning: …` and `run` logs them at start.
     pub warnings: Vec<Diagnostic>,
+    /// Members of this group may use the control socket (`0660`, the data directory
+    /// `0710`); without it only root and srgate's own user may.
+    pub control_socket_group: Option<crate::io::access::Group>,
 }
 
 /// Service tier of an account.
@@ -160,8 +163,11 @@ pub struct Smtp {
 /// One IMAP mailbox to read.
 #[derive(Debug, Clone)]
 pub struct Mailbox {
-    /// A short name for logs, metrics and the store (default `username/folder`).
+    /// Its name in health, metrics, logs and rules: the configured `name`, else
+    /// `mailbox-N` by its position in the configuration (from 1).
     pub name: String,
+    /// Where the store keeps this mailbox's reading position (see [`Mailbox::store_key`]).
+    store_key: String,
     /// Host name or address.
     pub host: String,
     /// TCP port.
@@ -213,6 +219,16 @@ impl Cse {
     /// True when they speak `language`.
     pub fn speaks(&self, language: &str) -> bool {
         self.languages.iter().any(|l| l.eq_ignore_ascii_case(language))
+    }
+}
+
+impl Mailbox {
+    /// The key of this mailbox's reading position and pending flags in the store:
+    /// the configured `name`, else `username/folder`, the name an unnamed mailbox
+    /// had before `mailbox-N` (so a data directory written then keeps its place).
+    /// Only the store uses it; everything shown to people uses [`Mailbox::name`].
+    pub fn store_key(&self) -> &str {
+        &self.store_key
     }
 }
 
@@ -459,6 +475,7 @@ pub fn compile(path: &Path, source: &str) -> Result<Config, Diagnostics> {
     let mut metrics_listen: Option<std::net::SocketAddr> = None;
     let mut store_stall_limit = Duration::from_secs(120);
     let mut store_cache_mb: u64 = DEFAULT_STORE_CACHE_MB;
+    let mut control_socket_group = None;
 
     let mut present = std::collections::HashSet::new();
     for (key, value) in root.get_ref() {
@@ -537,6 +554,17 @@ pub fn compile(path: &Path, source: &str) -> Result<Config, Diagnostics> {
                     c.error(Some(value.span()), format!("`store_cache_mb`: {store_cache_mb} is out of range (4 to 65536)"));
                 }
             }
+            "control_socket_group" => {
+                if let Some(name) = c.value::<String>(value) {
+                    match crate::io::access::lookup_group(&name) {
+                        Ok(Some(g)) => control_socket_group = Some(g),
+                        Ok(None) => {
+                            c.error(Some(value.span()), format!("`control_socket_group`: there is no group `{name}` on this system"))
+                        }
+                        Err(e) => c.error(Some(value.span()), format!("`control_socket_group`: {e}")),
+                    }
+                }
+            }
             other => c.error(Some(key.span()), format!("unknown key `{other}`")),
         }
     }
@@ -560,7 +588,8 @@ pub fn compile(path: &Path, source: &str) -> Result<Config, Diagnostics> {
     if cses.is_empty() && !present.contains("cse") {
         c.error(whole.clone(), "no [[cse]] configured: the roster needs at least one engineer");
     }
-    let mailboxes: Vec<Mailbox> = mailboxes.into_iter().map(|(m, span)| compile_mailbox(&mut c, m, &span)).collect();
+    let mailboxes: Vec<Mailbox> =
+        mailboxes.into_iter().enumerate().map(|(i, (m, span))| compile_mailbox(&mut c, m, i + 1, &span)).collect();
     let cses = compile_roster(&mut c, cses);
     let accounts = compile_accounts(&mut c, accounts);
     for (key, addr) in [("oncall_address", &oncall_address), ("escalation_address", &escalation_address)] {
@@ -572,6 +601,15 @@ pub fn compile(path: &Path, source: &str) -> Result<Config, Diagnostics> {
     for m in &mailboxes {
         if !names.insert(m.name.clone()) {
             c.error(whole.clone(), format!("two mailboxes are named `{}`: give each a distinct `name`", m.name));
+        }
+    }
+    let mut keys = std::collections::HashSet::new();
+    for m in &mailboxes {
+        if !keys.insert(m.store_key()) && names.len() == mailboxes.len() {
+            c.error(
+                whole.clone(),
+                format!("two mailboxes would share the store's reading position `{}`: give each a distinct `name`", m.store_key()),
+            );
         }
     }
 
@@ -603,6 +641,7 @@ pub fn compile(path: &Path, source: &str) -> Result<Config, Diagnostics> {
         store_stall_limit,
         store_cache_mb,
         warnings: c.warnings,
+        control_socket_group,
     })
 }
 
@@ -665,13 +704,15 @@ fn compile_smtp(c: &mut Compiler<'_>, s: RawSmtp, span: &std::ops::Range<usize>)
     }
 }
 
-fn compile_mailbox(c: &mut Compiler<'_>, m: RawMailbox, span: &std::ops::Range<usize>) -> Mailbox {
+/// `position` is the mailbox's place in the configuration, from 1: an unnamed one is `mailbox-<position>`.
+fn compile_mailbox(c: &mut Compiler<'_>, m: RawMailbox, position: usize, span: &std::ops::Range<usize>) -> Mailbox {
     let password = c.password(m.password, m.password_file, m.password_env, span).unwrap_or_else(|| {
         c.error(Some(span.clone()), format!("mailbox `{}`: give `password`, `password_file` or `password_env`", m.username));
         Secret::default()
     });
     let poll_interval = c.duration(&m.poll_interval, span, "poll_interval");
-    let name = m.name.unwrap_or_else(|| format!("{}/{}", m.username, m.folder));
+    let store_key = m.name.clone().unwrap_or_else(|| format!("{}/{}", m.username, m.folder));
+    let name = m.name.unwrap_or_else(|| format!("mailbox-{position}"));
     let (tls, tls_ca) = c.security(
         RawSecurity {
             section: format!("[[mailbox]] `{name}`"),
@@ -685,6 +726,7 @@ fn compile_mailbox(c: &mut Compiler<'_>, m: RawMailbox, span: &std::ops::Range<u
         span,
     );
     Mailbox {
+        store_key,
         name,
         host: m.host,
         port: m.port,
@@ -739,68 +781,4 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const GOOD: &str = r#"
-data_dir = "data"
-support_address = "support@example.test"
-[smtp]
-host = "127.0.0.1"
-port = 2525
-[[mailbox]]
-host = "127.0.0.1"
-port = 1143
-username = "support@example.test"
-password = "secret"
-[[cse]]
-name = "Ann"
-email = "Ann@Example.test"
-"#;
-
-    #[test]
-    fn good_config_compiles_with_defaults() {
-        let c = compile(Path::new("/etc/srgate/srgate.toml"), GOOD).expect("valid");
-        assert_eq!(c.data_dir, PathBuf::from("/etc/srgate/data"));
-        assert_eq!(c.mailboxes[0].folder, "INBOX");
-        assert_eq!(c.mailboxes[0].poll_interval, Duration::from_secs(30));
-        assert_eq!(c.cses[0].email, "ann@example.test");
-        assert!(c.cse_by_email("ANN@example.test").is_some());
-        assert!(!format!("{:?}", c).contains("secret"));
-    }
-
-    #[test]
-    fn every_error_is_reported_with_its_line() {
-        let bad = GOOD.replace("port = 1143", "port = 1143\nfolderr = \"x\"").replace("[smtp]", "colour = 1\n[smtp]");
-        let errs = compile(Path::new("c.toml"), &bad).expect_err("invalid");
-        let text = errs.to_string();
-        assert!(text.contains("c.toml:4: unknown key `colour`"), "{text}");
-        assert!(text.contains("folderr"), "{text}");
-        assert_eq!(errs.0.len(), 2, "{text}");
-    }
-
-    #[test]
-    fn the_store_stall_limit_defaults_to_two_minutes_and_refuses_a_hair_trigger() {
-        assert_eq!(compile(Path::new("c.toml"), GOOD).expect("valid").store_stall_limit, Duration::from_secs(120));
-        let five = format!("store_stall_limit = \"5m\"\n{GOOD}");
-        assert_eq!(compile(Path::new("c.toml"), &five).expect("valid").store_stall_limit, Duration::from_secs(300));
-        let errs = compile(Path::new("c.toml"), &format!("store_stall_limit = \"2s\"\n{GOOD}")).expect_err("too short").to_string();
-        assert!(errs.contains("c.toml:1:") && errs.contains("at least 10s"), "{errs}");
-    }
-
-    #[test]
-    fn the_store_cache_is_32_mib_unless_set() {
-        assert_eq!(compile(Path::new("c.toml"), GOOD).expect("valid").store_cache_mb, 32);
-        assert_eq!(compile(Path::new("c.toml"), &format!("store_cache_mb = 16\n{GOOD}")).expect("valid").store_cache_mb, 16);
-        let errs = compile(Path::new("c.toml"), &format!("store_cache_mb = 0\n{GOOD}")).expect_err("zero").to_string();
-        assert!(errs.contains("c.toml:1:") && errs.contains("store_cache_mb"), "{errs}");
-    }
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("30s"), Some(Duration::from_secs(30)));
-        assert_eq!(parse_duration("5d"), Some(Duration::from_secs(432_000)));
-        assert_eq!(parse_duration("250ms"), Some(Duration::from_millis(250)));
-        assert_eq!(parse_duration("soon"), None);
-    }
-}
+mod tests;

@@ -15,6 +15,7 @@ use srgate::setup::Setup;
 use srgate::sr::State;
 use srgate::time::Clock;
 use srgate::triage::triage;
+use tokio::io::AsyncWriteExt;
 
 /// srgate: an email-driven support-request gateway.
 #[derive(Parser)]
@@ -208,6 +209,8 @@ fn init_logging(format: LogFormat) {
 fn main() -> ExitCode {
     #[cfg(feature = "failpoints")]
     let _failpoints = srgate::failpoint::arm();
+    // Every file srgate creates (store, attachments, lock, socket, export) is its user's alone.
+    srgate::io::access::private_umask();
     let cli = Cli::parse();
     init_logging(cli.log_format);
     // `run` (daemon or --once) uses every core; other one-shot commands start faster on one thread.
@@ -245,6 +248,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             for w in &setup.config.warnings {
                 tracing::warn!("{}", w.as_warning());
             }
+            secure_data_dir(&setup.config)?;
             let gw = Gateway::open(setup, clock_at(now.as_deref())?).map_err(refuse_second_daemon)?;
             if once {
                 daemon::run_once(Arc::new(gw)).await?;
@@ -316,35 +320,16 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Mail { command: MailCommand::Inspect { file, json } } => inspect(&file, json),
         Command::Export { output } => {
             let config = load_config(&cli.config)?;
-            std::fs::create_dir_all(&config.data_dir)?;
-            // Whoever holds the store writes the export into data_dir; this process copies it
-            // where it was asked (a sandboxed daemon may not write elsewhere).
-            let staged = config.data_dir.join(format!(".export-{}.jsonl", std::process::id()));
-            let value = query(&config, Request::Export { path: staged.clone() }).await;
-            let copied = value.and_then(|v| {
-                let mut f = std::fs::File::open(&staged)?;
-                match &output {
-                    Some(p) => {
-                        let mut out = std::fs::File::create(p).with_context(|| format!("cannot write {}", p.display()))?;
-                        std::io::copy(&mut f, &mut out)?;
-                        out.sync_all()?;
-                    }
-                    None => {
-                        std::io::copy(&mut f, &mut std::io::stdout())?;
-                    }
-                }
-                Ok(v)
-            });
-            let _ = std::fs::remove_file(&staged);
-            let value = copied?;
-            eprintln!("exported {} SRs", value["srs"]);
+            let n = export(&config, output.as_deref()).await?;
+            eprintln!("exported {n} SRs");
             Ok(ExitCode::SUCCESS)
         }
         Command::Import { file } => {
             let setup = load_setup(&cli.config)?;
-            if control::ask(&setup.config.control_socket(), &Request::ContactsList).await.is_some() {
+            if control::ask(&setup.config.control_socket(), &Request::ContactsList).await?.is_some() {
                 bail!("a daemon is running on {}: stop it first (import needs an empty data directory)", setup.config.data_dir.display());
             }
+            secure_data_dir(&setup.config)?;
             let store = Store::open(&setup.config.data_dir, std::time::Duration::ZERO, setup.config.store_cache_mb * 1024 * 1024)
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             let n = if file.as_os_str() == "-" {
@@ -481,25 +466,101 @@ fn refuse_second_daemon(e: anyhow::Error) -> anyhow::Error {
     }
 }
 
+/// Makes the data directory private (creating it when missing): see [`srgate::io::access`].
+fn secure_data_dir(config: &Config) -> anyhow::Result<()> {
+    if let Some(warning) = srgate::io::access::secure_data_dir(&config.data_dir, config.control_socket_group.as_ref())? {
+        tracing::warn!("{warning}");
+    }
+    Ok(())
+}
+
+/// Opens the store for a command while no daemon holds it. `Ok(None)` when a daemon
+/// holds it after all (starting up, its socket not yet answering).
+fn open_store(config: &Config) -> anyhow::Result<Option<Store>> {
+    secure_data_dir(config)?;
+    match Store::open(&config.data_dir, std::time::Duration::ZERO, config.store_cache_mb * 1024 * 1024) {
+        Ok(store) => Ok(Some(store)),
+        Err(StoreError::Locked(_)) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Answers a request: from the running daemon when there is one, else from the store directly.
 async fn query(config: &Config, req: Request) -> anyhow::Result<serde_json::Value> {
-    let response = match control::ask(&config.control_socket(), &req).await {
+    let socket = config.control_socket();
+    let response = match control::ask(&socket, &req).await? {
         Some(r) => r,
-        None => match Store::open(&config.data_dir, std::time::Duration::ZERO, config.store_cache_mb * 1024 * 1024) {
-            Ok(store) => control::answer(&store, &req),
-            Err(StoreError::Locked(_)) => {
+        None => match open_store(config)? {
+            Some(store) => control::answer(&store, &req),
+            None => {
                 // A daemon holds the store but its socket did not answer yet (starting up): retry once.
                 tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-                control::ask(&config.control_socket(), &req)
-                    .await
-                    .context("a daemon holds the store but does not answer on its control socket")?
+                control::ask(&socket, &req).await?.context("a daemon holds the store but does not answer on its control socket")?
             }
-            Err(e) => return Err(e.into()),
         },
     };
     match response {
         Response::Ok(v) => Ok(v),
         Response::Error(e) => bail!(e),
+    }
+}
+
+/// `export [--output FILE]`: the export goes to FILE or standard output, opened by
+/// this process, so only where the user running it may write. The lines come from
+/// the daemon over its socket when one runs, else from the store directly. A FILE
+/// this command created is removed again when the export fails.
+async fn export(config: &Config, output: Option<&Path>) -> anyhow::Result<usize> {
+    let mut file = None;
+    if let Some(path) = output {
+        let existed = std::fs::symlink_metadata(path).is_ok();
+        let f = tokio::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(path)
+            .await
+            .with_context(|| format!("cannot write the export to {}", path.display()))?;
+        file = Some((f, path, existed));
+    }
+    let result = match &mut file {
+        Some((f, path, _)) => {
+            let mut out = tokio::io::BufWriter::with_capacity(256 * 1024, f);
+            let n = export_into(config, &mut out).await;
+            let flushed = async {
+                out.flush().await?;
+                out.into_inner().sync_all().await
+            };
+            match (n, flushed.await) {
+                (Ok(n), Ok(())) => Ok(n),
+                (Err(e), _) => Err(e),
+                (Ok(_), Err(e)) => Err(anyhow::Error::new(e).context(format!("cannot write the export to {}", path.display()))),
+            }
+        }
+        None => {
+            let mut out = tokio::io::BufWriter::with_capacity(256 * 1024, tokio::io::stdout());
+            let n = export_into(config, &mut out).await?;
+            out.flush().await.context("cannot write the export to standard output")?;
+            Ok(n)
+        }
+    };
+    if let (Err(_), Some((_, path, false))) = (&result, &file) {
+        let _ = std::fs::remove_file(path);
+    }
+    result
+}
+
+/// Writes the export into `out`: from the daemon, or from the store when no daemon runs.
+async fn export_into(config: &Config, out: &mut (impl tokio::io::AsyncWrite + Unpin)) -> anyhow::Result<usize> {
+    let socket = config.control_socket();
+    if let Some(n) = control::export_from_daemon(&socket, out).await? {
+        return Ok(n);
+    }
+    match open_store(config)? {
+        Some(store) => Ok(control::ExportStream::start(Arc::new(store)).copy_to(out).await?),
+        None => {
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            control::export_from_daemon(&socket, out).await?.context("a daemon holds the store but does not answer on its control socket")
+        }
     }
 }
 

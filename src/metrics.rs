@@ -95,16 +95,17 @@ impl Metrics {
         });
     }
 
-    /// `mailbox` failed.
-    pub fn mailbox_failed(&self, mailbox: &str, error: &str) {
+    /// `mailbox` failed, for a short `reason` ([`health_reason`]): what `/healthz` says of it.
+    pub fn mailbox_failed(&self, mailbox: &str, reason: &str) {
         self.with(|m| {
-            m.mailbox_error.insert(mailbox.to_string(), error.to_string());
+            m.mailbox_error.insert(mailbox.to_string(), reason.to_string());
         });
     }
 
-    /// A store write failed (or, with `None`, worked again).
+    /// A store write failed (or, with `None`, worked again). `/healthz` says only
+    /// "a write failed"; the error itself is in the log.
     pub fn store(&self, error: Option<String>) {
-        self.with(|m| m.store_error = error);
+        self.with(|m| m.store_error = error.map(|_| "a write failed (see the log)".to_string()));
     }
 
     /// The supervisor started the task `name` again after it failed.
@@ -132,34 +133,26 @@ impl Metrics {
         self.with(|m| if ok { m.reloads += 1 } else { m.reload_failures += 1 });
     }
 
-    /// The health verdict: `Ok` when every mailbox was read within its limit, the store
-    /// is writable and the last attempt to connect to the SMTP server worked.
+    /// The health verdict: `Ok` when every mailbox was read within its limit, the store is
+    /// writable and the last attempt to connect to the SMTP server worked. Otherwise one line
+    /// per problem, `mailbox NAME: REASON`, `store: REASON` or `smtp: …`, with short reasons for
+    /// mailboxes: never a login name or a password (those are in the log).
     pub fn health(&self, mailboxes: &[(String, f64)], now: f64, store: &StoreFacts) -> Result<String, String> {
         self.with(|m| {
             let mut problems = Vec::new();
             for (name, limit) in mailboxes {
-                if let Some(e) = m.mailbox_error.get(name) {
-                    problems.push(format!("mailbox {name}: failing: {e}"));
-                    continue;
-                }
-                match m.last_poll.get(name) {
-                    Some(t) if now - t <= *limit => {}
-                    Some(t) => problems.push(format!(
-                        "mailbox {name}: last read {:.0} s ago{}",
-                        now - t,
-                        m.mailbox_error.get(name).map(|e| format!(" ({e})")).unwrap_or_default()
-                    )),
-                    None => problems.push(format!(
-                        "mailbox {name}: not read yet{}",
-                        m.mailbox_error.get(name).map(|e| format!(" ({e})")).unwrap_or_default()
-                    )),
+                match (m.mailbox_error.get(name), m.last_poll.get(name)) {
+                    (Some(reason), _) => problems.push(format!("mailbox {name}: {reason}")),
+                    (None, Some(t)) if now - t <= *limit => {}
+                    (None, Some(t)) => problems.push(format!("mailbox {name}: not read for {:.0} s", now - t)),
+                    (None, None) => problems.push(format!("mailbox {name}: not read yet")),
                 }
             }
             if !store.writable {
                 problems.push("store: not writable".into());
             }
-            if let Some(e) = &m.store_error {
-                problems.push(format!("store: last write failed: {e}"));
+            if let Some(reason) = &m.store_error {
+                problems.push(format!("store: {reason}"));
             }
             if let Some(e) = &m.smtp_error {
                 problems.push(format!("smtp: cannot connect: {e}"));
@@ -218,6 +211,20 @@ impl Metrics {
     }
 }
 
+/// The short reason `/healthz` gives for a mailbox that failed with `e`: a category
+/// ("cannot connect", "login refused", "TLS certificate not trusted", "timed out",
+/// "server error", "store error"), never the error's own words, which may name
+/// the login, the host and the port.
+pub fn health_reason(e: &anyhow::Error) -> &'static str {
+    if let Some(imap) = e.downcast_ref::<crate::io::imap::ImapError>() {
+        imap.reason()
+    } else if e.downcast_ref::<crate::io::store::StoreError>().is_some() {
+        "store error"
+    } else {
+        "failed (see the log)"
+    }
+}
+
 fn escape(s: &str) -> String {
     s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
@@ -254,5 +261,30 @@ mod tests {
         assert!(why.contains("smtp: cannot connect: certificate for h:465 is not trusted"), "{why}");
         m.smtp(None);
         assert!(m.health(&limits, 1010.0, &facts).is_ok());
+    }
+
+    #[test]
+    fn health_names_the_mailbox_and_a_short_reason_only() {
+        use crate::io::imap::ImapError;
+        let m = Metrics::default();
+        let facts = StoreFacts { writable: true, ..StoreFacts::default() };
+        let refused = anyhow::Error::from(ImapError::Login("ann@example.test".into(), "NO [AUTHENTICATIONFAILED]".into()));
+        m.mailbox_failed("mailbox-1", health_reason(&refused));
+        let unreachable =
+            anyhow::Error::from(ImapError::Connect("127.0.0.1:1143".into(), "Connection refused".into())).context("reading mailbox-2");
+        m.mailbox_failed("mailbox-2", health_reason(&unreachable));
+        m.store(Some("store file /var/lib/srgate/files/ab: No space left on device".into()));
+        let limits = [("mailbox-1".to_string(), 60.0), ("mailbox-2".to_string(), 60.0), ("mailbox-3".to_string(), 60.0)];
+        let body = m.health(&limits, 1000.0, &facts).expect_err("failing");
+        assert_eq!(
+            body,
+            "mailbox mailbox-1: login refused\nmailbox mailbox-2: cannot connect\nmailbox mailbox-3: not read yet\nstore: a write failed (see the log)\n"
+        );
+        let timed_out = anyhow::Error::from(ImapError::Timeout("login"));
+        assert_eq!(health_reason(&timed_out), "timed out");
+        let untrusted = anyhow::Error::from(ImapError::Tls(
+            "certificate for imap.example.test:993 is not trusted (unknown issuer); set tls_ca_file to the CA that signed it".into(),
+        ));
+        assert_eq!(health_reason(&untrusted), "TLS certificate not trusted");
     }
 }

@@ -16,6 +16,7 @@ use tracing::{debug, error, info, info_span, warn};
 
 use super::Gateway;
 use super::mailbox::CycleStats;
+use crate::config::Mailbox;
 use crate::failpoint::crash_point;
 use crate::gateway::{self, NewSr, Outcome as GatewayOutcome};
 use crate::io::store::{Commit, Disposition, Location, QuarantineRecord, Seen, StoreError};
@@ -179,7 +180,8 @@ impl Gateway {
     /// Processes a prepared (and authenticated) batch of `mailbox` (read under
     /// `validity`), in UID order. Stops early, after the mail in hand, when `stop` is
     /// set. Nothing is durable yet: the caller runs the barrier, then flags.
-    pub(super) fn ingest_batch(&self, mailbox: &str, validity: u32, prepared: Vec<Prepared>, stop: &watch::Receiver<bool>) -> BatchOutcome {
+    pub(super) fn ingest_batch(&self, mb: &Mailbox, validity: u32, prepared: Vec<Prepared>, stop: &watch::Receiver<bool>) -> BatchOutcome {
+        let mailbox = mb.name.as_str();
         let mut out = BatchOutcome::default();
         // Files before the records that name them: one durable append for the batch.
         let wanted: Vec<(String, &[u8])> = prepared.iter().flat_map(files_of).collect();
@@ -206,19 +208,19 @@ impl Gateway {
                 Prepared::TooBig { uid, size, head } => {
                     let max = self.setup().config.max_message_bytes;
                     let reason = format!("message of {size} bytes is over max_message_bytes ({max}); left unparsed");
-                    let result = self.quarantine(mailbox, (validity, *uid), "", reason, Known::Headers(head), files);
+                    let result = self.quarantine(mb, (validity, *uid), "", reason, Known::Headers(head), files);
                     crash_point!("quarantine.oversize");
                     result
                 }
                 Prepared::Whole { uid, raw, hash, parsed } => match parsed.as_ref() {
-                    Err(why) => self.quarantine(mailbox, (validity, *uid), hash, why.clone(), Known::Unread(raw), files),
+                    Err(why) => self.quarantine(mb, (validity, *uid), hash, why.clone(), Known::Unread(raw), files),
                     Ok(mail) => {
-                        let one = std::panic::AssertUnwindSafe(|| self.ingest_one(mailbox, (validity, *uid), hash, mail, files.clone()));
+                        let one = std::panic::AssertUnwindSafe(|| self.ingest_one(mb, (validity, *uid), hash, mail, files.clone()));
                         std::panic::catch_unwind(one).unwrap_or_else(|payload| {
                             let why = panic_message(payload.as_ref());
                             error!(mailbox, uid, panic = %why, "srgate failed on this mail; quarantining it");
                             let reason = format!("srgate failed while processing this mail ({why}); kept for the operator");
-                            self.quarantine(mailbox, (validity, *uid), hash, reason, Known::Unread(raw), files)
+                            self.quarantine(mb, (validity, *uid), hash, reason, Known::Unread(raw), files)
                         })
                     }
                 },
@@ -241,18 +243,19 @@ impl Gateway {
     /// Commits the effect of one parsed mail read at `source` (UIDVALIDITY, UID).
     fn ingest_one(
         &self,
-        mailbox: &str,
+        mb: &Mailbox,
         source: (u32, u32),
         hash: &str,
         mail: &Inbound,
         files: Vec<(String, Location)>,
     ) -> Result<Outcome, StoreError> {
+        let mailbox = mb.name.as_str();
         let now = self.clock.now();
         let span =
             info_span!("mail", mailbox, uid = source.1, message_id = mail.message_id.as_deref().unwrap_or("-"), sr = tracing::field::Empty);
         let _enter = span.enter();
         let pending = |seen: Vec<Seen>| Commit {
-            mailbox: mailbox.into(),
+            mailbox: mb.store_key().into(),
             source: Some(source),
             disposition: Some(Disposition::Processed),
             seen,
@@ -284,7 +287,7 @@ impl Gateway {
             }
             // Mail in a CSE's name, not authenticated, naming no SR: kept, opens nothing.
             Ok(GatewayOutcome::Suspicious { why }) => {
-                return self.quarantine_locked(mailbox, (source, Some(key)), hash, why, Known::Parsed(mail), files, now);
+                return self.quarantine_locked(mb, (source, Some(key)), hash, why, Known::Parsed(mail), files, now);
             }
             Ok(GatewayOutcome::Unmatched { classification }) => {
                 let reason = format!(
@@ -292,9 +295,9 @@ impl Gateway {
                     classification.class,
                     classification.signals.join("; ")
                 );
-                return self.quarantine_locked(mailbox, (source, Some(key)), hash, reason, Known::Parsed(mail), files, now);
+                return self.quarantine_locked(mb, (source, Some(key)), hash, reason, Known::Parsed(mail), files, now);
             }
-            Err(e) => return self.quarantine_locked(mailbox, (source, Some(key)), hash, e.to_string(), Known::Parsed(mail), files, now),
+            Err(e) => return self.quarantine_locked(mb, (source, Some(key)), hash, e.to_string(), Known::Parsed(mail), files, now),
         };
         if let Some(earlier) = reused {
             gateway::note_reused_message_id(&mut decision, mail, earlier, now);
@@ -304,9 +307,9 @@ impl Gateway {
         let (before, also_before) = if decision.created { (None, existing.as_ref()) } else { (existing.as_ref(), None) };
         let mut c = match self.writes(before, &decision, also_before, now) {
             Ok(c) => c,
-            Err(e) => return self.quarantine_locked(mailbox, (source, Some(key)), hash, e, Known::Parsed(mail), files, now),
+            Err(e) => return self.quarantine_locked(mb, (source, Some(key)), hash, e, Known::Parsed(mail), files, now),
         };
-        c.mailbox = mailbox.into();
+        c.mailbox = mb.store_key().into();
         c.source = Some(source);
         c.disposition = Some(Disposition::Processed);
         c.seen = seen(decision.sr.id);
@@ -339,25 +342,30 @@ impl Gateway {
     /// quarantined before (it is then only flagged again).
     fn quarantine(
         &self,
-        mailbox: &str,
+        mb: &Mailbox,
         source: (u32, u32),
         hash: &str,
         reason: String,
         known: Known<'_>,
         files: Vec<(String, Location)>,
     ) -> Result<Outcome, StoreError> {
+        let mailbox = mb.name.as_str();
         let _guard = self.decide_guard();
-        let key = quarantine_key(mailbox, source, hash, known);
+        let key = quarantine_key(mb.store_key(), source, hash, known);
         if let Some(key) = &key
             && self.store.seen(key)?.is_some()
         {
             debug!(mailbox, uid = source.1, "quarantined before; flagging only");
-            let c =
-                Commit { mailbox: mailbox.into(), source: Some(source), disposition: Some(Disposition::Quarantine), ..Commit::default() };
+            let c = Commit {
+                mailbox: mb.store_key().into(),
+                source: Some(source),
+                disposition: Some(Disposition::Quarantine),
+                ..Commit::default()
+            };
             self.store.commit(&c)?;
             return Ok(Outcome::Duplicate);
         }
-        self.quarantine_locked(mailbox, (source, key), hash, reason, known, files, self.clock.now())
+        self.quarantine_locked(mb, (source, key), hash, reason, known, files, self.clock.now())
     }
 
     /// Quarantines a mail, the decision lock held: a record with what could be read
@@ -366,7 +374,7 @@ impl Gateway {
     #[allow(clippy::too_many_arguments)]
     fn quarantine_locked(
         &self,
-        mailbox: &str,
+        mb: &Mailbox,
         (source, key): ((u32, u32), Option<String>),
         hash: &str,
         reason: String,
@@ -374,6 +382,7 @@ impl Gateway {
         files: Vec<(String, Location)>,
         now: Timestamp,
     ) -> Result<Outcome, StoreError> {
+        let mailbox = mb.name.as_str();
         warn!(mailbox, uid = source.1, %reason, "quarantined");
         let glimpse = |bytes: &[u8]| std::panic::catch_unwind(|| inbound::glimpse(bytes)).unwrap_or_default();
         let glimpse = match known {
@@ -392,7 +401,7 @@ impl Gateway {
             at: now,
             content_hash: hash.to_string(),
         });
-        c.mailbox = mailbox.into();
+        c.mailbox = mb.store_key().into();
         c.source = Some(source);
         c.disposition = Some(Disposition::Quarantine);
         let fingerprint = match known {

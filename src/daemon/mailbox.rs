@@ -142,8 +142,8 @@ async fn settle_pending(
     }
     conn.move_to(&uids(Disposition::Quarantine), &mb.quarantine_folder).await?;
     crash_point!("flag.before_clear");
-    let name = mb.name.clone();
-    gw.blocking(move |gw| gw.store.clear_pending(&name, &pending)).await??;
+    let key = mb.store_key().to_string();
+    gw.blocking(move |gw| gw.store.clear_pending(&key, &pending)).await??;
     Ok(())
 }
 
@@ -156,19 +156,19 @@ pub(super) async fn cycle(
 ) -> anyhow::Result<CycleStats> {
     let selected = conn.select(&mb.folder).await?;
     let validity = selected.uid_validity;
-    let name = mb.name.clone();
+    let (name, key) = (mb.name.clone(), mb.store_key().to_string());
     let (after, pending) = gw
         .blocking(move |gw| -> Result<_, crate::io::store::StoreError> {
-            let after = match gw.store.mailbox_state(&name)? {
+            let after = match gw.store.mailbox_state(&key)? {
                 Some(s) if s.uid_validity == validity => s.last_uid,
                 Some(s) => {
                     warn!(mailbox = %name, old = s.uid_validity, new = validity, "UIDVALIDITY changed: reading the folder again (duplicates are recognised)");
-                    gw.store.reset_mailbox(&name, validity)?;
+                    gw.store.reset_mailbox(&key, validity)?;
                     0
                 }
                 None => 0,
             };
-            Ok((after, gw.store.pending(&name)?))
+            Ok((after, gw.store.pending(&key)?))
         })
         .await??;
     settle_pending(gw, conn, mb, validity, pending).await?;
@@ -190,8 +190,8 @@ pub(super) async fn cycle(
         if prepared.is_empty() {
             break;
         }
-        let (name, stop_flag) = (mb.name.clone(), stop.clone());
-        let outcome = gw.blocking(move |gw| gw.ingest_batch(&name, validity, prepared, &stop_flag)).await?;
+        let (mailbox, stop_flag) = (mb.clone(), stop.clone());
+        let outcome = gw.blocking(move |gw| gw.ingest_batch(&mailbox, validity, prepared, &stop_flag)).await?;
         stats.processed += outcome.stats.processed;
         stats.duplicates += outcome.stats.duplicates;
         stats.quarantined += outcome.stats.quarantined;
@@ -203,8 +203,8 @@ pub(super) async fn cycle(
         gw.make_durable().await?;
         crash_point!("barrier.before_flag");
         gw.outbox_ready.notify_one();
-        let name = mb.name.clone();
-        let pending = gw.blocking(move |gw| gw.store.pending(&name)).await??;
+        let key = mb.store_key().to_string();
+        let pending = gw.blocking(move |gw| gw.store.pending(&key)).await??;
         settle_pending(gw, conn, mb, validity, pending).await?;
         if let Some(e) = outcome.failure {
             return Err(e.into());
@@ -253,7 +253,7 @@ pub(super) async fn watch(gw: Arc<Gateway>, mb: Mailbox, mut stop: watch::Receiv
         }
         .await;
         if let Err(e) = result {
-            gw.metrics.mailbox_failed(&mb.name, &e.to_string());
+            gw.metrics.mailbox_failed(&mb.name, crate::metrics::health_reason(&e));
             failures = failures.saturating_add(1);
             let delay = retry_delay(failures);
             warn!(error = %e, retry_in = ?delay, "mailbox failed; reconnecting");

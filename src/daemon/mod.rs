@@ -38,6 +38,7 @@ use tokio::sync::{Notify, watch};
 use tracing::{error, info, info_span, warn};
 
 use crate::gateway::Ctx;
+use crate::io::control::ControlSocket;
 use crate::io::imap;
 use crate::io::smtp::Mailer;
 use crate::io::store::Store;
@@ -199,13 +200,21 @@ pub async fn run(gw: Arc<Gateway>) -> anyhow::Result<()> {
     let (stop_tx, stop) = watch::channel(false);
     let mut tasks = supervisor::Supervisor::new(stop.clone(), gw.clone());
     {
-        let socket = gw.setup().config.control_socket();
+        // The socket is bound (0600, or 0660 with control_socket_group) before anything
+        // starts: a socket that cannot be set up stops the daemon at once. Started again
+        // after a failure, the task binds it anew.
+        let setup = gw.setup();
+        let (path, group) = (setup.config.control_socket(), setup.config.control_socket_group.clone());
+        let bound = ControlSocket::bind(&path, group.clone()).context("cannot set up the control socket")?;
+        let bound = Arc::new(Mutex::new(Some(bound)));
         let store = gw.store.clone();
         tasks.spawn("control", move |stop| {
-            let (socket, store) = (socket.clone(), store.clone());
+            let (path, group, store) = (path.clone(), group.clone(), store.clone());
+            let ready = bound.lock().unwrap_or_else(|p| p.into_inner()).take();
             async move {
-                if let Err(e) = crate::io::control::serve(&socket, store, stop).await {
-                    error!(error = %e, "control socket failed");
+                match ready.map_or_else(|| ControlSocket::bind(&path, group), Ok) {
+                    Ok(socket) => socket.serve(store, stop).await,
+                    Err(e) => error!(error = %e, "cannot set up the control socket"),
                 }
             }
         });

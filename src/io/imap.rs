@@ -34,12 +34,30 @@ pub enum ImapError {
     /// TLS failed: the message names the server and why (an untrusted certificate…).
     #[error("{0}")]
     Tls(String),
+    /// The server refused the login (the login name, then the server's words).
+    #[error("imap: login as {0} refused: {1}")]
+    Login(String, String),
     /// The server said no or the protocol broke.
     #[error("imap: {0}")]
     Protocol(String),
     /// The server did not answer in time.
     #[error("imap: timed out during {0}")]
     Timeout(&'static str),
+}
+
+impl ImapError {
+    /// A short reason for `/healthz`: no login name, host or port, nothing the
+    /// server said (the full error goes to the log).
+    pub fn reason(&self) -> &'static str {
+        match self {
+            ImapError::Connect(..) => "cannot connect",
+            ImapError::Tls(why) if why.contains("not trusted") => "TLS certificate not trusted",
+            ImapError::Tls(_) => "TLS failed",
+            ImapError::Login(..) => "login refused",
+            ImapError::Protocol(_) => "server error",
+            ImapError::Timeout(_) => "timed out",
+        }
+    }
 }
 
 impl From<async_imap::error::Error> for ImapError {
@@ -110,7 +128,7 @@ pub async fn connect(mb: &Mailbox) -> Result<Connection, ImapError> {
         let mut session = client
             .login(&mb.username, mb.password.expose())
             .await
-            .map_err(|(e, _)| ImapError::Protocol(format!("login as {} refused: {e}", mb.username)))?;
+            .map_err(|(e, _)| ImapError::Login(mb.username.clone(), e.to_string()))?;
         let caps = session.capabilities().await?;
         let idle_supported = caps.has_str("IDLE");
         let move_supported = caps.has_str("MOVE");

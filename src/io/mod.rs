@@ -4,9 +4,12 @@
 //! - [`imap`]: reading mailboxes (async-imap).
 //! - [`smtp`]: delivering the outbox (lettre).
 //! - [`control`]: the control socket through which commands reach a running daemon.
+//! - [`access`]: who may reach the data directory and the control socket (modes, umask, peers).
+//! - [`http`]: `/metrics` and `/healthz`.
 //! - [`authn`]: verifying a mail's DKIM signatures and DMARC with DNS, before the decision.
 //! - [`tls`]: certificate trust for IMAP and SMTP, and refusals worded for the operator.
 
+pub mod access;
 pub mod authn;
 pub mod control;
 pub mod http;

@@ -108,7 +108,8 @@ impl Packs {
     /// Opens the newest pack for appending, or starts the first one.
     fn open_newest(&self) -> Result<Pack, StoreError> {
         if !self.dir.exists() {
-            std::fs::create_dir_all(&self.dir).map_err(|e| file_error(&self.dir, e))?;
+            use std::os::unix::fs::DirBuilderExt;
+            std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&self.dir).map_err(|e| file_error(&self.dir, e))?;
             sync_dir(&self.files_dir)?;
             if let Some(parent) = self.files_dir.parent() {
                 sync_dir(parent)?;
@@ -127,7 +128,8 @@ impl Packs {
     fn open_pack(&self, number: u32) -> Result<Pack, StoreError> {
         let path = self.pack_path(number);
         let existed = path.exists();
-        let file = File::options().create(true).append(true).read(true).open(&path).map_err(|e| file_error(&path, e))?;
+        use std::os::unix::fs::OpenOptionsExt;
+        let file = File::options().create(true).append(true).read(true).mode(0o600).open(&path).map_err(|e| file_error(&path, e))?;
         if !existed {
             sync_dir(&self.dir)?;
         }

@@ -1,0 +1,102 @@
+//! Unit tests of the configuration: defaults, errors with their lines, store keys.
+
+use super::*;
+
+const GOOD: &str = r#"
+data_dir = "data"
+support_address = "support@example.test"
+[smtp]
+host = "127.0.0.1"
+port = 2525
+[[mailbox]]
+host = "127.0.0.1"
+port = 1143
+username = "support@example.test"
+password = "secret"
+[[cse]]
+name = "Ann"
+email = "Ann@Example.test"
+"#;
+
+#[test]
+fn good_config_compiles_with_defaults() {
+    let c = compile(Path::new("/etc/srgate/srgate.toml"), GOOD).expect("valid");
+    assert_eq!(c.data_dir, PathBuf::from("/etc/srgate/data"));
+    assert_eq!(c.mailboxes[0].folder, "INBOX");
+    assert_eq!(c.mailboxes[0].poll_interval, Duration::from_secs(30));
+    assert_eq!(c.cses[0].email, "ann@example.test");
+    assert!(c.cse_by_email("ANN@example.test").is_some());
+    assert!(!format!("{:?}", c).contains("secret"));
+}
+
+#[test]
+fn every_error_is_reported_with_its_line() {
+    let bad = GOOD.replace("port = 1143", "port = 1143\nfolderr = \"x\"").replace("[smtp]", "colour = 1\n[smtp]");
+    let errs = compile(Path::new("c.toml"), &bad).expect_err("invalid");
+    let text = errs.to_string();
+    assert!(text.contains("c.toml:4: unknown key `colour`"), "{text}");
+    assert!(text.contains("folderr"), "{text}");
+    assert_eq!(errs.0.len(), 2, "{text}");
+}
+
+#[test]
+fn the_store_stall_limit_defaults_to_two_minutes_and_refuses_a_hair_trigger() {
+    assert_eq!(compile(Path::new("c.toml"), GOOD).expect("valid").store_stall_limit, Duration::from_secs(120));
+    let five = format!("store_stall_limit = \"5m\"\n{GOOD}");
+    assert_eq!(compile(Path::new("c.toml"), &five).expect("valid").store_stall_limit, Duration::from_secs(300));
+    let errs = compile(Path::new("c.toml"), &format!("store_stall_limit = \"2s\"\n{GOOD}")).expect_err("too short").to_string();
+    assert!(errs.contains("c.toml:1:") && errs.contains("at least 10s"), "{errs}");
+}
+
+#[test]
+fn the_store_cache_is_32_mib_unless_set() {
+    assert_eq!(compile(Path::new("c.toml"), GOOD).expect("valid").store_cache_mb, 32);
+    assert_eq!(compile(Path::new("c.toml"), &format!("store_cache_mb = 16\n{GOOD}")).expect("valid").store_cache_mb, 16);
+    let errs = compile(Path::new("c.toml"), &format!("store_cache_mb = 0\n{GOOD}")).expect_err("zero").to_string();
+    assert!(errs.contains("c.toml:1:") && errs.contains("store_cache_mb"), "{errs}");
+}
+
+#[test]
+fn an_unnamed_mailbox_is_shown_by_its_position_and_keeps_its_legacy_store_key() -> Result<(), Box<dyn std::error::Error>> {
+    let two = format!(
+        "{GOOD}[[mailbox]]\nname = \"sales\"\nhost = \"127.0.0.1\"\nport = 1143\nusername = \"sales@example.test\"\npassword = \"x\"\n[[mailbox]]\nhost = \"127.0.0.1\"\nport = 1143\nusername = \"other@example.test\"\nfolder = \"Support\"\npassword = \"x\"\n"
+    );
+    let c = compile(Path::new("c.toml"), &two).map_err(|e| e.to_string())?;
+    let shown: Vec<(&str, &str)> = c.mailboxes.iter().map(|m| (m.name.as_str(), m.store_key())).collect();
+    assert_eq!(shown, [("mailbox-1", "support@example.test/INBOX"), ("sales", "sales"), ("mailbox-3", "other@example.test/Support")]);
+    // A data directory written when the first mailbox was called `support@example.test/INBOX`
+    // still has its reading position under that key.
+    let dir = tempfile::tempdir()?;
+    let store = crate::io::store::Store::open(dir.path(), std::time::Duration::ZERO, 8 << 20)?;
+    let read = crate::io::store::Commit { mailbox: "support@example.test/INBOX".into(), source: Some((7, 42)), ..Default::default() };
+    store.commit(&read)?;
+    let position = store.mailbox_state(c.mailboxes[0].store_key())?.ok_or("the old position is lost")?;
+    assert_eq!((position.uid_validity, position.last_uid), (7, 42));
+    Ok(())
+}
+
+#[test]
+fn a_name_equal_to_another_mailboxs_legacy_key_is_refused() {
+    let clash = format!(
+        "{GOOD}[[mailbox]]\nname = \"support@example.test/INBOX\"\nhost = \"127.0.0.1\"\nport = 1143\nusername = \"x@example.test\"\npassword = \"x\"\n"
+    );
+    let errs = compile(Path::new("c.toml"), &clash).expect_err("shared position").to_string();
+    assert!(errs.contains("share the store's reading position `support@example.test/INBOX`"), "{errs}");
+}
+
+#[test]
+fn the_control_socket_group_must_exist() {
+    assert_eq!(compile(Path::new("c.toml"), GOOD).expect("valid").control_socket_group, None);
+    let root = compile(Path::new("c.toml"), &format!("control_socket_group = \"root\"\n{GOOD}")).expect("valid");
+    assert_eq!(root.control_socket_group.map(|g| g.gid), Some(0));
+    let errs = compile(Path::new("c.toml"), &format!("control_socket_group = \"no-such-group-here\"\n{GOOD}")).expect_err("unknown");
+    assert!(errs.to_string().contains("c.toml:1:") && errs.to_string().contains("no group `no-such-group-here`"), "{errs}");
+}
+
+#[test]
+fn durations() {
+    assert_eq!(parse_duration("30s"), Some(Duration::from_secs(30)));
+    assert_eq!(parse_duration("5d"), Some(Duration::from_secs(432_000)));
+    assert_eq!(parse_duration("250ms"), Some(Duration::from_millis(250)));
+    assert_eq!(parse_duration("soon"), None);
+}
