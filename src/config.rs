@@ -100,6 +100,9 @@ pub struct Config {
     /// Members of this group may use the control socket (`0660`, the data directory
     /// `0710`); without it only root and srgate's own user may.
     pub control_socket_group: Option<crate::io::access::Group>,
+    /// Where the control socket is, when not in `data_dir` (e.g. `/run/srgate/srgate.sock`:
+    /// a data directory on a file system without sockets, or kept apart from them).
+    pub control_socket_path: Option<PathBuf>,
 }
 
 /// Service tier of an account.
@@ -251,9 +254,10 @@ impl Config {
         self.accounts.iter().find(|a| a.domains.contains(&domain))
     }
 
-    /// The control socket of a daemon running on this data directory.
+    /// The control socket of a daemon running on this data directory (`control_socket`,
+    /// default `data_dir/srgate.sock`).
     pub fn control_socket(&self) -> PathBuf {
-        self.data_dir.join("srgate.sock")
+        self.control_socket_path.clone().unwrap_or_else(|| self.data_dir.join("srgate.sock"))
     }
 }
 
@@ -476,6 +480,7 @@ pub fn compile(path: &Path, source: &str) -> Result<Config, Diagnostics> {
     let mut store_stall_limit = Duration::from_secs(120);
     let mut store_cache_mb: u64 = DEFAULT_STORE_CACHE_MB;
     let mut control_socket_group = None;
+    let mut control_socket_path: Option<PathBuf> = None;
 
     let mut present = std::collections::HashSet::new();
     for (key, value) in root.get_ref() {
@@ -554,6 +559,7 @@ pub fn compile(path: &Path, source: &str) -> Result<Config, Diagnostics> {
                     c.error(Some(value.span()), format!("`store_cache_mb`: {store_cache_mb} is out of range (4 to 65536)"));
                 }
             }
+            "control_socket" => control_socket_path = c.value::<PathBuf>(value),
             "control_socket_group" => {
                 if let Some(name) = c.value::<String>(value) {
                     match crate::io::access::lookup_group(&name) {
@@ -616,6 +622,7 @@ pub fn compile(path: &Path, source: &str) -> Result<Config, Diagnostics> {
     if !c.errors.is_empty() {
         return Err(Diagnostics(c.errors));
     }
+    let control_socket_path = control_socket_path.map(|p| c.path(&p));
     let (Some(data_dir), Some(support_address), Some(smtp)) = (data_dir, support_address, smtp) else {
         return Err(Diagnostics(vec![Diagnostic::in_file(path, "incomplete configuration")]));
     };
@@ -642,6 +649,7 @@ pub fn compile(path: &Path, source: &str) -> Result<Config, Diagnostics> {
         store_cache_mb,
         warnings: c.warnings,
         control_socket_group,
+        control_socket_path,
     })
 }
 

@@ -233,7 +233,8 @@ fn busy_mailboxes_do_not_starve_health() {
     let still_busy = desk.srs().len() < 30;
     assert!(stop(daemon).success());
     assert!(still_busy, "the mailboxes were busy all along");
-    assert!(slowest < Duration::from_secs(1), "/healthz took {slowest:?} while the mailboxes were busy");
+    // Answered from memory by an idle worker: milliseconds; the limit leaves room for a loaded machine.
+    assert!(slowest < Duration::from_secs(2), "/healthz took {slowest:?} while the mailboxes were busy");
 }
 
 /// Issue 10, item 3: a different mail that reuses a Message-ID is processed, and the
@@ -327,6 +328,28 @@ fn a_policy_change_does_not_make_the_scheduler_spin() {
     for f in ["10-priority.toml", "20-products.toml", "policy.toml"] {
         std::fs::copy(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules").join(f), rules.path().join(f)).unwrap();
     }
+    // Business hours around the clock, every day: the SR is assigned at once whatever day the
+    // test runs, so the only entry left in the due index is the contact attempt's.
+    let policy = std::fs::read_to_string(rules.path().join("policy.toml")).unwrap();
+    let mut all_week = String::new();
+    for line in policy.lines() {
+        if line.starts_with("holidays = [") {
+            all_week.push_str("holidays = []\n");
+        } else if line.starts_with("    \"") || line == "]" {
+            continue;
+        } else if line.starts_with("[hours]") {
+            all_week.push_str("[hours]\n");
+            for day in ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] {
+                all_week.push_str(&format!("{day} = [\"00:00\", \"23:59\"]\n"));
+            }
+        } else if ["monday", "tuesday", "wednesday", "thursday", "friday"].iter().any(|d| line.starts_with(d)) {
+            continue;
+        } else {
+            all_week.push_str(line);
+            all_week.push('\n');
+        }
+    }
+    std::fs::write(rules.path().join("policy.toml"), all_week).unwrap();
     let desk = Desk::with(ms, Options { rules_dir: rules.path().to_path_buf(), ..Options::default() });
     let c = ms.unique_user_at("spin", "example.com");
     ms.append(&desk.support, "INBOX", &customer_mail(&c, &desk.support, "VPN broken"));
@@ -355,10 +378,9 @@ fn a_policy_change_does_not_make_the_scheduler_spin() {
     assert!(wait_until(WAIT, Duration::from_millis(100), || desk.log().contains("srgate running")));
     std::thread::sleep(Duration::from_secs(3));
     assert!(stop(daemon).success());
-    // One pass may have work (the SR opened four days ago may be assigned or warned now);
-    // a stale entry would make a pass every 100 ms.
+    // A stale entry would make a pass every 100 ms; the daemon makes one (it moves the entry).
     let passes = desk.log().matches("scheduled pass").count();
-    assert!(passes <= 2, "the scheduler ran {passes} passes in 3 s\n{}", desk.log());
+    assert!(passes <= 1, "the scheduler ran {passes} passes in 3 s\n{}", desk.log());
     assert_eq!(desk.srs()[0]["contact_attempts"], 1, "nothing was due under the new policy");
 }
 

@@ -129,13 +129,15 @@ impl Desk {
             Mode::Moved => "processed_folder = \"Processed\"\n",
         };
         let config = format!(
-            "data_dir = \"{data}\"\nrules_dir = \"{root}/rules\"\ntemplates_dir = \"{root}/templates\"\n\
+            "data_dir = \"{data}\"\ncontrol_socket = \"{sock}\"\nrules_dir = \"{root}/rules\"\ntemplates_dir = \"{root}/templates\"\n\
              support_address = \"{support}\"\nmetrics_listen = \"127.0.0.1:{metrics_port}\"\n\
              [smtp]\nhost = \"127.0.0.1\"\nport = {smtp}\nretry_after = \"1s\"\nconnections = {CONNECTIONS}\n\
              [[mailbox]]\nname = \"support\"\nhost = \"127.0.0.1\"\nport = {imap}\nusername = \"{support}\"\n\
              password = \"secret\"\npoll_interval = \"1s\"\n{processed}\
              [[cse]]\nname = \"Ann\"\nemail = \"{cse}\"\n",
             data = data_dir.display(),
+            // LazyFS has no sockets: the control socket lives beside the config.
+            sock = dir.path().join("srgate.sock").display(),
             smtp = ms.smtp_port,
             imap = ms.imap_port,
         );

@@ -232,12 +232,12 @@ fn healthz_and_the_log_name_the_servers_whose_certificate_is_not_trusted() {
     let desk = Desk::mixed(ms, &trusting.clone().ca_file(Some(&other)), &trusting, &format!("metrics_listen = \"127.0.0.1:{port}\"\n"));
     let daemon = Daemon::start(&desk, port);
     let mut last = None;
+    // /healthz gives the mailbox and a short reason; the log names the server and the remedy.
     let refused = wait_until(WAIT, Duration::from_millis(200), || {
         last = daemon.health();
-        last.as_ref().is_some_and(|(status, body)| *status == 503 && body.contains(&untrusted(ms.imaps_port)))
+        last.as_ref().is_some_and(|(status, body)| *status == 503 && body.contains("mailbox support: TLS certificate not trusted"))
     });
     assert!(refused, "healthz: {last:?}\n{}", daemon.log());
-    assert!(last.as_ref().is_some_and(|(_, body)| body.contains("mailbox support: failing")), "{last:?}");
     assert!(daemon.log().contains(&untrusted(ms.imaps_port)), "{}", daemon.log());
     drop(daemon);
 

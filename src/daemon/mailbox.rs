@@ -206,6 +206,8 @@ pub(super) async fn cycle(
         let key = mb.store_key().to_string();
         let pending = gw.blocking(move |gw| gw.store.pending(&key)).await??;
         settle_pending(gw, conn, mb, validity, pending).await?;
+        // Progress: a mailbox working through a large backlog is healthy, not "not read yet".
+        gw.metrics.polled(&mb.name, crate::time::wall_seconds());
         if let Some(e) = outcome.failure {
             return Err(e.into());
         }

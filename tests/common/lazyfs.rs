@@ -141,7 +141,18 @@ impl LazyFs {
         lines[lines.len().saturating_sub(n)..].join("\n")
     }
 
+    /// Starts LazyFS and waits for its mount. A LazyFS that ends before mounting (seen rarely on a
+    /// loaded machine) is started once more before the test is failed.
     fn start(&mut self, bin: &Path) {
+        if let Err(first) = self.try_start(bin) {
+            eprintln!("lazyfs: {first}; starting it once more");
+            if let Err(second) = self.try_start(bin) {
+                panic!("{second}");
+            }
+        }
+    }
+
+    fn try_start(&mut self, bin: &Path) -> Result<(), String> {
         let dir = self.dir.path();
         let out = OpenOptions::new().create(true).append(true).open(dir.join("lazyfs.out")).expect("LazyFS output file");
         let mnt = self.path();
@@ -167,15 +178,21 @@ impl LazyFs {
             mounted(&mnt) || self.process.as_mut().is_none_or(|c| c.try_wait().ok().flatten().is_some())
         });
         if !(up && mounted(&mnt)) {
+            let status = self.process.as_mut().and_then(|c| c.try_wait().ok().flatten());
             let tail = self.log_tail(20);
             let _ = self.stop();
-            panic!("LazyFS did not mount {} within {DEADLINE:?}\n{tail}", mnt.display());
+            let how = match status {
+                Some(s) => format!("LazyFS ended before mounting {} ({s})", mnt.display()),
+                None => format!("LazyFS did not mount {} within {DEADLINE:?}", mnt.display()),
+            };
+            return Err(format!("{how}\n{tail}"));
         }
         // LazyFS made the FIFOs before mounting. O_RDWR never blocks, O_NONBLOCK lets reads time out.
         let nonblock = rustix::fs::OFlags::NONBLOCK.bits() as i32;
         let done = OpenOptions::new().read(true).write(true).custom_flags(nonblock).open(dir.join("done.fifo"));
-        self.done = Some(done.expect("open LazyFS's completion FIFO"));
+        self.done = Some(done.map_err(|e| format!("cannot open LazyFS's completion FIFO: {e}"))?);
         self.pending.clear();
+        Ok(())
     }
 
     /// Writes one fault command (one write per command: LazyFS reads each write as one).
