@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# scripts/lazyfs.sh build -- build LazyFS, the file system the power-loss test runs srgate's store on.
+# scripts/lazyfs.sh build|check -- build LazyFS, the file system the power-loss test runs srgate's store on.
 #
 # LazyFS (MIT, a FUSE file system) passes everything through to a backing folder but keeps written
 # bytes in its own page cache until the application calls fsync(2)/fdatasync(2) on the file; on

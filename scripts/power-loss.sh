@@ -18,7 +18,7 @@
 #
 # Needs root on Debian/Ubuntu (Postfix insists; FUSE mounts) and /dev/fuse. Environment:
 #   POWER_LOSS_SEED=N       fix the random cut points (the seed of each run is printed)
-#   POWER_LOSS_CACHE_MB=N   LazyFS's cache (default max(128, MAILS/8) MB; it must hold what the
+#   POWER_LOSS_CACHE_MB=N   LazyFS's cache (default max(128, MAILS/16) MB; it must hold what the
 #                           daemon writes between two cuts, and the test fails when it was full)
 #   POWER_LOSS_LOG=FILE     keep cargo's whole output there (default: a temporary file, removed)
 set -euo pipefail

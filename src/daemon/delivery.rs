@@ -225,17 +225,27 @@ pub(super) async fn deliver_forever(gw: Arc<Gateway>, mut stop: watch::Receiver<
 /// is committed or the next retry falls due. Returns (sent, not sent).
 pub(super) async fn deliver_until_stopped(gw: &Arc<Gateway>, mailer: &Mailer, stop: &mut watch::Receiver<bool>) -> (usize, usize) {
     let (mut sent, mut failed) = (0, 0);
+    let mut failures = 0u32;
     loop {
         match deliver_due(gw, mailer, stop).await {
-            Ok((s, f)) => (sent, failed) = (sent + s, failed + f),
-            Err(e) => error!(error = %e, "outbox pass failed"),
+            Ok((s, f)) => {
+                (sent, failed) = (sent + s, failed + f);
+                failures = 0;
+            }
+            Err(e) => {
+                // A failing store (a full or dead disk) is retried with capped backoff, not spun on.
+                failures = failures.saturating_add(1);
+                error!(error = %e, "outbox pass failed");
+            }
         }
         if *stop.borrow() {
             return (sent, failed);
         }
         let now = gw.clock.now();
         let next = gw.blocking(move |gw| gw.store.outbox_next_due_after(now)).await.ok().and_then(Result::ok).flatten();
+        let after_failure = Duration::from_secs(1u64 << failures.min(6)).min(Duration::from_secs(60));
         let wait = match next {
+            _ if failures > 0 => after_failure,
             Some(t) => Duration::try_from(t.duration_since(now))
                 .unwrap_or(Duration::ZERO)
                 .clamp(Duration::from_millis(50), Duration::from_secs(30)),

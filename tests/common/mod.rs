@@ -362,6 +362,11 @@ impl MailStack {
             if !(r.text.starts_with(b"* ") && contains(&r.text, b" FETCH (")) {
                 continue;
             }
+            // Another session changing flags meanwhile (e.g. srgate flagging mail) makes the server
+            // add unsolicited `* N FETCH (FLAGS (...))` without UID or body: not ours, skip them.
+            if !contains(&r.text, b"UID ") || (bodies && !contains(&r.text, b"BODY[")) {
+                continue;
+            }
             let uid = number_after(&r.text, b"UID ").ok_or_else(|| format!("no UID in {}", String::from_utf8_lossy(&r.text)))?;
             let flags = parse_flags(&r.text);
             let raw = if bodies {
