@@ -94,6 +94,11 @@ pub struct Config {
     /// less keeps the daemon smaller (resident memory is about 110 MB plus this at a
     /// million SRs).
     pub store_cache_mb: u64,
+    /// Mail domains that are public besides the built-in list (see
+    /// [`crate::contacts::PUBLIC_DOMAINS`]): never an account's, never a scope.
+    pub public_domains: Vec<String>,
+    /// The most addresses besides the customer that take part in one SR (default 10).
+    pub max_participants: usize,
     /// What is allowed but unwise (plaintext to a remote server, …): `srgate check`
     /// prints each as `file:line: warning: …` and `run` logs them at start.
     pub warnings: Vec<Diagnostic>,
@@ -481,6 +486,8 @@ pub fn compile(path: &Path, source: &str) -> Result<Config, Diagnostics> {
     let mut store_cache_mb: u64 = DEFAULT_STORE_CACHE_MB;
     let mut control_socket_group = None;
     let mut control_socket_path: Option<PathBuf> = None;
+    let mut public_domains: Vec<String> = Vec::new();
+    let mut max_participants: usize = 10;
 
     let mut present = std::collections::HashSet::new();
     for (key, value) in root.get_ref() {
@@ -571,6 +578,15 @@ pub fn compile(path: &Path, source: &str) -> Result<Config, Diagnostics> {
                     }
                 }
             }
+            "public_domains" => {
+                public_domains = c.value::<Vec<String>>(value).unwrap_or_default().iter().map(|d| d.trim().to_ascii_lowercase()).collect()
+            }
+            "max_participants" => {
+                max_participants = c.value(value).unwrap_or(max_participants);
+                if max_participants > 100 {
+                    c.error(Some(value.span()), format!("`max_participants`: {max_participants} is more than 100"));
+                }
+            }
             other => c.error(Some(key.span()), format!("unknown key `{other}`")),
         }
     }
@@ -597,7 +613,7 @@ pub fn compile(path: &Path, source: &str) -> Result<Config, Diagnostics> {
     let mailboxes: Vec<Mailbox> =
         mailboxes.into_iter().enumerate().map(|(i, (m, span))| compile_mailbox(&mut c, m, i + 1, &span)).collect();
     let cses = compile_roster(&mut c, cses);
-    let accounts = compile_accounts(&mut c, accounts);
+    let accounts = compile_accounts(&mut c, accounts, &public_domains);
     for (key, addr) in [("oncall_address", &oncall_address), ("escalation_address", &escalation_address)] {
         if let Some(a) = addr.as_deref().filter(|a| !looks_like_address(a)) {
             c.error(whole.clone(), format!("`{key}`: `{a}` is not a mail address"));
@@ -647,13 +663,15 @@ pub fn compile(path: &Path, source: &str) -> Result<Config, Diagnostics> {
         metrics_listen,
         store_stall_limit,
         store_cache_mb,
+        public_domains,
+        max_participants,
         warnings: c.warnings,
         control_socket_group,
         control_socket_path,
     })
 }
 
-fn compile_accounts(c: &mut Compiler<'_>, raw: Vec<(RawAccount, std::ops::Range<usize>)>) -> Vec<Account> {
+fn compile_accounts(c: &mut Compiler<'_>, raw: Vec<(RawAccount, std::ops::Range<usize>)>, public: &[String]) -> Vec<Account> {
     let mut out: Vec<Account> = Vec::new();
     for (a, span) in raw {
         let timezone = a.timezone.as_deref().and_then(|tz| match jiff::tz::TimeZone::get(tz) {
@@ -671,6 +689,15 @@ fn compile_accounts(c: &mut Compiler<'_>, raw: Vec<(RawAccount, std::ops::Range<
         }
         let domains: Vec<String> = a.domains.iter().map(|d| d.trim().trim_start_matches('@').to_ascii_lowercase()).collect();
         for d in &domains {
+            if crate::contacts::is_public_domain(d, public) {
+                c.error(
+                    Some(span.clone()),
+                    format!(
+                        "account `{}`: `{d}` is a public mail domain: anyone can write from it, so it cannot identify an account",
+                        a.name
+                    ),
+                );
+            }
             if let Some(other) = out.iter().find(|o| o.domains.contains(d)) {
                 c.error(Some(span.clone()), format!("domain `{d}` belongs to accounts `{}` and `{}`", other.name, a.name));
             }

@@ -251,7 +251,7 @@ fn a_reused_message_id_is_processed_and_recorded() {
     ms.append(&desk.support, "INBOX", &with_id(&a, "Page one of the contract."));
     ms.append(&desk.support, "INBOX", &with_id(&b, "An invoice from another office."));
     ms.append(&desk.support, "INBOX", &with_id(&a, "Page one of the contract."));
-    run_at(&desk, "2026-03-03T09:30:00Z");
+    desk.run_at("2026-03-03T09:30:00Z");
     let srs = desk.srs();
     assert_eq!(srs.len(), 2, "{srs:?}");
     let second = srs.iter().find(|s| s["customer"] == b.as_str()).unwrap();
@@ -269,7 +269,7 @@ fn a_recipient_refused_for_good_is_recorded_and_the_cse_told() {
     let desk = Desk::with(ms, Options { tail, ..Options::default() });
     let c = ms.unique_user_at("refused", "example.com");
     ms.append(&desk.support, "INBOX", &customer_mail(&c, &desk.support, "production down at all sites"));
-    run_at(&desk, "2026-03-03T09:30:00Z");
+    desk.run_at("2026-03-03T09:30:00Z");
     ms.wait_queue_empty(WAIT);
     assert_eq!(ms.count_messages(&c, "INBOX"), 1, "the customer got the acknowledgement once");
     let sr = &desk.srs()[0];
@@ -290,7 +290,7 @@ fn a_restore_keeps_queued_mail_and_positions() {
     let config = std::fs::read_to_string(desk.config()).unwrap();
     std::fs::write(desk.config(), config.replace(&format!("port = {}\n", ms.smtp_port), &format!("port = {dead}\n"))).unwrap();
     let list = customers(ms, &desk, "restore", 3);
-    run_at(&desk, "2026-03-03T09:30:00Z");
+    desk.run_at("2026-03-03T09:30:00Z");
     assert_eq!(desk.srs().len(), 3);
     let export = desk.dir.path().join("backup.jsonl");
     let out = desk.srgate(&["export", "--output", export.to_str().unwrap()]);
@@ -355,7 +355,7 @@ fn a_policy_change_does_not_make_the_scheduler_spin() {
     ms.append(&desk.support, "INBOX", &customer_mail(&c, &desk.support, "VPN broken"));
     // Four days ago the CSE answered: under the shipped policy, attempt 2 fell due a day ago.
     let t0 = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24 * 4);
-    run_at(&desk, &t0.to_string());
+    desk.run_at(&t0.to_string());
     let answer = format!(
         "From: {}\r\nTo: {}\r\nSubject: Re: [SR#100001] VPN broken\r\nMessage-ID: <spin-answer@example.test>\r\n\r\nWhich client version?\r\n",
         desk.cse, desk.support
@@ -363,7 +363,7 @@ fn a_policy_change_does_not_make_the_scheduler_spin() {
     // Through Postfix, which signs it as the CSE's site would (an appended mail is a forgery).
     ms.send(answer.as_bytes(), &desk.cse, &[&desk.support]);
     ms.wait_for_messages(&desk.support, "INBOX", 2, WAIT);
-    run_at(&desk, &(t0 + jiff::SignedDuration::from_mins(1)).to_string());
+    desk.run_at(&(t0 + jiff::SignedDuration::from_mins(1)).to_string());
     assert_eq!(desk.srs()[0]["state"], "awaiting_customer");
     // The policy changes: attempts on days 5 and 9 now. The entry made for day 3 is stale.
     let policy = std::fs::read_to_string(rules.path().join("policy.toml")).unwrap();
@@ -398,13 +398,7 @@ fn the_automated_mail_cap_holds_within_one_instant() {
         );
         ms.append(&desk.support, "INBOX", raw.as_bytes());
     }
-    run_at(&desk, "2026-03-03T09:30:00Z");
+    desk.run_at("2026-03-03T09:30:00Z");
     ms.wait_queue_empty(WAIT);
     assert_eq!(ms.count_messages(&robot, "INBOX"), 5, "five automated mails an hour to one address, no more");
-}
-
-/// `run --once --now T` on a desk.
-fn run_at(desk: &Desk, now: &str) {
-    let out = desk.srgate(&["run", "--once", "--now", now]);
-    assert!(out.status.success(), "run --once failed: {}", String::from_utf8_lossy(&out.stderr));
 }

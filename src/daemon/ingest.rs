@@ -88,6 +88,9 @@ pub(super) enum Prepared {
 enum Known<'a> {
     /// It was parsed: its facts.
     Parsed(&'a Inbound),
+    /// It was parsed, and is machine mail (a report, an auto-reply) that belongs to no SR:
+    /// whatever SR its subject names is not told (anybody can write such a subject).
+    Machine(&'a Inbound),
     /// It could not be read as a whole: what its own headers say.
     Unread(&'a [u8]),
     /// It was too large to fetch: the first bytes of its headers.
@@ -99,7 +102,7 @@ enum Known<'a> {
 /// it was too large to fetch.
 fn quarantine_key(mailbox: &str, source: (u32, u32), hash: &str, known: Known<'_>) -> Option<String> {
     match known {
-        Known::Parsed(m) => Some(m.dedupe_key()),
+        Known::Parsed(m) | Known::Machine(m) => Some(m.dedupe_key()),
         Known::Headers(_) => Some(format!("oversize:{mailbox}:{}:{}", source.0, source.1)),
         Known::Unread(_) if !hash.is_empty() => Some(format!("sha256:{hash}")),
         Known::Unread(_) => None,
@@ -295,7 +298,7 @@ impl Gateway {
                     classification.class,
                     classification.signals.join("; ")
                 );
-                return self.quarantine_locked(mb, (source, Some(key)), hash, reason, Known::Parsed(mail), files, now);
+                return self.quarantine_locked(mb, (source, Some(key)), hash, reason, Known::Machine(mail), files, now);
             }
             Err(e) => return self.quarantine_locked(mb, (source, Some(key)), hash, e.to_string(), Known::Parsed(mail), files, now),
         };
@@ -386,12 +389,16 @@ impl Gateway {
         warn!(mailbox, uid = source.1, %reason, "quarantined");
         let glimpse = |bytes: &[u8]| std::panic::catch_unwind(|| inbound::glimpse(bytes)).unwrap_or_default();
         let glimpse = match known {
-            Known::Parsed(m) => Glimpse { from: m.from.clone(), subject: m.subject.clone() },
+            Known::Parsed(m) | Known::Machine(m) => Glimpse { from: m.from.clone(), subject: m.subject.clone() },
             Known::Unread(raw) => glimpse(raw),
             Known::Headers(headers) => glimpse(headers),
         };
-        // The SR the mail names (if any) records it and its CSE is told.
-        let mut c = self.quarantine_on_sr(&glimpse, &reason, now)?;
+        // The SR the mail names (if any) records it and its CSE is told (not for machine mail:
+        // a forged report naming an SR must not reach its CSE).
+        let mut c = match known {
+            Known::Machine(_) => Commit::default(),
+            _ => self.quarantine_on_sr(&glimpse, &reason, now)?,
+        };
         c.quarantine = Some(QuarantineRecord {
             mailbox: mailbox.into(),
             uid: source.1,
@@ -405,7 +412,7 @@ impl Gateway {
         c.source = Some(source);
         c.disposition = Some(Disposition::Quarantine);
         let fingerprint = match known {
-            Known::Parsed(m) => Some(m.fingerprint),
+            Known::Parsed(m) | Known::Machine(m) => Some(m.fingerprint),
             _ => None,
         };
         c.seen = key.map(|key| Seen { key, sr: 0, fingerprint }).into_iter().collect();

@@ -34,7 +34,7 @@ pub fn role(ctx: Ctx<'_>, sr: &Sr, sender: &str, lookup: &impl Lookup) -> Role {
         Role::Customer
     } else if sr.participants.iter().any(|p| p.eq_ignore_ascii_case(sender)) {
         Role::Participant
-    } else if lookup.contact(sender).is_some_and(|c| c.scope == scope_of(ctx.config, &sr.customer)) {
+    } else if scope_of(ctx.config, &sr.customer).is_some_and(|scope| lookup.contact(sender).is_some_and(|c| c.scope == scope)) {
         Role::Contact
     } else {
         Role::Stranger
@@ -69,16 +69,13 @@ pub(super) fn write(
     let reopening = sr.state == State::Closed;
     let record = inbound_record(ctx, mail, MessageKind::CustomerReply, mail.new_text.clone(), now);
     let mut sr = if reopening { lifecycle::reopened(sr, record, now) } else { lifecycle::customer_replied(sr, record, now) };
-    for a in new_sr::copied(ctx, mail) {
-        if !sr.participants.contains(&a) && !a.eq_ignore_ascii_case(&sr.customer) {
-            sr.participants.push(a);
-        }
-    }
+    let note = new_sr::join_copied(ctx, mail, &mut sr, now);
     let mut out = Outgoing::new(ctx, sr, now);
     let attachments: Vec<String> = mail.attachments.iter().map(|a| a.name.clone()).collect();
     let (forward, oversized) = super::forwardable(ctx, mail);
     if let Some(update) = out.to_cse(OutKind::CustomerUpdate) {
-        let info = if reopening { format!("The customer reopened {}.", out.sr.token()) } else { String::new() };
+        let reopened = reopening.then(|| format!("The customer reopened {}.", out.sr.token()));
+        let info = reopened.into_iter().chain(note).collect::<Vec<_>>().join("\n\n");
         out.push(update.text(mail.new_text.clone(), attachments, forward).extra(Extra {
             info,
             oversized: oversized.clone(),
@@ -146,19 +143,22 @@ fn tell_cse(out: &mut Outgoing<'_>, info: String) -> Result<(), RenderError> {
     }
 }
 
-/// A stranger wrote on `old`: a new SR refers to it, and `old`'s CSE is told.
+/// A stranger wrote on `old`: a new SR refers to it, and `old`'s CSE is told, at most
+/// once a day per SR (a stranger writing again and again must not flood the CSE).
 fn stranger(ctx: Ctx<'_>, mail: &Inbound, old: Sr, new: &NewSr<'_>, now: Timestamp) -> Result<Decision, RenderError> {
     let mut opened = new_sr::open(ctx, mail, new, vec![old.id], now)?;
+    let told_lately = old.events.iter().any(|e| e.kind == "stranger" && now.duration_since(e.at) < SignedDuration::from_hours(24));
     let mut o = old;
     o.log(now, "stranger", &mail.from, format!("wrote on this SR; opened {}", crate::sr::token(opened.sr.id)));
     let mut out = Outgoing::new(ctx, o, now);
     let info = format!(
-        "{} wrote on {} but is not a participant; the mail opened {} instead.",
+        "{} wrote on {} but is not a participant; the mail opened {} instead. (Further strangers' mail on {} today is recorded on it without a notice.)",
         mail.from,
         out.sr.token(),
-        crate::sr::token(opened.sr.id)
+        crate::sr::token(opened.sr.id),
+        out.sr.token()
     );
-    if let Some(d) = out.to_cse(OutKind::CseInfo) {
+    if !told_lately && let Some(d) = out.to_cse(OutKind::CseInfo) {
         out.push(d.extra(Extra { info, ..Extra::default() }))?;
     }
     opened.also = Some(Box::new(Decision::new(out.sr, false, out.mails)));

@@ -13,7 +13,7 @@ use super::{Ctx, Decision, Lookup};
 use crate::mail::classify::Classification;
 use crate::mail::inbound::Inbound;
 use crate::mail::outbound::OutKind;
-use crate::sr::{MessageKind, Sr, lifecycle};
+use crate::sr::{Direction, MessageKind, Sr, lifecycle};
 use crate::template::{Extra, RenderError};
 
 /// An auto-reply or bulk mail on `sr`: recorded, nothing else.
@@ -23,27 +23,38 @@ pub(super) fn automatic(ctx: Ctx<'_>, mail: &Inbound, mut sr: Sr, c: &Classifica
     Decision::new(sr, false, Vec::new())
 }
 
+/// How much of a delivery report's text reaches the CSE: it is the sender's text, not ours.
+const REPORT_EXCERPT: usize = 500;
+
 /// A bounce of our mail on `sr`: a `delivery_failed` event, and the CSE is told.
-pub(super) fn bounced(ctx: Ctx<'_>, mail: &Inbound, mut sr: Sr, c: &Classification, now: Timestamp) -> Result<Decision, RenderError> {
-    let which = mail.report_ids.iter().find(|id| sr.messages.iter().any(|m| &m.message_id == *id)).cloned();
-    let failed_to =
-        which.as_ref().and_then(|id| sr.messages.iter().find(|m| &m.message_id == id)).map(|m| m.to.join(", ")).unwrap_or_default();
-    sr = lifecycle::sent(sr, inbound_record(ctx, mail, MessageKind::Bounce, mail.text.chars().take(4000).collect(), now), now);
-    let detail = match &which {
-        Some(id) => format!("our message <{id}> to {failed_to} was not delivered ({})", c.signals.join("; ")),
-        None => format!("a delivery failure report arrived ({})", c.signals.join("; ")),
+/// Only a report that names one of the mails we sent on this SR counts (anybody can
+/// write a "delivery report"); `None` otherwise. Its text reaches the CSE truncated
+/// and marked as what it is: untrusted words from outside.
+pub(super) fn bounced(
+    ctx: Ctx<'_>,
+    mail: &Inbound,
+    mut sr: Sr,
+    c: &Classification,
+    now: Timestamp,
+) -> Result<Option<Decision>, RenderError> {
+    let ours = |id: &str| sr.messages.iter().find(|m| m.direction == Direction::Out && m.message_id == id);
+    let Some((id, failed_to)) = mail.report_ids.iter().find_map(|id| ours(id).map(|m| (id.clone(), m.to.join(", ")))) else {
+        return Ok(None);
     };
+    let excerpt: String = mail.text.chars().take(REPORT_EXCERPT).collect();
+    sr = lifecycle::sent(sr, inbound_record(ctx, mail, MessageKind::Bounce, excerpt.clone(), now), now);
+    let detail = format!("our message <{id}> to {failed_to} was not delivered ({})", c.signals.join("; "));
     sr.log(now, "delivery_failed", &mail.from, detail.clone());
     let mut out = Outgoing::new(ctx, sr, now);
     if let Some(d) = out.to_cse(OutKind::CseInfo) {
+        let cut = if mail.text.chars().count() > REPORT_EXCERPT { " [cut]" } else { "" };
         let info = format!(
-            "Delivery failed on {}: {detail}.\n\nThe report says:\n{}",
-            out.sr.token(),
-            mail.text.chars().take(2000).collect::<String>()
+            "Delivery failed on {}: {detail}.\n\nThe report's first {REPORT_EXCERPT} characters follow, as the reporting server (or whoever wrote it) sent them: untrusted text, not from srgate.\n---\n{excerpt}{cut}\n---",
+            out.sr.token()
         );
         out.push(d.extra(Extra { info, ..Extra::default() }))?;
     }
-    Ok(Decision::new(out.sr, false, out.mails))
+    Ok(Some(Decision::new(out.sr, false, out.mails)))
 }
 
 /// Caps automated mail to the customer's side: every recipient (To and Cc) of an

@@ -253,7 +253,11 @@ pub fn decide(
     let decision = match (classification.class, existing, impersonation) {
         (Class::Own, ..) => return Ok(Outcome::Own),
         (class, None, _) if class.is_machine() => return Ok(Outcome::Unmatched { classification }),
-        (Class::Bounce, Some(sr), _) => machine::bounced(ctx, mail, sr, &classification, now)?,
+        (Class::Bounce, Some(sr), _) => match machine::bounced(ctx, mail, sr, &classification, now)? {
+            Some(d) => d,
+            // A report that names none of this SR's mail is anybody's text: it is kept, not recorded.
+            None => return Ok(Outcome::Unmatched { classification }),
+        },
         (_, Some(sr), _) if classification.class.is_machine() => machine::automatic(ctx, mail, sr, &classification, now),
         // In a CSE's name but not authenticated: never obeyed, never an SR of its own.
         (_, None, Some(why)) => return Ok(Outcome::Suspicious { why }),

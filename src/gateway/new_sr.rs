@@ -4,10 +4,11 @@ use jiff::Timestamp;
 
 use super::outgoing::{Draft, Outgoing};
 use super::{Ctx, Decision, NewSr};
+use crate::mail::auth;
 use crate::mail::inbound::Inbound;
 use crate::mail::outbound::OutKind;
 use crate::mail::thread;
-use crate::sr::{Direction, FileRef, MessageKind, MessageRecord, lifecycle};
+use crate::sr::{Direction, FileRef, MessageKind, MessageRecord, Sr, lifecycle};
 use crate::template::{Extra, RenderError};
 use crate::triage::{self, Triage};
 
@@ -56,6 +57,41 @@ pub(super) fn copied(ctx: Ctx<'_>, mail: &Inbound) -> Vec<String> {
     out
 }
 
+/// Adds the addresses `mail` copied to the SR's participants, when the mail is
+/// authenticated (DMARC pass, or a trusted verdict: a forged customer mail must not
+/// subscribe its Cc to the conversation), up to `max_participants`. What does not
+/// join is recorded (`cc_not_added`); the words for the CSE are returned.
+pub(super) fn join_copied(ctx: Ctx<'_>, mail: &Inbound, sr: &mut Sr, now: Timestamp) -> Option<String> {
+    let copied: Vec<String> = copied(ctx, mail)
+        .into_iter()
+        .filter(|a| !a.eq_ignore_ascii_case(&sr.customer) && !sr.participants.iter().any(|p| p.eq_ignore_ascii_case(a)))
+        .collect();
+    if copied.is_empty() {
+        return None;
+    }
+    if !auth::customer_authenticated(mail, &ctx.config.trusted_authserv_ids) {
+        let list = copied.join(", ");
+        sr.log(now, "cc_not_added", &mail.from, format!("{list}: the mail is not authenticated, so whom it copies does not join the SR"));
+        return Some(format!(
+            "The mail copied {list}, but it is not authenticated (no DMARC pass for its sender's domain), so they were not added to {} and get nothing from it. If they should follow it, reply with #cc add ADDRESS.",
+            sr.token()
+        ));
+    }
+    let room = ctx.config.max_participants.saturating_sub(sr.participants.len());
+    let (joining, left) = copied.split_at(room.min(copied.len()));
+    for a in joining {
+        sr.participants.push(a.clone());
+        sr.log(now, "participant_added", &mail.from, a.clone());
+    }
+    if left.is_empty() {
+        return None;
+    }
+    let list = left.join(", ");
+    let max = ctx.config.max_participants;
+    sr.log(now, "cc_not_added", &mail.from, format!("{list}: the SR already has {max} participants (max_participants)"));
+    Some(format!("The mail copied {list}, but {} already has {max} participants (max_participants): they were not added.", sr.token()))
+}
+
 /// Opens SR `new.id` for `mail`; `related` are SRs it mentions.
 pub(super) fn open(ctx: Ctx<'_>, mail: &Inbound, new: &NewSr<'_>, related: Vec<u64>, now: Timestamp) -> Result<Decision, RenderError> {
     let t: Triage = triage::triage(ctx, mail, new, now);
@@ -72,7 +108,8 @@ pub(super) fn open(ctx: Ctx<'_>, mail: &Inbound, new: &NewSr<'_>, related: Vec<u
     sr.after_hours = t.after_hours;
     sr.first_response_due = Some(t.first_response_due);
     sr.assign_at = t.assign_at;
-    sr.participants = copied(ctx, mail);
+    // An unauthenticated mail's copies do not join: its acknowledgement goes to its sender only.
+    let note = join_copied(ctx, mail, &mut sr, now).unwrap_or_default();
     for id in &related {
         sr.log(now, "related", &mail.from, crate::sr::token(*id));
     }
@@ -91,7 +128,7 @@ pub(super) fn open(ctx: Ctx<'_>, mail: &Inbound, new: &NewSr<'_>, related: Vec<u
         let note = Draft::new(OutKind::CseNotification, vec![cse])
             .thread(Some(customer_mid.clone()), vec![customer_mid.clone()])
             .text(mail.new_text.clone(), attachments.clone(), forward)
-            .extra(Extra { oversized: oversized.clone(), ..Extra::default() });
+            .extra(Extra { oversized: oversized.clone(), info: note, ..Extra::default() });
         out.push(note)?;
     }
     if let (true, Some(pager)) = (t.page_oncall, ctx.config.oncall_address.clone()) {

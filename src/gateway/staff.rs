@@ -21,13 +21,7 @@ use crate::template::{Extra, HistoryEntry, RenderError};
 pub(super) fn respond(ctx: Ctx<'_>, mail: &Inbound, sr: Sr, now: Timestamp) -> Result<Decision, RenderError> {
     let parsed = command::parse(&mail.new_text);
     let mut errors = parsed.errors.clone();
-    for c in &parsed.commands {
-        if let Command::Assign(who) = c
-            && find_cse(ctx, who).is_none()
-        {
-            errors.push(format!("#assign {who}: nobody of that address or name on the roster"));
-        }
-    }
+    errors.extend(refusals(ctx, &sr, &parsed.commands));
     let by = mail.from.clone();
     if !errors.is_empty() {
         let mut out = Outgoing::new(ctx, sr, now);
@@ -74,8 +68,19 @@ pub(super) fn respond(ctx: Ctx<'_>, mail: &Inbound, sr: Sr, now: Timestamp) -> R
                 push_escalation(&mut out, impact)?;
                 done.push("escalated".into());
             }
+            Command::CcAdd(address) if !out.sr.participants.iter().any(|p| p.eq_ignore_ascii_case(address)) => {
+                out.sr.participants.push(address.clone());
+                out.sr.log(now, "participant_added", &by, address.clone());
+                done.push(format!("{address} copied on the SR from now on"));
+            }
+            Command::CcRemove(address) => {
+                out.sr.participants.retain(|p| !p.eq_ignore_ascii_case(address));
+                out.sr.log(now, "participant_removed", &by, address.clone());
+                done.push(format!("{address} no longer copied"));
+            }
             Command::ContactAdd { name, address, phone } => {
-                let scope = scope_of(ctx.config, &out.sr.customer);
+                // Checked by `refusals`: the customer belongs to an account.
+                let Some(scope) = scope_of(ctx.config, &out.sr.customer) else { continue };
                 out.sr.log(now, "contact_added", &by, format!("{name} <{address}> ({scope})"));
                 contact_changes.push(ContactChange::Add(Contact {
                     name: name.clone(),
@@ -127,6 +132,40 @@ pub(super) fn respond(ctx: Ctx<'_>, mail: &Inbound, sr: Sr, now: Timestamp) -> R
     let mut d = Decision::new(out.sr, false, out.mails);
     d.contact_changes = contact_changes;
     Ok(d)
+}
+
+/// Why commands that parse cannot be carried out on `sr` (nothing is applied when any is refused).
+fn refusals(ctx: Ctx<'_>, sr: &Sr, commands: &[Command]) -> Vec<String> {
+    let mut errors = Vec::new();
+    let mut participants = sr.participants.clone();
+    for c in commands {
+        match c {
+            Command::Assign(who) if find_cse(ctx, who).is_none() => {
+                errors.push(format!("#assign {who}: nobody of that address or name on the roster"))
+            }
+            Command::ContactAdd { address, .. } if scope_of(ctx.config, &sr.customer).is_none() => errors.push(format!(
+                "#contact add {address}: {} belongs to no configured [[account]]; designated contacts act for an account, never for a mail domain, so none can be added on {}",
+                sr.customer,
+                sr.token()
+            )),
+            Command::CcAdd(a) if a.eq_ignore_ascii_case(&sr.customer) || ctx.config.cse_by_email(a).is_some() => {
+                errors.push(format!("#cc add {a}: the customer and the engineers are on the SR already"))
+            }
+            Command::CcAdd(a) if !participants.iter().any(|p| p.eq_ignore_ascii_case(a)) => {
+                if participants.len() >= ctx.config.max_participants {
+                    errors.push(format!("#cc add {a}: {} has {} participants already (max_participants)", sr.token(), participants.len()));
+                } else {
+                    participants.push(a.clone());
+                }
+            }
+            Command::CcRemove(a) if !participants.iter().any(|p| p.eq_ignore_ascii_case(a)) => {
+                errors.push(format!("#cc remove {a}: not a participant of {}", sr.token()))
+            }
+            Command::CcRemove(a) => participants.retain(|p| !p.eq_ignore_ascii_case(a)),
+            _ => {}
+        }
+    }
+    errors
 }
 
 /// The roster entry named by address or name.

@@ -44,6 +44,10 @@ pub enum Command {
     },
     /// Remove a designated contact.
     ContactRemove(String),
+    /// Make an address a participant of the SR (it gets what the customer gets).
+    CcAdd(String),
+    /// Take an address off the SR's participants.
+    CcRemove(String),
     /// Send a confirmation of what was done.
     Confirm,
 }
@@ -61,6 +65,8 @@ pub const HELP: &str = "\
 #escalate <business impact>    escalate to the escalation manager
 #contact add Name <address> [phone]   add a designated contact for the customer's organisation
 #contact remove <address>      remove a designated contact
+#cc add <address>              copy someone on the SR from now on (they get what the customer gets)
+#cc remove <address>           stop copying them
 #confirm                       send me a confirmation of what was done";
 
 /// The commands of a message and the text left for the customer.
@@ -121,6 +127,7 @@ fn parse_line(line: &str) -> Result<Command, String> {
         "escalate" if !rest.is_empty() => Ok(Command::Escalate(rest.to_string())),
         "escalate" => Err("#escalate needs the business impact".into()),
         "contact" => parse_contact(rest),
+        "cc" => parse_cc(rest),
         _ => Err(format!("unknown command #{word}")),
     }
 }
@@ -160,6 +167,20 @@ fn parse_contact(rest: &str) -> Result<Command, String> {
     }
 }
 
+fn parse_cc(rest: &str) -> Result<Command, String> {
+    let usage = "write #cc add <address> or #cc remove <address>";
+    let (verb, args) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+    let address = args.trim().trim_matches(['<', '>']).to_ascii_lowercase();
+    if !address.contains('@') || address.contains(char::is_whitespace) {
+        return Err(usage.into());
+    }
+    match verb {
+        "add" => Ok(Command::CcAdd(address)),
+        "remove" => Ok(Command::CcRemove(address)),
+        _ => Err(usage.into()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -189,6 +210,8 @@ mod tests {
                 Command::ContactAdd { name: "Jane Roe".into(), address: "jane@acme.example.com".into(), phone: Some("+33 1 23".into()) },
             ),
             ("#contact remove jane@acme.example.com", Command::ContactRemove("jane@acme.example.com".into())),
+            ("#cc add <Boss@Acme.example.com>", Command::CcAdd("boss@acme.example.com".into())),
+            ("#cc remove boss@acme.example.com", Command::CcRemove("boss@acme.example.com".into())),
         ];
         for (line, expected) in cases {
             assert_eq!(parse(line).commands, vec![expected], "{line}");
@@ -197,7 +220,17 @@ mod tests {
 
     #[test]
     fn mistakes_are_reported() {
-        for bad in ["#frobnicate", "#hold soon", "#priority P7", "#assign", "#escalate", "#contact add nobody", "#close now"] {
+        for bad in [
+            "#frobnicate",
+            "#hold soon",
+            "#priority P7",
+            "#assign",
+            "#escalate",
+            "#contact add nobody",
+            "#close now",
+            "#cc add nobody",
+            "#cc invite a@b.example",
+        ] {
             let p = parse(bad);
             assert_eq!(p.errors.len(), 1, "{bad}");
             assert!(p.commands.is_empty(), "{bad}");

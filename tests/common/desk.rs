@@ -101,6 +101,19 @@ impl Desk {
         Cli::in_dir(self.dir.path()).output(args)
     }
 
+    /// `run --once --now NOW`, which must succeed.
+    pub fn run_at(&self, now: &str) {
+        let out = self.srgate(&["run", "--once", "--now", now]);
+        assert!(out.status.success(), "run --once failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    /// `sr show N --json`.
+    pub fn sr(&self, id: u64) -> Value {
+        let out = self.srgate(&["sr", "show", &id.to_string(), "--json"]);
+        assert!(out.status.success(), "sr show {id}: {}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
     /// The daemon, logging (info) to `daemon.log` in the desk's folder.
     pub fn daemon(&self) -> Child {
         self.daemon_with(&[])
