@@ -33,9 +33,10 @@ impl Desk {
         let dir = tempfile::tempdir().unwrap();
         let root = env!("CARGO_MANIFEST_DIR");
         let config = format!(
-            "data_dir = \"data\"\nrules_dir = \"{root}/rules\"\ntemplates_dir = \"{root}/templates\"\nsupport_address = \"{support}\"\n{dns_line}{extra}\n[smtp]\nhost = \"127.0.0.1\"\nport = {smtp}\n[[mailbox]]\nname = \"support\"\nhost = \"127.0.0.1\"\nport = {imap}\nusername = \"{support}\"\npassword = \"secret\"\n[[cse]]\nname = \"Ann Engineer\"\nemail = \"{ann}\"\n",
-            smtp = ms.smtp_port,
-            imap = ms.imap_port,
+            "data_dir = \"data\"\nrules_dir = \"{root}/rules\"\ntemplates_dir = \"{root}/templates\"\nsupport_address = \"{support}\"\n{dns_line}{extra}\n{smtp}[[mailbox]]\nname = \"support\"\n{imap}username = \"{support}\"\npassword = \"secret\"\n[[cse]]\nname = \"Ann Engineer\"\nemail = \"{ann}\"\n",
+            // Over TLS (the stack's lines), with this test's own DNS line.
+            smtp = ms.srgate_lines().smtp_section(),
+            imap = ms.srgate_lines().mailbox_lines(),
         );
         std::fs::write(dir.path().join("srgate.toml"), config).unwrap();
         let desk = Desk { support, ann, customer, dir };

@@ -19,6 +19,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use common::cli::Cli;
+use common::config::StackTls;
 use common::{MailStack, stack, wait_until};
 
 /// useradd/groupadd lock /etc/passwd: one test at a time.
@@ -155,10 +156,13 @@ impl Desk {
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
         let metrics_port = free_port();
         let root = env!("CARGO_MANIFEST_DIR");
-        let mailboxes = mailboxes.replace("SUPPORT", &support).replace("IMAP_PORT", &ms.imap_port.to_string());
+        // Over TLS, like every end-to-end test: the stack's lines replace the plain host and port.
+        let lines = ms.srgate_lines().imap(StackTls::Starttls);
+        let mailboxes = mailboxes.replace("SUPPORT", &support).replace("host = \"127.0.0.1\"\nport = IMAP_PORT\n", &lines.mailbox_lines());
         let config = format!(
-            "{extra}data_dir = \"data\"\nrules_dir = \"{root}/rules\"\ntemplates_dir = \"{root}/templates\"\nsupport_address = \"{support}\"\nmetrics_listen = \"127.0.0.1:{metrics_port}\"\n[smtp]\nhost = \"127.0.0.1\"\nport = {smtp}\nretry_after = \"1s\"\n{mailboxes}[[cse]]\nname = \"Ann\"\nemail = \"{cse}\"\n",
-            smtp = ms.smtp_port,
+            "{top}{extra}data_dir = \"data\"\nrules_dir = \"{root}/rules\"\ntemplates_dir = \"{root}/templates\"\nsupport_address = \"{support}\"\nmetrics_listen = \"127.0.0.1:{metrics_port}\"\n{smtp}retry_after = \"1s\"\n{mailboxes}[[cse]]\nname = \"Ann\"\nemail = \"{cse}\"\n",
+            top = lines.top_level(),
+            smtp = lines.smtp_section(),
             cse = ms.unique_domain_user("cse"),
         );
         std::fs::write(dir.path().join("srgate.toml"), config).unwrap();

@@ -132,15 +132,16 @@ impl Desk {
         let config = format!(
             "data_dir = \"{data}\"\ncontrol_socket = \"{sock}\"\nrules_dir = \"{root}/rules\"\ntemplates_dir = \"{root}/templates\"\n\
              support_address = \"{support}\"\nmetrics_listen = \"127.0.0.1:{metrics_port}\"\n\
-             [smtp]\nhost = \"127.0.0.1\"\nport = {smtp}\nretry_after = \"1s\"\nconnections = {CONNECTIONS}\n\
-             [[mailbox]]\nname = \"support\"\nhost = \"127.0.0.1\"\nport = {imap}\nusername = \"{support}\"\n\
+             {smtp}retry_after = \"1s\"\nconnections = {CONNECTIONS}\n\
+             [[mailbox]]\nname = \"support\"\n{imap}username = \"{support}\"\n\
              password = \"secret\"\npoll_interval = \"1s\"\n{processed}\
              [[cse]]\nname = \"Ann\"\nemail = \"{cse}\"\n",
             data = data_dir.display(),
             // LazyFS has no sockets: the control socket lives beside the config.
             sock = dir.path().join("srgate.sock").display(),
-            smtp = ms.smtp_port,
-            imap = ms.imap_port,
+            // Over TLS, like every end-to-end test.
+            smtp = ms.srgate_lines().smtp_section(),
+            imap = ms.srgate_lines().mailbox_lines(),
         );
         std::fs::write(dir.path().join("srgate.toml"), config).unwrap();
         Desk { dir, support, metrics_port, mode }
