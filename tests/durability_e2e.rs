@@ -23,6 +23,9 @@ use common::{MailStack, stack, wait_until};
 use serde_json::Value;
 
 const WAIT: Duration = Duration::from_secs(60);
+/// Mails in flight at a crash, at most: one per SMTP connection (`[smtp] connections`, 4).
+/// Delivery runs beside ingestion, so a crash at any instant may catch some in flight.
+const IN_FLIGHT: usize = 4;
 
 /// The mails of one test: a customer each, appended to the support INBOX in order.
 fn customers(ms: &MailStack, desk: &Desk, prefix: &str, n: usize) -> Vec<String> {
@@ -122,47 +125,47 @@ fn recover_and_check(ms: &MailStack, desk: &Desk, customers: &[String], quaranti
 }
 
 /// One crash window: `n` new mails, a crash at `failpoint`, a restart, the invariants.
-fn window(failpoint: &str, moving: bool, in_flight: usize) {
+fn window(failpoint: &str, moving: bool) {
     let ms = stack();
     let mailbox = if moving { "processed_folder = \"Processed\"".to_string() } else { String::new() };
     let desk = Desk::with(ms, Options { mailbox, ..Options::default() });
     let prefix = failpoint.split('=').next().unwrap().replace('.', "-");
     let list = customers(ms, &desk, &prefix, 12);
     crash(&desk, failpoint);
-    recover_and_check(ms, &desk, &list, &[], moving, in_flight);
+    recover_and_check(ms, &desk, &list, &[], moving, IN_FLIGHT);
 }
 
 #[test]
 fn a_crash_while_a_batch_is_staged_loses_nothing() {
-    window("stage.before_sync=return", false, 0);
+    window("stage.before_sync=return", false);
 }
 
 #[test]
 fn a_crash_between_two_mails_of_a_batch_loses_nothing() {
-    window("ingest.between_mails=5*off->return", false, 0);
+    window("ingest.between_mails=5*off->return", false);
 }
 
 #[test]
 fn a_crash_after_the_commit_before_the_barrier_loses_nothing() {
-    window("commit.before_barrier=return", true, 0);
+    window("commit.before_barrier=return", true);
 }
 
 #[test]
 fn a_crash_after_the_barrier_before_the_flag_loses_nothing() {
-    window("barrier.before_flag=return", false, 0);
-    window("barrier.before_flag=return", true, 0);
+    window("barrier.before_flag=return", false);
+    window("barrier.before_flag=return", true);
 }
 
 #[test]
 fn a_crash_after_the_flag_before_the_pending_record_is_cleared_loses_nothing() {
-    window("flag.before_clear=return", false, 0);
-    window("flag.before_clear=return", true, 0);
+    window("flag.before_clear=return", false);
+    window("flag.before_clear=return", true);
 }
 
 #[test]
 fn a_crash_after_smtp_accepted_a_mail_repeats_at_most_the_mails_in_flight() {
     // Four SMTP connections: at most four mails were accepted and not yet forgotten.
-    window("delivery.after_accept=3*off->return", false, 4);
+    window("delivery.after_accept=3*off->return", false);
 }
 
 /// Issue 10, item 2: a mail too large to fetch is handled in its place among the
@@ -177,7 +180,7 @@ fn a_crash_after_an_oversize_quarantine_loses_none_of_the_mail_before_it() {
         ms.append(&desk.support, "INBOX", &raw);
     }
     crash(&desk, "quarantine.oversize=return");
-    recover_and_check(ms, &desk, &list, &list[2..3], false, 0);
+    recover_and_check(ms, &desk, &list, &list[2..3], false, IN_FLIGHT);
     let records = desk.srgate(&["quarantine", "list", "--json"]);
     assert!(String::from_utf8_lossy(&records.stdout).contains("over max_message_bytes"));
 }

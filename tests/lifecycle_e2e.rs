@@ -52,6 +52,10 @@ email = "{ann}"
 [[cse]]
 name = "Bob Engineer"
 email = "{bob}"
+# The customers' organisation: designated contacts act for an account.
+[[account]]
+name = "Acme"
+domains = ["example.com"]
 "#,
             top = lines.top_level(),
             smtp = lines.smtp_section(),
