@@ -27,7 +27,11 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_srgate");
+/// The srgate binary measured: this build's, or `BENCH_SRGATE_BIN` (e.g. an older release,
+/// to compare side by side on the same stack).
+fn bin() -> String {
+    std::env::var("BENCH_SRGATE_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_srgate").to_string())
+}
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 fn env_usize(name: &str, default: usize) -> usize {
@@ -322,7 +326,7 @@ fn backlog(stack: &Stack) {
     let sent = field(&logs, "outbox delivered", "sent").unwrap_or(0.0);
     let ingest = field(&logs, "mailbox read", "ingest_seconds").unwrap_or(f64::NAN);
     let srs =
-        Command::new(BIN).arg("--config").arg(&cfg).args(["sr", "list"]).output().unwrap().stdout.iter().filter(|b| **b == b'\n').count();
+        Command::new(bin()).arg("--config").arg(&cfg).args(["sr", "list"]).output().unwrap().stdout.iter().filter(|b| **b == b'\n').count();
     println!(
         "backlog srgate end to end: {n} mails -> {srs} SRs, {sent:.0} mails sent, in {total:.2} s (all read after {ingest:.2} s): {:.0} mails/s",
         n as f64 / total
@@ -331,7 +335,7 @@ fn backlog(stack: &Stack) {
 
 /// `srgate run --once --now NOW` with JSON logs; returns the log lines.
 fn run_once(cfg: &Path, now: &str) -> Vec<serde_json::Value> {
-    let out = Command::new(BIN)
+    let out = Command::new(bin())
         .arg("--config")
         .arg(cfg)
         .args(["--log-format", "json", "run", "--once", "--now", now])
@@ -354,7 +358,7 @@ fn latency(stack: &Stack) {
     let cfg = config(stack, &dir, support);
     eprintln!("(latency: Postfix's queue drained in {:.1} s)", drain_queue(stack));
     let log = std::fs::File::create(dir.join("daemon.log")).unwrap();
-    let mut daemon: Child = Command::new(BIN)
+    let mut daemon: Child = Command::new(bin())
         .arg("--config")
         .arg(&cfg)
         .args(["--log-format", "json", "run"])
@@ -487,7 +491,7 @@ fn scale(stack: &Stack) {
     let mut shows = Vec::new();
     for id in [100_001u64, 100_001 + n as u64 / 2, 100_000 + n as u64] {
         let t = Instant::now();
-        let out = Command::new(BIN).arg("--config").arg(&cfg).args(["sr", "show", &id.to_string(), "--json"]).output().unwrap();
+        let out = Command::new(bin()).arg("--config").arg(&cfg).args(["sr", "show", &id.to_string(), "--json"]).output().unwrap();
         assert!(out.status.success());
         shows.push(t.elapsed().as_secs_f64() * 1e3);
     }
@@ -527,7 +531,7 @@ fn start_daemon(cfg: &Path, dir: &Path) -> Child {
     let started = Instant::now();
     let log_path = dir.join("daemon.log");
     let log = std::fs::File::create(&log_path).unwrap();
-    let daemon = Command::new(BIN)
+    let daemon = Command::new(bin())
         .arg("--config")
         .arg(cfg)
         .args(["--log-format", "json", "run"])

@@ -14,6 +14,10 @@
 //! `ingest.between_mails`, `commit.before_barrier`, `barrier.before_flag`,
 //! `flag.before_clear`, `quarantine.oversize`, `delivery.after_accept`,
 //! `gateway.decide` (a panic while deciding one mail).
+//!
+//! One is a switch rather than a crash: `barrier.skip_sync=return` makes the
+//! durability barrier stop at sled's own flush (no `fdatasync`), so that the
+//! benchmarks can measure what the barrier costs.
 
 /// Marks a named instant where a test may crash the process (a no-op without the
 /// `failpoints` feature).
@@ -34,6 +38,26 @@ macro_rules! crash_point {
 }
 
 pub(crate) use crash_point;
+
+/// True when the failpoint `name` is armed with `return` (always false without the
+/// `failpoints` feature): a switch for measurements, such as the cost of a step.
+#[cfg(feature = "failpoints")]
+macro_rules! armed {
+    ($name:literal) => {
+        fail::eval($name, |_| ()).is_some()
+    };
+}
+
+/// True when the failpoint `name` is armed with `return` (always false without the
+/// `failpoints` feature): a switch for measurements, such as the cost of a step.
+#[cfg(not(feature = "failpoints"))]
+macro_rules! armed {
+    ($name:literal) => {
+        false
+    };
+}
+
+pub(crate) use armed;
 
 /// Ends the process at once, as a crash would (SIGABRT; nothing is flushed).
 #[cfg(feature = "failpoints")]
