@@ -199,7 +199,7 @@ fn backlog_mail(i: usize) -> Vec<u8> {
         (format!("customer{i}@example.com"), format!("Problem report {i}"), String::new())
     };
     let head = format!(
-        "From: Customer <{from}>\r\nTo: support@example.test\r\nSubject: {subject}\r\nMessage-ID: <bench-{i}@example.com>\r\n{threading}MIME-Version: 1.0\r\n"
+        "From: Customer <{from}>\r\nTo: backlog@example.test\r\nSubject: {subject}\r\nMessage-ID: <bench-{i}@example.com>\r\n{threading}MIME-Version: 1.0\r\n"
     );
     if i % 10 == 3 {
         let attachment = "QkVOQ0g=".repeat(size / 16 + 1);

@@ -209,9 +209,12 @@ pub fn needs_authentication(config: &Config, mail: &Inbound) -> bool {
     {
         return true;
     }
+    // The addresses that could join the SR (see `new_sr::copied`): not the sender, the
+    // support addresses or the roster.
     let ours = |a: &str| {
         a.eq_ignore_ascii_case(&mail.from)
             || a.eq_ignore_ascii_case(&config.support_address)
+            || config.cse_by_email(a).is_some()
             || config.mailboxes.iter().any(|m| m.username.eq_ignore_ascii_case(a))
     };
     mail.to.iter().chain(mail.cc.iter()).any(|a| !ours(a))
@@ -331,6 +334,24 @@ mod tests {
         }
         fn automated_since(&self, _: &str, _: Timestamp) -> u32 {
             u32::MAX
+        }
+        fn sr_exists(&self, _: u64) -> bool {
+            false
+        }
+        fn sr_of_message(&self, _: &str) -> Option<u64> {
+            None
+        }
+    }
+
+    /// A store where one address already got its hourly share of automated mail.
+    struct CappedFor(&'static str);
+
+    impl Lookup for CappedFor {
+        fn contact(&self, _: &str) -> Option<Contact> {
+            None
+        }
+        fn automated_since(&self, address: &str, _: Timestamp) -> u32 {
+            if address == self.0 { u32::MAX } else { 0 }
         }
         fn sr_exists(&self, _: u64) -> bool {
             false
@@ -475,6 +496,32 @@ email = "bob@example.test"
         assert_eq!((d.sr.state, d.sr.contact_attempts), (sr::State::Open, 0));
         assert_eq!(d.outgoing[0].to, vec!["bob@example.test"]);
         assert_eq!(d.outgoing[0].kind, OutKind::CustomerUpdate);
+    }
+
+    /// Issue 11: every recipient of an automated mail counts against the cap, copies included:
+    /// a participant who had their share gets no more, the customer still gets theirs.
+    #[test]
+    fn the_cap_counts_every_recipient_of_an_automated_mail() {
+        let fixture = Fixture::new();
+        let ctx = fixture.ctx();
+        let loads = HashMap::new();
+        let new = NewSr { id: 100_001, mailbox: "support", loads: &loads, rr: 1 };
+        let mut first = parse(
+            "From: jane@example.com\r\nTo: support@example.test\r\nCc: colleague@example.com\r\nSubject: Printer\r\nMessage-ID: <cc1@example.com>\r\n\r\nHelp!\r\n",
+        );
+        first.authentication.dmarc = crate::mail::auth::Dmarc::Pass;
+        let d = applied(decide(ctx, &first, None, &new, &CappedFor("colleague@example.com"), at("2026-03-03T10:00:00Z")));
+        assert_eq!(d.sr.participants, vec!["colleague@example.com"], "an authenticated customer's copy joins");
+        let ack = d.outgoing.iter().find(|m| m.kind == OutKind::Acknowledgement).expect("the customer is acknowledged");
+        assert_eq!((ack.to.clone(), ack.cc.clone()), (vec!["jane@example.com".to_string()], Vec::<String>::new()));
+        assert_eq!(d.automated.iter().map(|(a, _)| a.as_str()).collect::<Vec<_>>(), vec!["jane@example.com"]);
+        assert!(d.sr.events.iter().any(|e| e.kind == "auto_reply_suppressed" && e.detail.contains("colleague@example.com")));
+        // Unauthenticated, the same mail's copy does not join at all.
+        first.authentication.dmarc = crate::mail::auth::Dmarc::None;
+        let d = applied(decide(ctx, &first, None, &new, &CappedFor("nobody"), at("2026-03-03T10:00:00Z")));
+        assert!(d.sr.participants.is_empty());
+        let ack = d.outgoing.iter().find(|m| m.kind == OutKind::Acknowledgement).expect("the sender is acknowledged");
+        assert!(ack.cc.is_empty(), "an unauthenticated mail's acknowledgement goes to its sender only");
     }
 
     /// Issue 10, item 7: a mail the cap drops does not give its Message-ID to a later mail.
