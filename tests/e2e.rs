@@ -355,23 +355,11 @@ fn spawn_daemon(desk: &Desk) -> std::process::Child {
     desk.cmd().arg("run").stderr(log).spawn().unwrap()
 }
 
-fn sigterm(child: &mut std::process::Child) -> std::process::ExitStatus {
-    let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
-    for _ in 0..200 {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    child.kill().unwrap();
-    panic!("daemon did not stop within 10 s of SIGTERM");
-}
-
 #[test]
 fn the_daemon_serves_sr_commands_refuses_a_second_daemon_and_stops_cleanly() {
     let ms = stack();
     let desk = Desk::new(ms);
-    let mut daemon = spawn_daemon(&desk);
+    let daemon = spawn_daemon(&desk);
     let customer = ms.unique_user_at("eve", "example.com");
     ms.send(&mail(&customer, &desk.support, "Login broken", &format!("l-{customer}"), "", "Cannot log in."), &customer, &[&desk.support]);
     // IDLE wakes the daemon; the SR shows through the control socket while the daemon holds the store.
@@ -385,7 +373,7 @@ fn the_daemon_serves_sr_commands_refuses_a_second_daemon_and_stops_cleanly() {
     assert!(!second.status.success());
     assert!(String::from_utf8_lossy(&second.stderr).contains("another srgate daemon"), "{}", String::from_utf8_lossy(&second.stderr));
 
-    let status = sigterm(&mut daemon);
+    let status = common::desk::stop(daemon);
     assert!(status.success(), "exit status {status:?}");
     // Without the daemon the command opens the store itself.
     assert_eq!(desk.srs().len(), 1);
@@ -406,11 +394,11 @@ fn sigkill_while_working_through_100_mails_loses_nothing_and_acknowledges_once()
     });
     daemon.kill().unwrap();
     daemon.wait().unwrap();
-    let mut daemon = spawn_daemon(&desk);
+    let daemon = spawn_daemon(&desk);
     let all_acked =
         wait_until(Duration::from_secs(60), Duration::from_millis(250), || customers.iter().all(|c| ms.count_messages(c, "INBOX") >= 1));
     assert!(all_acked, "every customer is acknowledged");
-    assert!(sigterm(&mut daemon).success());
+    assert!(common::desk::stop(daemon).success());
     ms.wait_queue_empty(WAIT);
     let srs = desk.srs();
     assert_eq!(srs.len(), 100);

@@ -221,13 +221,7 @@ impl Desk {
     }
 
     fn http(&self, path: &str) -> Option<(u16, String)> {
-        let mut s = std::net::TcpStream::connect(("127.0.0.1", self.metrics_port)).ok()?;
-        s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-        write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").ok()?;
-        let mut text = String::new();
-        s.read_to_string(&mut text).ok()?;
-        let status = text.split_whitespace().nth(1)?.parse().ok()?;
-        Some((status, text.split("\r\n\r\n").nth(1).unwrap_or("").to_string()))
+        common::http_get(self.metrics_port, path)
     }
 
     fn srs(&self) -> usize {
@@ -334,6 +328,14 @@ fn another_user_can_neither_use_the_control_socket_nor_read_the_data() {
     daemon.stop();
 }
 
+/// A group, a user in it, and a desk whose control socket that group may use.
+fn group_desk(ms: &MailStack) -> (TestGroup, TestUser, Desk) {
+    let group = TestGroup::create();
+    let member = TestUser::create(&[&group.0]);
+    let desk = Desk::standard(ms, &format!("control_socket_group = \"{}\"\n", group.0));
+    (group, member, desk)
+}
+
 #[test]
 fn members_of_the_control_socket_group_may_use_it_others_may_not() {
     let _one = serial();
@@ -341,10 +343,8 @@ fn members_of_the_control_socket_group_may_use_it_others_may_not() {
         return;
     }
     let ms = stack();
-    let group = TestGroup::create();
-    let member = TestUser::create(&[&group.0]);
+    let (group, member, desk) = group_desk(ms);
     let stranger = TestUser::create(&[]);
-    let desk = Desk::standard(ms, &format!("control_socket_group = \"{}\"\n", group.0));
     let out = desk.srgate(&["check"]);
     assert!(out.status.success(), "{}", stderr(&out));
     // Watch data_dir while the daemon starts: the socket's name must appear only by a
@@ -432,9 +432,7 @@ fn an_export_goes_only_where_its_user_may_write_and_round_trips() {
         return;
     }
     let ms = stack();
-    let group = TestGroup::create();
-    let member = TestUser::create(&[&group.0]);
-    let desk = Desk::standard(ms, &format!("control_socket_group = \"{}\"\n", group.0));
+    let (_group, member, desk) = group_desk(ms);
     let daemon = Running(Some(desk.daemon()));
     for i in 0..3 {
         let customer = ms.unique_user_at(&format!("exp{i}"), "example.com");

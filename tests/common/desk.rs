@@ -2,7 +2,6 @@
 //! on the stack, a data directory, the `srgate` daemon started and stopped as a
 //! process (with its log in the desk's folder), `/metrics` and `/healthz`.
 
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output};
 use std::time::Duration;
@@ -146,13 +145,7 @@ impl Desk {
 
     /// GET `path` on the metrics listener: (status, body).
     pub fn http(&self, path: &str) -> Option<(u16, String)> {
-        let mut s = std::net::TcpStream::connect(("127.0.0.1", self.metrics_port)).ok()?;
-        s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-        write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").ok()?;
-        let mut text = String::new();
-        s.read_to_string(&mut text).ok()?;
-        let status = text.split_whitespace().nth(1)?.parse().ok()?;
-        Some((status, text.split("\r\n\r\n").nth(1).unwrap_or("").to_string()))
+        super::http_get(self.metrics_port, path)
     }
 
     /// One sample of `/metrics` (`name` with its labels, as written).

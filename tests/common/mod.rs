@@ -82,6 +82,18 @@ pub fn stack() -> &'static MailStack {
     }
 }
 
+/// `GET path` on 127.0.0.1:`port` (srgate's `/metrics` and `/healthz`): (status, body), or
+/// `None` when nothing answers within 5 s.
+pub fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").ok()?;
+    let mut text = String::new();
+    s.read_to_string(&mut text).ok()?;
+    let status = text.split_whitespace().nth(1)?.parse().ok()?;
+    Some((status, text.split("\r\n\r\n").nth(1).unwrap_or("").to_string()))
+}
+
 /// Polls `f` every `poll` until it returns true (→ true) or `timeout` has passed (→ false).
 /// `f` is always evaluated at least once, and once more at the deadline.
 pub fn wait_until(timeout: Duration, poll: Duration, mut f: impl FnMut() -> bool) -> bool {
