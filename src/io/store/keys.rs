@@ -109,6 +109,16 @@ pub(super) fn automated_from_time_key(key: &[u8]) -> Option<Vec<u8>> {
     Some(k)
 }
 
+/// The by-time key of an [`automated`] key (the inverse of [`automated_from_time_key`]).
+pub(super) fn automated_to_time_key(key: &[u8]) -> Option<Vec<u8>> {
+    let nul = key.iter().position(|b| *b == 0)?;
+    let t = key.get(nul + 1..nul + 9)?;
+    let mut k = t.to_vec();
+    k.extend_from_slice(&key[..=nul]);
+    k.extend_from_slice(key.get(nul + 9..)?);
+    Some(k)
+}
+
 /// The `stats` key of an SR: its state and priority.
 pub(super) fn stats(state: crate::sr::State, priority: crate::sr::Priority) -> String {
     format!("{}/{priority:?}", state.as_str())
@@ -135,7 +145,8 @@ mod tests {
         assert!(start <= k && k < end);
         assert!(automated("a@x.testb", t, "m1") >= end || automated("a@x.testb", t, "m1") < start);
         let by_time = automated_by_time("a@x.test", t, "m1");
-        assert_eq!(automated_from_time_key(&by_time), Some(k));
+        assert_eq!(automated_from_time_key(&by_time), Some(k.clone()));
+        assert_eq!(automated_to_time_key(&k), Some(by_time));
     }
 
     #[test]

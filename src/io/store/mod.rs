@@ -23,6 +23,7 @@ mod durable;
 mod files;
 mod keys;
 mod outbox;
+mod upgrade;
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -62,6 +63,9 @@ pub enum StoreError {
     /// A commit would rewrite history (fewer messages or events than stored).
     #[error("store: SR {0}: a change may only append messages and events")]
     HistoryRewritten(u64),
+    /// The data directory was written by a newer srgate.
+    #[error("store: the data directory has layout {0}, this srgate knows layouts up to {1}: run the newer srgate, or restore a backup")]
+    NewerFormat(u64, u64),
 }
 
 impl From<TransactionError<StoreError>> for StoreError {
@@ -269,6 +273,7 @@ impl Store {
             counts: std::sync::Mutex::new(std::collections::BTreeMap::new()),
             _lock: lock,
         };
+        store.upgrade()?;
         let mut counts = std::collections::BTreeMap::new();
         for item in store.tree(Tree::Stats).iter() {
             let (k, v) = item?;
@@ -443,13 +448,32 @@ impl Store {
     }
 
     /// SRs with scheduled work due at or before `now`, earliest first, at most `limit`.
-    /// Reads only the due index, never every SR.
+    /// Reads only the due index, never every SR. An entry that is not its SR's own
+    /// (not the one `wakes` names: left by an earlier layout) is dropped on the way.
     pub fn due_until(&self, now: Timestamp, limit: usize) -> Result<Vec<u64>, StoreError> {
         let end = keys::pair(keys::instant(now), [0xff; 8]);
+        let wakes = self.tree(Tree::Wakes);
         let mut out = Vec::new();
-        for k in self.tree(Tree::Due).range(..=end.to_vec()).keys().take(limit) {
-            if let Some(id) = keys::second(&k?) {
-                out.push(id);
+        for k in self.tree(Tree::Due).range(..=end.to_vec()).keys() {
+            let k = k?;
+            let Some(id) = keys::second(&k) else { continue };
+            if wakes.get(keys::be(id))?.as_deref() != k.get(..8) {
+                // Checked again inside a transaction: a commit writes an SR's entry and
+                // its `wakes` together, and a plain read may fall between the two.
+                let (stale, _) = self.transact(|tx| {
+                    let stale = tx.get(Tree::Wakes, keys::be(id))?.as_deref() != k.get(..8);
+                    if stale {
+                        tx.remove(Tree::Due, &k)?;
+                    }
+                    Ok(stale)
+                })?;
+                if stale {
+                    continue;
+                }
+            }
+            out.push(id);
+            if out.len() >= limit {
+                break;
             }
         }
         Ok(out)
