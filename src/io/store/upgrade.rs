@@ -63,7 +63,7 @@ impl Store {
                 for (n, e) in sr.events.iter().enumerate() {
                     tx.put(Tree::Events, keys::pair(keys::be(id), keys::be(n as u64)), json(e))?;
                 }
-                tx.put(Tree::Srs, key.to_vec(), json(&sr.facts()))
+                tx.put(Tree::Srs, &key, json(&sr.facts()))
             })?;
             done += 1;
         }
