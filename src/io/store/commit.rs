@@ -264,11 +264,12 @@ fn advance_mailbox(tx: &Tx<'_>, name: &str, validity: u32, uid: u32) -> TxResult
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::sr::{Direction, MessageKind, MessageRecord, lifecycle};
 
-    fn reply(n: usize, at: Timestamp) -> MessageRecord {
+    /// A customer reply numbered `n` (the store's tests share it).
+    pub(in crate::io::store) fn reply(n: usize, at: Timestamp) -> MessageRecord {
         MessageRecord {
             direction: Direction::In,
             from: "jane@example.com".into(),

@@ -140,23 +140,9 @@ mod tests {
 
     use super::*;
     use crate::gateway::Lookup;
+    use crate::io::store::commit::tests::reply as mail;
     use crate::mail::outbound::OutKind;
-    use crate::sr::{Direction, MessageKind, MessageRecord, lifecycle};
-
-    fn mail(n: usize, at: Timestamp) -> MessageRecord {
-        MessageRecord {
-            direction: Direction::In,
-            from: "jane@example.com".into(),
-            to: vec!["support@example.test".into()],
-            subject: "Printer".into(),
-            message_id: format!("m{n}@example.com"),
-            kind: MessageKind::CustomerReply,
-            at,
-            attachments: Vec::new(),
-            text: format!("mail {n}"),
-            files: Vec::new(),
-        }
-    }
+    use crate::sr::lifecycle;
 
     /// A data directory in layout 1 (what srgate wrote before the durability work)
     /// opens with every SR's history, every queued mail, its schedule and its cap
