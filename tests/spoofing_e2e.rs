@@ -229,3 +229,30 @@ fn a_public_mail_domain_is_never_a_contact_scope() {
         String::from_utf8_lossy(&check.stderr)
     );
 }
+
+/// An authenticated customer copying more people than `max_participants` allows: the
+/// first ones join, the rest are recorded as not added and the CSE is told who.
+#[test]
+fn participants_stop_at_max_participants() {
+    let ms = stack();
+    let desk = Desk::with(ms, Options { top: "max_participants = 2".into(), ..Options::default() });
+    let customer = ms.unique_user_at("many", "example.com");
+    opened(ms, &desk, &customer);
+    let colleagues: Vec<String> = (0..3).map(|i| ms.unique_user_at(&format!("colleague{i}"), "example.com")).collect();
+    let cc = format!("Subject: Re: [SR#100001] VPN broken\r\nCc: {}\r\n", colleagues.join(", "));
+    genuine(ms, &desk, &customer, &mail(&desk, &customer, "three-cc@x", &cc, "Copying my team."));
+    desk.run_at(T1);
+    let sr = desk.sr(100_001);
+    let joined: Vec<&str> = sr["participants"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    assert_eq!(joined.len(), 2, "{sr}");
+    let left: Vec<&String> = colleagues.iter().filter(|c| !joined.contains(&c.as_str())).collect();
+    assert_eq!(left.len(), 1, "{sr}");
+    let not_added = sr["events"].as_array().unwrap().iter().find(|e| e["kind"] == "cc_not_added").expect("recorded");
+    assert!(not_added["detail"].as_str().unwrap().contains(left[0].as_str()), "{not_added}");
+    ms.wait_queue_empty(WAIT);
+    assert!(
+        texts(ms, &desk.cse).iter().any(|t| t.contains(left[0].as_str()) && t.contains("max_participants")),
+        "the CSE is told who was not added: {:?}",
+        texts(ms, &desk.cse)
+    );
+}
