@@ -20,7 +20,7 @@
 //!   Korean forms, Zoho's `---- On … wrote ----`), also wrapped over two or
 //!   three lines and after the writer's words on the same line, see [`attribution`];
 //! - [`Rule::QuotePrefix`]: `>` quoting, bottom-posted or inline (new lines between
-//!   quotes are kept), Supercite prefixes (`AB> `, when at least two lines carry
+//!   quotes are kept), Supercite initials (`AB> `, when at least two lines carry
 //!   them), and unmarked continuations of a long quoted line (a wrapped quote
 //!   line, a broken link); `>>> text <<<` and long `>>>>` runs are the writer's;
 //! - [`Rule::Signature`]: signatures after `-- ` (or `--`) and mobile footers
@@ -253,13 +253,13 @@ fn is_quote_marked(trimmed: &str) -> bool {
     opening > 0 && !decorated && !divider
 }
 
-/// The Supercite prefix of a line (`AB> text`): one to four letters and `>`.
+/// The Supercite prefix of a line (`AB> text`): one to three capital initials and `>`.
 fn supercite_prefix(raw: &str) -> Option<&str> {
     let t = raw.trim_start();
-    let end = t.bytes().take(5).position(|b| b == b'>')?;
+    let end = t.bytes().take(4).position(|b| b == b'>')?;
     let prefix = t.get(..end)?;
     let after = t.as_bytes().get(end + 1);
-    (end >= 1 && prefix.bytes().all(|b| b.is_ascii_alphabetic()) && after.is_none_or(|b| *b == b' ' || *b == b'>')).then_some(prefix)
+    (end >= 1 && prefix.bytes().all(|b| b.is_ascii_uppercase()) && after.is_none_or(|b| *b == b' ' || *b == b'>')).then_some(prefix)
 }
 
 /// Lines quoted Supercite-style (`AB> `) when at least two lines carry the same prefix.

@@ -193,6 +193,24 @@ for name, client, lang, text, attribution in C1:
     case(name, client, lang, 1, reply(text, attribution, quote_lang), text, exclude=ACK_EXCLUDE[quote_lang],
          flowed=client == "thunderbird", cte="quoted-printable" if client == "gmail" else "8bit")
 
+# More locales and apps, written after the rules (a check that they are rules, not strings).
+C1_MORE = [
+    ("pl_iphone_wiadomosc_napisana", "iphone", "pl", "Dziękuję, działa.",
+     "Wiadomość napisana przez Example Support <support@example.test> w dniu 03.03.2026, o godz. 10:00:"),
+    ("tr_apple_sunlari_yazdi", "apple", "tr", "Teşekkürler, çözüldü.",
+     "Example Support <support@example.test> şunları yazdı (3 Mar 2026 10:00):"),
+    ("hu_gmail_ezt_irta", "gmail", "hu", "Köszönöm, a nyomtató újra működik.",
+     "Example Support <support@example.test> ezt írta (időpont: 2026. márc. 3., K, 10:00):"),
+    ("ja_yahoo_no_message", "yahoo", "ja", "承知しました。ありがとうございます。",
+     "2026年3月3日(火) 10:00、Example Support <support@example.test> のメッセージ:"),
+    ("es_thunderbird_escribio", "thunderbird", "es", "Gracias, ya funciona.",
+     "El 3/3/26 a las 10:00, Example Support escribió:"),
+    ("it_thunderbird_ha_scritto", "thunderbird", "it", "Grazie, risolto.",
+     "Il 03/03/26 10:00, Example Support ha scritto:"),
+]
+for name, client, lang, text, attribution in C1_MORE:
+    case(name, client, lang, 1, reply(text, attribution), text, exclude=ACK_EXCLUDE["en"], flowed=client == "thunderbird")
+
 # Unmarked history after the attribution (webmail plain parts, Zoho, Yahoo).
 C1_UNQUOTED = [
     ("en_zoho_dashed_wrote", "zoho", "en", "Hello,\n\nthe printer works again.\n\nRegards\nAnn",
@@ -233,6 +251,14 @@ C2 = [
      "Den tis 3 mars 2026 kl 10:00 skrev\nExample Support Team of Example Corporation <\nsupport@example.test>:"),
     ("cs_gmail_wrapped_inside_address", "gmail", "cs", "Děkuji, vyřešeno.",
      "út 3. 3. 2026 v 10:00 odesílatel Example Support Team <support@\nexample.test> napsal:"),
+]
+C2 += [
+    ("fr_gmail_wrapped_quoted_name", "gmail", "fr", "Merci, c'est réparé.",
+     "Le mar. 3 mars 2026 à 10:00, \"Example Support\" <\nsupport@example.test> a écrit :"),
+    ("ru_yandex_wrapped_after_lt", "yandex", "ru", "Спасибо, работает.",
+     "03.03.2026, 10:00, \"Служба поддержки Example Corporation\" <\nsupport@example.test>:"),
+    ("it_gmail_wrapped_three_lines", "gmail", "it", "Grazie, ora funziona.",
+     "Il giorno mar 3 mar 2026 alle ore 10:00\nExample Support Team of Example Corporation <\nsupport@example.test> ha scritto:"),
 ]
 for name, client, lang, text, attribution in C2:
     case(name, client, lang, 2, reply(text, attribution), text, exclude=ACK_EXCLUDE["en"], cte="quoted-printable")
@@ -360,6 +386,9 @@ case("en_gmail_broken_link_in_quote", "gmail", "en", 4,
 case("en_inline_wrapped_middle_of_quote", "thunderbird", "en", 4,
      "See my answers below.\n\nOn 03/03/2026 10:00, Example Support wrote:\n> We need the serial number of the printer, which you find on the label at the\nback of the device, and the\n> firmware version.\n\nSerial CN12345678, firmware 20260101.\n\n> Kind regards\n",
      "See my answers below.\n\nSerial CN12345678, firmware 20260101.", exclude="back of the device")
+case("de_thunderbird_broken_link_in_quote", "thunderbird", "de", 4,
+     "Danke, hat geklappt.\n\nAm 03.03.2026 um 10:00 schrieb Example Support:\n> Die Anleitung finden Sie unter https://docs.example.test/drucker/anleitungen/fixiereinheit-\ntausch.html\n>\n> Mit freundlichen Grüßen\n",
+     "Danke, hat geklappt.", exclude="tausch.html")
 case("en_gnus_supercite_prefix", "gnus", "en", 4,
      ">>>>> \"ES\" == Example Support <support@example.test> writes:\n\nES> Which printer model is it?\n\nIt is the LaserJet 4000.\n\nES> Kind regards\nES> Example Support\n",
      "It is the LaserJet 4000.", exclude="Which printer model")

@@ -65,16 +65,17 @@ fn without_gender(s: &str) -> &str {
     s.strip_suffix("(a)").or_else(|| s.strip_suffix("(а)")).unwrap_or(s).trim_end()
 }
 
-/// A date or a time: a digit, `:` or `.`, two digits (`10:00`, `10.00`, `3.2026`).
+/// A time or a numeric date: a digit, `:` or `.`, two digits (`10:00`, `10.00`, `3.2026`).
 pub(super) fn has_date_or_time(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.windows(4).any(|w| w[0].is_ascii_digit() && (w[1] == b':' || w[1] == b'.') && w[2].is_ascii_digit() && w[3].is_ascii_digit())
-        || b.windows(4).any(|w| w.iter().all(u8::is_ascii_digit))
+    s.as_bytes()
+        .windows(4)
+        .any(|w| w[0].is_ascii_digit() && (w[1] == b':' || w[1] == b'.') && w[2].is_ascii_digit() && w[3].is_ascii_digit())
 }
 
-/// The last word of `body` is an address (`<a@x>`, `(a@x)`, `a@x`).
+/// `body` ends with an address in brackets (`<a@x>`, `(a@x)`), as clients write the sender.
 fn ends_with_address(body: &str) -> bool {
-    body.trim_end_matches(['>', ')', '"', ' ']).rsplit([' ', '<', '(']).next().is_some_and(|w| w.contains('@') && !w.ends_with('@'))
+    body.ends_with(['>', ')'])
+        && body.trim_end_matches(['>', ')', ' ']).rsplit([' ', '<', '(']).next().is_some_and(|w| w.contains('@') && !w.ends_with('@'))
 }
 
 /// Whether `n` (normalised, possibly several joined lines) reads as an attribution.

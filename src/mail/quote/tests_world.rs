@@ -60,6 +60,8 @@ fn prose_with_wrote_words_or_dates_is_kept() {
     for text in [
         "My colleague wrote:\nthe printer is fine.",
         "At 10:00 it failed again:\nE42 on the panel.",
+        "In 2025 our director wrote:\nthe printer is fine.",
+        "Since 2025 please write to helpdesk@customer.example:\nthey answer fast.",
         "On the server I see this error:\nE42 disk full",
         "Den Drucker haben wir am 3.3.2026 neu gestartet.\nSeitdem geht es.",
     ] {
@@ -179,9 +181,10 @@ fn wrapped_quote_lines_are_quote() {
 #[test]
 fn supercite_prefixes_are_quote() {
     cut_by("ES> Which model?\n\nThe LaserJet 4000.\n\nES> Regards\nES> Support\n", "The LaserJet 4000.", Rule::QuotePrefix);
-    // One such line alone is the writer's.
-    let text = "Use the key combination A> B to reset.";
-    assert_eq!(cut_text(text).text, text);
+    // One such line alone is the writer's, and so are menu paths.
+    for text in ["A> B resets it.", "Menu> Settings> Printer\nMenu> Settings> Network"] {
+        assert_eq!(cut_text(text).text, text);
+    }
 }
 
 // ---------------------------------------------------------------- class 5: the writer's words
