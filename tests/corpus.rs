@@ -41,7 +41,7 @@ fn the_corpus_reads_as_expected() {
         let actual = srgate::report::inspect_json(&raw);
         let mut wrong = Vec::new();
         let new_text = actual["new_text"].as_str().unwrap_or("");
-        for key in ["class", "token", "clean_subject"] {
+        for key in ["class", "token", "clean_subject", "quote_cut"] {
             if let Some(e) = expected.get(key).filter(|e| **e != actual[key]) {
                 wrong.push(format!("{key}: expected {e} got {}", actual[key]));
             }

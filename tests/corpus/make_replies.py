@@ -448,6 +448,29 @@ case("en_mailman_footer_inline_reply", "mailman", "en", 6,
 # ------------------------------------------------------------------ writing
 
 
+# The rule `mail inspect --json` names in `quote_cut`: by class, except where another rule cuts first.
+DEFAULT_CUT = {1: "attribution", 2: "attribution", 3: "separator", 4: "attribution", 5: "attribution", 6: "list_footer"}
+CUT_BY = {
+    "de_flowed_answer_then_quote": "quote_prefix",
+    "de_gmx_gesendet_first": "header_block",
+    "de_supercite_initials": "quote_prefix",
+    "en_arrow_heading_line": "header_block",
+    "en_gnus_supercite_prefix": "quote_prefix",
+    "en_mailman_footer_after_quote": "attribution",
+    "en_mailman_footer_inline_reply": "quote_prefix",
+    "en_outlook_ios_dashes_header_block": "signature",
+    "en_owa_underscores_far_from_headers": "separator",
+    "en_roundcube_date_first_block": "header_block",
+    "en_webmail_html_hr_from_date": "header_block",
+    "fr_hotmail_envoye_le_no_separator": "header_block",
+    "fr_orange_message_du": "header_block",
+    "fr_orange_message_du_quoted": "quote_prefix",
+    "fr_webmail_html_hr_date_first": "header_block",
+    "nb_iphone_opprinnelig_melding": "signature",
+    "zh_foxmail_header_block": "header_block",
+}
+
+
 def plain_part(c, body):
     params = "text/plain; charset=\"UTF-8\""
     if c["flowed"]:
@@ -512,6 +535,7 @@ def main():
         expected = {"class": "human", "token": 100001, "new_text": c["expect"]}
         if c["exclude"]:
             expected["new_text_excludes"] = [c["exclude"]]
+        expected["quote_cut"] = CUT_BY.get(c["name"], DEFAULT_CUT[c["klass"]])
         expected["client"] = CLIENT_FIELD.get(c["client"], c["client"])
         expected["mail_client"] = c["client"]
         expected["language"] = c["lang"]
