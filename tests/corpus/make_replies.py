@@ -372,6 +372,32 @@ HR_HTML_FR = """<html><body><p>Bonjour,</p><p>c'est réparé, merci.</p>
 case("fr_webmail_html_hr_date_first", "other", "fr", 3, None, "Bonjour,\nc'est réparé, merci.",
      html_body=HR_HTML_FR, html_only=True, exclude="Nous avons ouvert la demande")
 
+# HTML-only replies of webmails whose structure has no class srgate knows: the text rules cut.
+ACK_EN_HTML = "<div>Dear Ann,</div><div><br></div><div>thank you for contacting Example Support. We have opened the support request SR#100001.</div>"
+case("en_zoho_html_only", "zoho", "en", 1, None, "Hello,\nthe printer works again.",
+     html_body="<html><body><div style=\"font-family: Verdana\"><div>Hello,</div><div>the printer works again.</div>"
+     "<div class=\"zmail_extra_hr\" style=\"border-top: 1px solid rgb(204, 204, 204)\"></div><div class=\"zmail_extra\">"
+     "<div><br></div><div id=\"1\"><div>---- On Tue, 03 Mar 2026 10:00:00 +0100 <b>Example Support &lt;support@example.test&gt;</b> wrote ---</div></div>"
+     "<div><br></div><div>" + ACK_EN_HTML + "</div></div></div></body></html>",
+     html_only=True, exclude="We have opened the support")
+case("ru_mailru_html_only", "mailru", "ru", 1, None, "Спасибо, всё работает.",
+     html_body="<html><body><div>Спасибо, всё работает.</div><div><br></div>"
+     "<div>Вторник, 3 марта 2026, 10:00 +03:00 от Example Support &lt;<a href=\"mailto:support@example.test\">support@example.test</a>&gt;:<br></div>"
+     "<div><div id=\"mail-app-auto-default\"><div>" + ACK_EN_HTML + "</div></div></div></body></html>",
+     html_only=True, exclude="We have opened the support")
+case("zh_qq_html_only", "qq", "zh", 3, None, "好的，明天下午可以。",
+     html_body="<html><body><div>好的，明天下午可以。</div><div><br></div>"
+     "<div style=\"font-size: 12px;font-family: Arial Narrow;padding:2px 0 2px 0;\">------------------&nbsp;原始邮件&nbsp;------------------</div>"
+     "<div style=\"font-size: 12px;background:#efefef;padding:8px;\"><div><b>发件人:</b>&nbsp;\"Example Support\"&lt;support@example.test&gt;;</div>"
+     "<div><b>发送时间:</b>&nbsp;2026年3月3日(星期二) 上午10:00</div><div><b>收件人:</b>&nbsp;\"王芳\"&lt;wangfang@customer.example&gt;;</div>"
+     "<div><b>主题:</b>&nbsp;[SR#100001] Printer on fire</div></div><div><br></div>" + ACK_EN_HTML + "</body></html>",
+     html_only=True, exclude="We have opened the support")
+case("en_yahoo_html_only", "yahoo", "en", 1, None, "Thanks, all fine now.",
+     html_body="<html><body><div class=\"ydp1a2b3c4dyahoo-style-wrap\"><div>Thanks, all fine now.</div></div>"
+     "<div id=\"ydp5e6f7a8byahoo_quoted_1234\" class=\"ydp5e6f7a8byahoo_quoted\"><div>On Tuesday, March 3, 2026, 10:00:00 AM GMT+1, Example Support &lt;support@example.test&gt; wrote:</div>"
+     "<div><br></div>" + ACK_EN_HTML + "</div></body></html>",
+     html_only=True, exclude="We have opened the support")
+
 # ------------------------------------------------------------------ class 4: quoted lines without `>`
 
 case("en_thunderbird_wrapped_quote_line", "thunderbird", "en", 4,
