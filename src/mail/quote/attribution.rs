@@ -120,11 +120,7 @@ fn may_open(n: &str) -> bool {
     if n.ends_with(['!', '?']) || (n.ends_with('.') && !n.contains(|c: char| c.is_ascii_digit())) {
         return false;
     }
-    starts_attribution(n)
-        || n.starts_with(|c: char| c.is_ascii_digit())
-        || has_date_or_time(n)
-        || n.ends_with('<')
-        || (n.contains('<') && !n.contains('>'))
+    starts_attribution(n) || n.starts_with(|c: char| c.is_ascii_digit()) || has_date_or_time(n) || n.ends_with('<') || n.contains('@')
 }
 
 /// An attribution found at a line.

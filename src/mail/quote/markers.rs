@@ -189,6 +189,8 @@ const SENT_WORDS: &[&str] = &[
     "data",
     "enviado",
     "enviada",
+    "enviado em",
+    "enviada em",
     "fecha",
     "verzonden",
     "skickat",

@@ -81,6 +81,8 @@ fn wrapped_attributions_leave_nothing_behind() {
         "On Tue, Mar 3, 2026 at 10:00 AM Example Support Team <support@exam\nple.test> wrote:",
         "Den tir. 3. mar. 2026 kl.\n10.00 skrev Example Support Team of Example Corporation <support@example.test>:",
         "Den tis 3 mars 2026 kl 10:00 skrev\nExample Support Team of Example Corporation <\nsupport@example.test>:",
+        "Example Support <support@example.test> schrieb am Di., 3.\nMärz 2026, 10:00:",
+        "ti 3. maalisk. 2026 klo 10.00 Example Support\n<support@example.test> kirjoitti:",
     ] {
         cut_by(&format!("Fixed, thanks.\n\n{attribution}{QUOTE}"), "Fixed, thanks.", Rule::Attribution);
     }
