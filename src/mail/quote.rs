@@ -281,12 +281,16 @@ fn mark_supercite(lines: &mut [Line]) {
 }
 
 /// An unmarked line right below a long `>` line that ends mid-sentence is that
-/// line's wrapped rest when it is short and goes on in lower case, or when it
-/// is a single word after a broken link.
+/// line's wrapped rest when it is short, stands alone (a quote, a blank line or
+/// the end follows) and goes on in lower case, or is a single word after a
+/// broken link.
 fn mark_wrapped_rests(lines: &mut [Line]) {
     for i in 1..lines.len() {
         let (Some(prev), Some(line)) = (lines.get(i - 1), lines.get(i)) else { continue };
         if !prev.quoted || line.quoted || line.blank() || !prev.raw.trim_start().starts_with('>') {
+            continue;
+        }
+        if lines.get(i + 1).is_some_and(|next| !next.quoted && !next.blank()) {
             continue;
         }
         let quote = prev.raw.trim();

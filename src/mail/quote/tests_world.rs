@@ -176,6 +176,12 @@ fn wrapped_quote_lines_are_quote() {
         "Sure: CN12345678.",
         Rule::QuotePrefix,
     );
+    // An answer paragraph below a long quoted line stays.
+    cut_by(
+        "> Could you check whether the toner cartridge is seated and the lid is closed\nyes, both are fine\nand the error stays.\n",
+        "yes, both are fine\nand the error stays.",
+        Rule::QuotePrefix,
+    );
     // Short quoted lines are never wrapped.
     cut_by("> q1\nanswer1\n> q2", "answer1", Rule::QuotePrefix);
 }
