@@ -81,6 +81,8 @@ CLIENT_HEADERS = {
     "samsung": ["X-Mailer: Samsung Email"],
     "roundcube": ["User-Agent: Roundcube Webmail/1.6.9"],
     "other": [],
+    "zimbra": ["X-Mailer: Zimbra 9.0.0_GA_4546 (ZimbraWebClient - FF115 (Linux)/9.0.0_GA_4546)"],
+    "windowsmail": [],
     "mailman": ["List-Id: Printer users <printer-users.lists.example.org>", "List-Post: <mailto:printer-users@lists.example.org>", "Precedence: list"],
 }
 
@@ -95,6 +97,8 @@ CLIENT_FIELD = {
     "orange": "other",
     "samsung": "other",
     "roundcube": "other",
+    "zimbra": "other",
+    "windowsmail": "other",
 }
 
 SUBJECT = {
@@ -260,6 +264,10 @@ C2 += [
     ("it_gmail_wrapped_three_lines", "gmail", "it", "Grazie, ora funziona.",
      "Il giorno mar 3 mar 2026 alle ore 10:00\nExample Support Team of Example Corporation <\nsupport@example.test> ha scritto:"),
 ]
+C2 += [
+    ("de_gmail_name_schrieb_am_wrapped", "gmail", "de", "Danke, passt so.",
+     "Example Support <support@example.test> schrieb am Di., 3.\nMärz 2026, 10:00:"),
+]
 for name, client, lang, text, attribution in C2:
     case(name, client, lang, 2, reply(text, attribution), text, exclude=ACK_EXCLUDE["en"], cte="quoted-printable")
 
@@ -372,6 +380,16 @@ HR_HTML_FR = """<html><body><p>Bonjour,</p><p>c'est réparé, merci.</p>
 case("fr_webmail_html_hr_date_first", "other", "fr", 3, None, "Bonjour,\nc'est réparé, merci.",
      html_body=HR_HTML_FR, html_only=True, exclude="Nous avons ouvert la demande")
 
+case("fr_zimbra_dash_le_a_ecrit", "zimbra", "fr", 1,
+     "Bonjour,\n\nc'est bon pour nous.\n\nMarie\n\n- Le 2026-03-03 10:00, Example Support a écrit :\n" + quoted(ACK_FR) + "\n",
+     "Bonjour,\n\nc'est bon pour nous.\n\nMarie", exclude="Nous avons ouvert la demande")
+case("fr_yahoo_indented_header_block", "yahoo", "fr", 3,
+     "bonjour,\nje n'ai pas eu de retour sur ma question..\nmerci d'avance\n\n      De : Example Support <support@example.test>\n À : Marie Dupont <marie@client.example>\n Envoyé le : Mardi 3 mars 2026 10h00\n Objet : [SR#100001] Imprimante en feu\n\n" + ACK_FR + "\n",
+     "bonjour,\nje n'ai pas eu de retour sur ma question..\nmerci d'avance", exclude="Nous avons ouvert la demande")
+case("en_windows_mail_header_block", "windowsmail", "en", 3,
+     "Great, thanks, I will test it now.\nAnn\n\nSent from Mail for Windows\n\nFrom: Example Support\nSent: March 3, 2026 10:00 AM\nTo: ann@customer.example\nSubject: [SR#100001] Printer on fire\n\n" + ACK_EN + "\n",
+     "Great, thanks, I will test it now.\nAnn", exclude="We have opened the support")
+
 # HTML-only replies of webmails whose structure has no class srgate knows: the text rules cut.
 ACK_EN_HTML = "<div>Dear Ann,</div><div><br></div><div>thank you for contacting Example Support. We have opened the support request SR#100001.</div>"
 case("en_zoho_html_only", "zoho", "en", 1, None, "Hello,\nthe printer works again.",
@@ -477,6 +495,8 @@ case("en_mailman_footer_inline_reply", "mailman", "en", 6,
 # The rule `mail inspect --json` names in `quote_cut`: by class, except where another rule cuts first.
 DEFAULT_CUT = {1: "attribution", 2: "attribution", 3: "separator", 4: "attribution", 5: "attribution", 6: "list_footer"}
 CUT_BY = {
+    "en_windows_mail_header_block": "signature",
+    "fr_yahoo_indented_header_block": "header_block",
     "de_flowed_answer_then_quote": "quote_prefix",
     "de_gmx_gesendet_first": "header_block",
     "de_supercite_initials": "quote_prefix",
