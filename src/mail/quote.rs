@@ -75,7 +75,8 @@ pub enum Rule {
     ListFooter,
     /// A signature (`-- `) or a mobile footer (`Sent from my iPhone`).
     Signature,
-    /// Quoted history recognised by HTML structure (`blockquote`, `gmail_quote`, `divRplyFwdMsg` …).
+    /// Quoted history recognised by HTML structure (`blockquote`, `gmail_quote`, `divRplyFwdMsg` …;
+    /// also a signature marked by its class, `gmail_signature`, `moz-signature`).
     HtmlQuote,
 }
 
