@@ -67,6 +67,27 @@ fn whole_corpus(b: divan::Bencher) {
     b.counter(divan::counter::ItemsCount::new(mails.len())).bench(|| mails.iter().map(|m| pipeline(divan::black_box(m))).sum::<usize>());
 }
 
+/// A 2 MB reply whose every line nearly matches a quote rule: the cut alone.
+#[divan::bench]
+fn cut_two_megabytes(b: divan::Bencher) {
+    let pieces = [
+        "On Tue, Mar 3, 2026 at 10:00 AM Example Support Team of Example <\n",
+        "> Could you please send us the serial number of the printer and its firmware\n",
+        "version\n",
+        "From: a\nTo: b\n",
+        "AB> x\n",
+        "Thanks. On the 3.3.2026 at 10:00 we saw it. Le mardi. Am Montag. On it:\n",
+        "____________________________________\n",
+    ];
+    let mut text = String::from("New text.\n");
+    let mut k = 0;
+    while text.len() < 2 << 20 {
+        text.push_str(pieces[k % pieces.len()]);
+        k += 1;
+    }
+    b.bench(|| srgate::mail::quote::cut_text(divan::black_box(&text)).text.len());
+}
+
 /// Parsing alone, for comparison.
 #[divan::bench]
 fn parse_only(b: divan::Bencher) {

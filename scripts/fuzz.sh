@@ -12,6 +12,7 @@ cd "$(dirname "$0")/.."
 SECS=${1:-120}
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 SEEDS=$(mktemp -d)
+mkdir -p fuzz/corpus/pipeline
 trap 'rm -rf "$SEEDS"' EXIT
 find tests/corpus tests/golden -name '*.eml' -exec cp {} "$SEEDS/" \;
 LOG=$(mktemp)

@@ -142,5 +142,6 @@ pub fn inspect_json(raw: &[u8]) -> Value {
         "bounce_of": mail.report_ids,
         "attachments": mail.attachments.iter().map(|a| json!({"name": a.name, "content_type": a.content_type, "size": a.data.len()})).collect::<Vec<_>>(),
         "new_text": mail.new_text,
+        "quote_cut": mail.quote_cut.map(crate::mail::quote::Rule::as_str),
     })
 }

@@ -2,6 +2,7 @@
 //! (see tests/corpus/README.md), read the way the gateway reads it.
 //!
 //! On a mismatch the actual reading is written beside the file as `*.actual.json`.
+//! `SRGATE_CORPUS_SUMMARY=1` prints, per `case` class, how many mails passed.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
@@ -19,6 +20,12 @@ fn files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// The text with trailing whitespace trimmed from each line and from the whole
+/// (how an exact `new_text` expectation is compared).
+fn trimmed_lines(s: &str) -> String {
+    s.lines().map(str::trim_end).collect::<Vec<_>>().join("\n").trim_end().to_string()
+}
+
 #[test]
 fn the_corpus_reads_as_expected() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
@@ -27,16 +34,22 @@ fn the_corpus_reads_as_expected() {
     emls.sort();
     assert!(emls.len() >= 100, "corpus has {} messages", emls.len());
     let mut failures = Vec::new();
+    let mut by_case: std::collections::BTreeMap<String, (usize, usize)> = std::collections::BTreeMap::new();
     for eml in &emls {
         let expected: Value = serde_json::from_str(&std::fs::read_to_string(eml.with_extension("expected.json")).unwrap()).unwrap();
         let raw = std::fs::read(eml).unwrap();
         let actual = srgate::report::inspect_json(&raw);
         let mut wrong = Vec::new();
         let new_text = actual["new_text"].as_str().unwrap_or("");
-        for key in ["class", "token", "clean_subject"] {
+        for key in ["class", "token", "clean_subject", "quote_cut"] {
             if let Some(e) = expected.get(key).filter(|e| **e != actual[key]) {
                 wrong.push(format!("{key}: expected {e} got {}", actual[key]));
             }
+        }
+        if let Some(want) = expected.get("new_text").and_then(Value::as_str)
+            && trimmed_lines(want) != trimmed_lines(new_text)
+        {
+            wrong.push(format!("new_text: expected {want:?} got {new_text:?}"));
         }
         for s in expected["new_text_contains"].as_array().into_iter().flatten().filter_map(Value::as_str) {
             if !new_text.contains(s) {
@@ -57,12 +70,22 @@ fn the_corpus_reads_as_expected() {
         if let Some(ids) = expected.get("bounce_of").filter(|ids| **ids != actual["bounce_of"]) {
             wrong.push(format!("bounce_of: expected {ids} got {}", actual["bounce_of"]));
         }
+        if let Some(case) = expected.get("case") {
+            let entry = by_case.entry(case.to_string()).or_insert((0, 0));
+            entry.0 += usize::from(wrong.is_empty());
+            entry.1 += 1;
+        }
         let actual_path = eml.with_extension("actual.json");
         if wrong.is_empty() {
             let _ = std::fs::remove_file(&actual_path);
         } else {
             std::fs::write(&actual_path, serde_json::to_string_pretty(&actual).unwrap()).unwrap();
             failures.push(format!("{}:\n  {}", eml.strip_prefix(&root).unwrap().display(), wrong.join("\n  ")));
+        }
+    }
+    if std::env::var_os("SRGATE_CORPUS_SUMMARY").is_some() {
+        for (case, (passed, total)) in &by_case {
+            println!("case {case}: {passed} of {total} pass");
         }
     }
     assert!(failures.is_empty(), "{} of {} corpus messages differ:\n{}", failures.len(), emls.len(), failures.join("\n"));

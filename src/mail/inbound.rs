@@ -36,6 +36,8 @@ pub struct Inbound {
     pub text: String,
     /// The writer's new text: `text` without quoted history.
     pub new_text: String,
+    /// The rule that cut the quoted history from `new_text` (none when nothing was cut).
+    pub quote_cut: Option<quote::Rule>,
     /// Attached files.
     pub attachments: Vec<Attachment>,
     /// Every header as (name, raw value), in order.
@@ -198,15 +200,24 @@ fn ids_in_body(raw: &[u8]) -> Vec<String> {
 }
 
 /// Joins the soft line breaks of `format=flowed` text (RFC 3676): a line that
-/// ends with a space continues on the next; quote depth and space-stuffing are kept.
+/// ends with a space continues on the next of the same quote depth; quote depth
+/// and space-stuffing are kept. A soft break before a line of another depth is
+/// a hard one (RFC 3676 4.5: such lines never join), so a quote never swallows
+/// the answer below it.
 fn unflow(text: &str, delsp: bool) -> String {
     let mut out = String::with_capacity(text.len());
     let mut pending = false;
+    let mut pending_depth = 0;
     for line in text.lines() {
         let is_sig = line == "-- ";
         let depth = line.chars().take_while(|c| *c == '>').count();
         let content = &line[depth..];
         let content = content.strip_prefix(' ').unwrap_or(content);
+        if pending && depth != pending_depth {
+            out.push('\n');
+            pending = false;
+        }
+        pending_depth = depth;
         if !pending && depth > 0 {
             out.push_str(&">".repeat(depth));
             out.push(' ');
@@ -277,9 +288,9 @@ pub fn parse(raw: &[u8]) -> Result<Inbound, Unreadable> {
     // HTML-only mail: cut the quote using the HTML structure (blockquote, gmail_quote, divRplyFwdMsg).
     let html_only = msg.text_part(0).is_some_and(|p| matches!(p.body, mail_parser::PartType::Html(_)));
     let html = if html_only { msg.body_html(0) } else { None };
-    let new_text = match html {
-        Some(html) => quote::new_text_from_html(&html),
-        None => quote::new_text(&text),
+    let quote::Cut { text: new_text, rule: quote_cut } = match html {
+        Some(html) => quote::cut_html(&html),
+        None => quote::cut_text(&text),
     };
     let attachments: Vec<Attachment> = msg
         .attachments()
@@ -325,6 +336,7 @@ pub fn parse(raw: &[u8]) -> Result<Inbound, Unreadable> {
         in_reply_to: ids(msg.in_reply_to()),
         references: ids(msg.references()),
         new_text,
+        quote_cut,
         text,
         attachments,
         authentication: super::auth::Authentication::default(),
@@ -374,6 +386,8 @@ mod tests {
     #[test]
     fn flowed_text_is_joined() {
         assert_eq!(unflow("one two \nthree\n> quoted \n> more\n-- \nsig\n", false), "one two three\n> quoted more\n-- \nsig\n");
+        // Lines of different quote depth never join.
+        assert_eq!(unflow("> question? \nanswer\nnew \n> old\n", false), "> question? \nanswer\nnew \n> old\n");
     }
 
     #[test]

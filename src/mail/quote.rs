@@ -4,29 +4,48 @@
 //! linear in its size (inputs beyond a cap are truncated first), and nothing
 //! here panics.
 //!
-//! Recognised (plain text, see [`new_text`]):
-//! - Outlook separators (`-----Original Message-----` and its German, French,
-//!   Italian, Spanish, Dutch, Nordic, Portuguese, Polish, CJK forms), the
-//!   underscore line, and the `From:/Sent:` header block in English, German,
-//!   French, Italian, Spanish and more (a "From" word followed within three
-//!   lines by a "Sent"/date word);
-//! - attributions of Gmail, Apple Mail, Thunderbird and mutt (`On … wrote:`,
-//!   `Am … schrieb …:`, `Le … a écrit :`, `Il … ha scritto:`, `El … escribió:`,
-//!   `Op … schreef …:`, `Den … skrev …:`, `… のメッセージ:`, `…写道：`, `…寫道：`,
-//!   `* Ann <a@x> [date]:`), also wrapped over two or three lines;
-//! - `>` quoting, bottom-posted or inline (new lines between quotes are kept);
-//! - signatures after `-- ` (or `--`) and mobile footers (`Sent from my iPhone`, …);
-//! - forward markers (`---------- Forwarded message ---------`,
-//!   `Begin forwarded message:` and their translations).
+//! Recognised (plain text, see [`new_text`]); each rule is named by a [`Rule`]:
+//! - [`Rule::Separator`]: Outlook separators (`-----Original Message-----`,
+//!   `-----Reply Message-----`, `-----Antwort Nachricht-----` and the German,
+//!   French, Italian, Spanish, Dutch, Nordic, Portuguese, Polish, Czech,
+//!   Russian, Turkish, Korean, CJK forms, with `-`, `=`, `_` or `*` decorations),
+//!   and a `____…`/`-----…` line before a header block;
+//! - [`Rule::HeaderBlock`]: a `From:/Sent:` header block in many languages, or any
+//!   three header lines in a row with a "From" and a date or subject, in any
+//!   order (`Date:` first, GMX's `Gesendet:` first, French Hotmail's `Envoyé le :`,
+//!   `Message du :`), see [`markers`];
+//! - [`Rule::Attribution`]: attributions (`On … wrote:`, `Am … schrieb …:`,
+//!   Gmail's `2026-03-03 10:00 GMT+01:00 Ann <a@x>:` in any locale, Dutch,
+//!   Polish, Cyrillic, Nordic, Finnish, Portuguese, Czech, Turkish, CJK and
+//!   Korean forms, Zoho's `---- On … wrote ----`), also wrapped over two or
+//!   three lines and after the writer's words on the same line, see [`attribution`];
+//! - [`Rule::QuotePrefix`]: `>` quoting, bottom-posted or inline (new lines between
+//!   quotes are kept), Supercite initials (`AB> `, when at least two lines carry
+//!   them), and unmarked continuations of a long quoted line (a wrapped quote
+//!   line, a broken link); `>>> text <<<` and long `>>>>` runs are the writer's;
+//! - [`Rule::Signature`]: signatures after `-- ` (or `--`) and mobile footers
+//!   (`Sent from my iPhone`, …);
+//! - [`Rule::Forward`]: forward markers (`---------- Forwarded message ---------`,
+//!   `Begin forwarded message:` and their translations);
+//! - [`Rule::ListFooter`]: a mailing list's footer (an underscore line, then a
+//!   line naming the list).
 //!
-//! A mail with no new text (a pure quote or forward) keeps the quoted or
-//! forwarded content, without one level of `>` markers.
+//! A separator line left right above the cut is dropped with it. A mail with no
+//! new text (a pure quote or forward) keeps the quoted or forwarded content,
+//! without one level of `>` markers.
 //!
 //! HTML-only mail goes through [`new_text_from_html`].
 
+mod attribution;
 mod html;
+mod markers;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_world;
+
+use attribution::attribution;
+use markers::{hard_stop, header_block_at, is_forward_marker, is_outlook_separator, is_rule_line, rule_before_header_block};
 
 /// Plain text beyond this many bytes is not looked at (the writer's text is at the top).
 const MAX_TEXT_BYTES: usize = 8 << 20;
@@ -34,6 +53,57 @@ const MAX_TEXT_BYTES: usize = 8 << 20;
 const MAX_MARKER_LEN: usize = 400;
 /// How many blank lines may separate an attribution from its quote.
 const MAX_BLANK_LOOKAHEAD: usize = 10;
+/// A quoted line at least this long (chars) may have been wrapped by the client.
+const WRAP_WIDTH: usize = 60;
+/// The longest unmarked line read as the wrapped rest of a quoted line.
+const MAX_WRAP_REST: usize = 40;
+
+/// Which rule cut the quoted history from a reply (`quote_cut` in `mail inspect --json`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    /// An attribution line (`On … wrote:` and its forms).
+    Attribution,
+    /// A quoted header block (`From:/Sent:`, `De :/Envoyé le :`, `Date:/From:` …).
+    HeaderBlock,
+    /// A separator (`-----Original Message-----`, `____…` before a header block).
+    Separator,
+    /// A forward marker (`---------- Forwarded message ---------`).
+    Forward,
+    /// Lines quoted with `>` (or `AB>`), and their unmarked wrapped rests.
+    QuotePrefix,
+    /// A mailing list's footer.
+    ListFooter,
+    /// A signature (`-- `) or a mobile footer (`Sent from my iPhone`).
+    Signature,
+    /// Quoted history recognised by HTML structure (`blockquote`, `gmail_quote`, `divRplyFwdMsg` …;
+    /// also a signature marked by its class, `gmail_signature`, `moz-signature`).
+    HtmlQuote,
+}
+
+impl Rule {
+    /// The rule's name as `mail inspect --json` prints it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rule::Attribution => "attribution",
+            Rule::HeaderBlock => "header_block",
+            Rule::Separator => "separator",
+            Rule::Forward => "forward",
+            Rule::QuotePrefix => "quote_prefix",
+            Rule::ListFooter => "list_footer",
+            Rule::Signature => "signature",
+            Rule::HtmlQuote => "html_quote",
+        }
+    }
+}
+
+/// The writer's new text and the rule that cut the history from it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cut {
+    /// The new text, as [`new_text`] gives it.
+    pub text: String,
+    /// The first rule that cut something, `None` when nothing was cut.
+    pub rule: Option<Rule>,
+}
 
 /// The writer's new text: what they wrote above (or between) the quoted history, trimmed.
 ///
@@ -41,7 +111,13 @@ const MAX_BLANK_LOOKAHEAD: usize = 10;
 /// left (a pure forward or quote), the forwarded or quoted content is returned
 /// instead, with one level of `>` removed; failing that, the whole text tidied.
 pub fn new_text(text: &str) -> String {
-    cut(text).text
+    scan(text).text
+}
+
+/// [`new_text`] with the rule that cut the history.
+pub fn cut_text(text: &str) -> Cut {
+    let s = scan(text);
+    Cut { text: s.text, rule: s.rule }
 }
 
 /// The writer's new text of an HTML-only mail, as plain text.
@@ -55,16 +131,23 @@ pub fn new_text(text: &str) -> String {
 /// rendered with blockquotes as `>` lines and given to [`new_text`], so a pure
 /// forward keeps its content.
 pub fn new_text_from_html(html: &str) -> String {
-    html::new_text(html)
+    html::cut(html).text
 }
 
-/// The result of a cut: the text, and whether it is the writer's own (not a fallback).
-struct Cut {
+/// [`new_text_from_html`] with the rule that cut the history.
+pub fn cut_html(html: &str) -> Cut {
+    html::cut(html)
+}
+
+/// The result of a scan: the text, the rule that cut, and whether the text is
+/// the writer's own (not a fallback).
+struct Scan {
     text: String,
+    rule: Option<Rule>,
     fresh: bool,
 }
 
-fn cut(text: &str) -> Cut {
+fn scan(text: &str) -> Scan {
     let text = clamp(text, MAX_TEXT_BYTES);
     let unified;
     let text = if text.contains('\r') {
@@ -73,19 +156,26 @@ fn cut(text: &str) -> Cut {
     } else {
         text
     };
-    let lines: Vec<Line> = text.split('\n').map(Line::new).collect();
+    let mut lines: Vec<Line> = text.split('\n').map(Line::new).collect();
+    mark_supercite(&mut lines);
+    mark_wrapped_rests(&mut lines);
     let mut kept: Vec<&str> = Vec::new();
+    let mut rule = None;
     let mut i = 0;
     while let Some(line) = lines.get(i) {
         if line.quoted {
+            rule = rule.or(Some(Rule::QuotePrefix));
             i += 1;
             continue;
         }
-        if hard_stop(&lines, i) {
+        if let Some(stop) = hard_stop(&lines, i) {
+            rule = rule.or(Some(stop));
             break;
         }
-        if let Some(span) = attribution(&lines, i) {
-            let after = i + span;
+        if let Some(found) = attribution(&lines, i) {
+            rule = rule.or(Some(Rule::Attribution));
+            kept.extend(found.keep);
+            let after = i + found.span;
             match next_nonblank(&lines, after) {
                 Some(j) if lines.get(j).is_some_and(|l| l.quoted) => {
                     // Followed by `>` lines: drop it and them, keep any inline answers.
@@ -99,11 +189,17 @@ fn cut(text: &str) -> Cut {
         kept.push(line.raw);
         i += 1;
     }
+    if rule.is_some() {
+        // A separator line left right above the cut goes with it.
+        while kept.last().is_some_and(|l| l.trim().is_empty() || is_rule_line(l.trim())) {
+            kept.pop();
+        }
+    }
     let fresh = tidy(kept);
     if !fresh.is_empty() {
-        return Cut { text: fresh, fresh: true };
+        return Scan { text: fresh, rule, fresh: true };
     }
-    Cut { text: fallback(&lines), fresh: false }
+    Scan { text: fallback(&lines), rule, fresh: false }
 }
 
 /// The content of a mail that has no new text: what is below its first quote
@@ -112,10 +208,10 @@ fn fallback(lines: &[Line]) -> String {
     for (i, line) in lines.iter().enumerate() {
         let start = if line.quoted || header_block_at(lines, i) {
             Some(i)
-        } else if is_outlook_separator(&line.norm) || is_forward_marker(&line.norm) || outlook_underscores_at(lines, i) {
+        } else if is_outlook_separator(&line.norm) || is_forward_marker(&line.norm) || rule_before_header_block(lines, i) {
             Some(i + 1)
         } else {
-            attribution(lines, i).map(|span| i + span)
+            attribution(lines, i).map(|found| i + found.span)
         };
         if let Some(start) = start {
             let body = tidy(lines.get(start..).unwrap_or(&[]).iter().map(|l| unquote_once(l.raw)));
@@ -139,14 +235,77 @@ struct Line<'a> {
 impl<'a> Line<'a> {
     fn new(raw: &'a str) -> Line<'a> {
         let trimmed = raw.trim();
-        let quoted = trimmed.starts_with('>');
         // Long lines are prose or data, never markers: don't bother normalising them.
         let norm = if trimmed.len() > MAX_MARKER_LEN { String::new() } else { normalise(trimmed) };
-        Line { raw, norm, quoted }
+        Line { raw, norm, quoted: is_quote_marked(trimmed) }
     }
 
     fn blank(&self) -> bool {
         self.raw.trim().is_empty()
+    }
+}
+
+/// A line quoted with `>`; not the writer's `>>> Note <<<` or a long `>>>>>>` divider.
+fn is_quote_marked(trimmed: &str) -> bool {
+    let opening = trimmed.bytes().take_while(|&b| b == b'>').count();
+    let closing = trimmed.bytes().rev().take_while(|&b| b == b'<').count();
+    let decorated = opening >= 2 && closing >= 2;
+    let divider = trimmed.len() >= 20 && opening == trimmed.len();
+    opening > 0 && !decorated && !divider
+}
+
+/// The Supercite prefix of a line (`AB> text`): one to three capital initials and `>`.
+fn supercite_prefix(raw: &str) -> Option<&str> {
+    let t = raw.trim_start();
+    let end = t.bytes().take(4).position(|b| b == b'>')?;
+    let prefix = t.get(..end)?;
+    let after = t.as_bytes().get(end + 1);
+    (end >= 1 && prefix.bytes().all(|b| b.is_ascii_uppercase()) && after.is_none_or(|b| *b == b' ' || *b == b'>')).then_some(prefix)
+}
+
+/// Lines quoted Supercite-style (`AB> `) when at least two lines carry the same prefix.
+fn mark_supercite(lines: &mut [Line]) {
+    let mut counts: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for line in lines.iter() {
+        if let Some(p) = supercite_prefix(line.raw) {
+            *counts.entry(p).or_default() += 1;
+        }
+    }
+    if counts.is_empty() {
+        return;
+    }
+    for line in lines.iter_mut() {
+        if supercite_prefix(line.raw).is_some_and(|p| counts.get(p).is_some_and(|&c| c >= 2)) {
+            line.quoted = true;
+        }
+    }
+}
+
+/// An unmarked line right below a long `>` line that ends mid-sentence is that
+/// line's wrapped rest when it is short, stands alone (a quote, a blank line or
+/// the end follows) and goes on in lower case, or is a single word after a
+/// broken link.
+fn mark_wrapped_rests(lines: &mut [Line]) {
+    for i in 1..lines.len() {
+        let (Some(prev), Some(line)) = (lines.get(i - 1), lines.get(i)) else { continue };
+        if !prev.quoted || line.quoted || line.blank() || !prev.raw.trim_start().starts_with('>') {
+            continue;
+        }
+        if lines.get(i + 1).is_some_and(|next| !next.quoted && !next.blank()) {
+            continue;
+        }
+        let quote = prev.raw.trim();
+        let rest = line.raw.trim();
+        if quote.chars().count() < WRAP_WIDTH || quote.ends_with(['.', '!', '?', ':', ';']) || rest.chars().count() > MAX_WRAP_REST {
+            continue;
+        }
+        let lower = rest.starts_with(|c: char| c.is_lowercase());
+        let broken_link = !rest.contains(char::is_whitespace) && quote.rsplit(' ').next().is_some_and(|w| w.contains("://"));
+        if (lower || broken_link)
+            && let Some(l) = lines.get_mut(i)
+        {
+            l.quoted = true;
+        }
     }
 }
 
@@ -221,265 +380,4 @@ fn clamp(s: &str, max: usize) -> &str {
 
 fn next_nonblank(lines: &[Line], from: usize) -> Option<usize> {
     (from..lines.len()).take(MAX_BLANK_LOOKAHEAD + 1).find(|&j| lines.get(j).is_some_and(|l| !l.blank()))
-}
-
-/// Everything from line `i` on is not the writer's new text.
-fn hard_stop(lines: &[Line], i: usize) -> bool {
-    let Some(line) = lines.get(i) else { return false };
-    is_signature(line.raw)
-        || is_mobile_footer(&line.norm)
-        || is_outlook_separator(&line.norm)
-        || is_forward_marker(&line.norm)
-        || header_block_at(lines, i)
-        || outlook_underscores_at(lines, i)
-}
-
-fn is_signature(raw: &str) -> bool {
-    raw.trim_end() == "--"
-}
-
-const MOBILE_FOOTERS: &[&str] = &[
-    "sent from my ",
-    "sent from outlook",
-    "sent from mail for windows",
-    "sent from yahoo mail",
-    "sent from samsung",
-    "get outlook for ",
-    "envoyé de mon ",
-    "envoyé depuis mon ",
-    "envoyé à partir de ",
-    "télécharger outlook pour ",
-    "outlook für ",
-    "inviato da ",
-    "inviato dal mio ",
-    "scarica outlook per ",
-    "enviado desde mi ",
-    "enviado desde ",
-    "obtener outlook para ",
-    "enviado do meu ",
-    "verzonden vanaf mijn ",
-    "verstuurd vanaf mijn ",
-    "skickat från min ",
-    "sendt fra min ",
-    "从我的iphone发送",
-    "iphoneから送信",
-];
-
-fn is_mobile_footer(n: &str) -> bool {
-    if n.is_empty() || n.len() > 80 || n.split_whitespace().count() > 6 {
-        return false;
-    }
-    (n.starts_with("von meinem ") && n.trim_end_matches('.').ends_with("gesendet")) || MOBILE_FOOTERS.iter().any(|p| n.starts_with(p))
-}
-
-/// The text between the dashes of a `----- Phrase -----` line, if it is one.
-fn dashed_phrase(n: &str) -> Option<&str> {
-    if n.len() > 120 || !(n.starts_with("--") || n.starts_with("==") || n.starts_with("__")) {
-        return None;
-    }
-    Some(n.trim_matches(|c: char| c == '-' || c == '=' || c == '_' || c == ' ').trim_end_matches([':', '：']).trim())
-}
-
-const ORIGINAL_MESSAGE: &[&str] = &[
-    "original message",
-    "ursprüngliche nachricht",
-    "message d'origine",
-    "messaggio originale",
-    "mensaje original",
-    "oorspronkelijk bericht",
-    "originalmeddelande",
-    "opprinnelig melding",
-    "oprindelig meddelelse",
-    "mensagem original",
-    "wiadomość oryginalna",
-    "alkuperäinen viesti",
-    "原始邮件",
-    "原始郵件",
-    "元のメッセージ",
-];
-
-fn is_outlook_separator(n: &str) -> bool {
-    dashed_phrase(n).is_some_and(|p| ORIGINAL_MESSAGE.contains(&p))
-}
-
-const FORWARD_DASHED: &[&str] = &[
-    "forwarded message",
-    "forward message",
-    "weitergeleitete nachricht",
-    "message transféré",
-    "message transfere",
-    "messaggio inoltrato",
-    "mensaje reenviado",
-    "doorgestuurd bericht",
-    "mensagem encaminhada",
-    "videresendt melding",
-    "videresendt meddelelse",
-    "vidarebefordrat meddelande",
-    "wiadomość przekazana dalej",
-    "转发的邮件",
-    "轉寄的郵件",
-    "転送されたメッセージ",
-];
-
-const FORWARD_COLON: &[&str] = &[
-    "begin forwarded message",
-    "anfang der weitergeleiteten nachricht",
-    "anfang der weitergeleiteten e-mail",
-    "début du message réexpédié",
-    "début du message transféré",
-    "inizio messaggio inoltrato",
-    "inicio del mensaje reenviado",
-    "comienzo del mensaje reenviado",
-    "begin doorgestuurd bericht",
-    "início da mensagem reencaminhada",
-    "início da mensagem encaminhada",
-    "以下为转发的邮件",
-    "転送されたメッセージ",
-];
-
-fn is_forward_marker(n: &str) -> bool {
-    if let Some(p) = dashed_phrase(n) {
-        return FORWARD_DASHED.contains(&p);
-    }
-    match n.strip_suffix(':').or_else(|| n.strip_suffix('：')) {
-        Some(p) => FORWARD_COLON.contains(&p.trim()),
-        None => false,
-    }
-}
-
-const FROM_WORDS: &[&str] =
-    &["from", "von", "de", "da", "van", "från", "fra", "od", "lähettäjä", "feladó", "от", "kimden", "发件人", "寄件者", "差出人"];
-
-const SENT_WORDS: &[&str] = &[
-    "sent",
-    "date",
-    "gesendet",
-    "datum",
-    "envoyé",
-    "envoye",
-    "inviato",
-    "data",
-    "enviado",
-    "enviada",
-    "fecha",
-    "verzonden",
-    "skickat",
-    "sendt",
-    "wysłano",
-    "lähetetty",
-    "elküldve",
-    "отправлено",
-    "дата",
-    "gönderildi",
-    "tarih",
-    "发送时间",
-    "日期",
-    "寄件日期",
-    "送信日時",
-];
-
-/// The header name of a `Name: value` line (`*From:*` and `De :` allowed), lower case.
-fn header_key(n: &str) -> Option<&str> {
-    let n = n.trim_start_matches(['*', ' ']);
-    let (colon, _) = n.char_indices().take(32).find(|&(_, c)| c == ':' || c == '：')?;
-    let key = n.get(..colon)?.trim_end_matches(['*', ' ']);
-    (!key.is_empty()).then_some(key)
-}
-
-/// An Outlook-style header block starts at line `i`: a "From" line and, within
-/// the next three lines, a "Sent"/date line.
-fn header_block_at(lines: &[Line], i: usize) -> bool {
-    let is_from = lines.get(i).and_then(|l| header_key(&l.norm)).is_some_and(|k| FROM_WORDS.contains(&k));
-    is_from
-        && (i + 1..=i + 3)
-            .any(|k| lines.get(k).filter(|l| !l.quoted).and_then(|l| header_key(&l.norm)).is_some_and(|key| SENT_WORDS.contains(&key)))
-}
-
-/// Outlook's `____…` line right before a header block.
-fn outlook_underscores_at(lines: &[Line], i: usize) -> bool {
-    let Some(line) = lines.get(i) else { return false };
-    let n = line.norm.as_str();
-    n.len() >= 8 && n.chars().all(|c| c == '_') && (i + 1..=i + 3).any(|k| header_block_at(lines, k))
-}
-
-const ATTRIBUTION_STARTS: &[&str] = &["on ", "am ", "le ", "il ", "el ", "op ", "den ", "på ", "em ", "w dniu ", "dne ", "* "];
-
-const WROTE_WORDS: &[&str] = &[
-    "wrote",
-    "writes",
-    "a écrit",
-    "ha scritto",
-    "escribió",
-    "escribio",
-    "schrieb",
-    "schreef",
-    "skrev",
-    "escreveu",
-    "napisał",
-    "napisal",
-    "kirjoitti",
-    "írta",
-    "написал",
-    "napsal",
-    "yazdı",
-];
-
-const WROTE_INSIDE: &[&str] = &[" schrieb ", " schreef ", " skrev ", " a écrit ", " ha scritto ", " escribió ", " wrote "];
-
-const CJK_WROTE: &[&str] = &["写道", "寫道", "のメッセージ", "書きました", "작성"];
-
-fn starts_attribution(n: &str) -> bool {
-    ATTRIBUTION_STARTS.iter().any(|p| n.starts_with(p))
-}
-
-/// Whether `n` (normalised, possibly several joined lines) reads as an attribution.
-fn is_attribution_text(n: &str, next_quoted: bool) -> bool {
-    let Some(body) = n.strip_suffix(':').or_else(|| n.strip_suffix('：')) else { return false };
-    let body = body.trim_end();
-    if CJK_WROTE.iter().any(|w| body.ends_with(w)) {
-        return true;
-    }
-    // Japanese Gmail: `2026年3月3日(火) 10:00 Ann <ann@example.com>:`
-    if body.starts_with(|c: char| c.is_ascii_digit()) && body.contains('年') && body.contains('月') {
-        return true;
-    }
-    let starts = starts_attribution(n);
-    if WROTE_WORDS.iter().any(|w| body.ends_with(w)) && (starts || next_quoted) {
-        return true;
-    }
-    if starts && WROTE_INSIDE.iter().any(|w| body.contains(w)) {
-        return true;
-    }
-    // Any other `…<address>…:` line introducing a quote (mutt `* Ann <a@x> [date]:`, unknown languages).
-    next_quoted && (body.contains('@') || (n.starts_with("* ") && body.contains('[')))
-}
-
-/// An attribution starts at line `i`; returns how many lines it spans (1 to 3).
-fn attribution(lines: &[Line], i: usize) -> Option<usize> {
-    let line = lines.get(i)?;
-    let n = line.norm.as_str();
-    if n.is_empty() || line.quoted {
-        return None;
-    }
-    let next_quoted = next_nonblank(lines, i + 1).and_then(|j| lines.get(j)).is_some_and(|l| l.quoted);
-    if is_attribution_text(n, next_quoted) {
-        return Some(1);
-    }
-    // Wrapped by the client: `On … Ann <` / `ann@example.com> wrote:`.
-    if !starts_attribution(n) || n.ends_with(['.', '!', '?']) {
-        return None;
-    }
-    let mut joined = n.to_string();
-    for k in 1..=2 {
-        let next = lines.get(i + k)?;
-        if next.norm.is_empty() || next.quoted {
-            return None;
-        }
-        joined.push(' ');
-        joined.push_str(&next.norm);
-        if joined.contains(|c: char| c.is_ascii_digit()) && is_attribution_text(&joined, false) {
-            return Some(k + 1);
-        }
-    }
-    None
 }

@@ -4,6 +4,8 @@
 //! at each byte a bounded number of times (unclosed comments, quotes and
 //! raw-text elements run to the end of the input).
 
+use super::{Cut, Rule};
+
 /// HTML beyond this many bytes is not looked at.
 const MAX_HTML_BYTES: usize = 8 << 20;
 /// Rendered text stops growing at this many bytes.
@@ -11,14 +13,19 @@ const MAX_RENDERED_BYTES: usize = 8 << 20;
 /// Deeper blockquotes get no more `>` markers (bounds the output of deep nesting).
 const MAX_QUOTE_PREFIX: usize = 8;
 
-pub(super) fn new_text(html: &str) -> String {
+/// The new text of an HTML mail; the rule is [`Rule::HtmlQuote`] when the
+/// structure dropped history, else what the text cut found.
+pub(super) fn cut(html: &str) -> Cut {
     let html = super::clamp(html, MAX_HTML_BYTES);
-    let reply = super::cut(&render(html, Mode::Reply));
+    let (text, dropped) = render(html, Mode::Reply);
+    let reply = super::scan(&text);
+    let rule = if dropped { Some(Rule::HtmlQuote) } else { reply.rule };
     if reply.fresh {
-        return reply.text;
+        return Cut { text: reply.text, rule };
     }
     // Nothing new: a pure forward or quote. Keep its content, quotes marked with `>`.
-    super::new_text(&render(html, Mode::Full))
+    let full = super::scan(&render(html, Mode::Full).0);
+    Cut { text: full.text, rule: rule.or(full.rule) }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -301,9 +308,10 @@ struct Skip {
     depth: usize,
 }
 
-/// Renders HTML as plain text.
-pub(super) fn render(html: &str, mode: Mode) -> String {
+/// Renders HTML as plain text; says whether quoted history was dropped by structure.
+pub(super) fn render(html: &str, mode: Mode) -> (String, bool) {
     let mut out = Out::default();
+    let mut dropped = false;
     let mut scanner = Scanner::new(html);
     let mut skip: Option<Skip> = None;
     while let Some(tok) = scanner.next_tok() {
@@ -334,12 +342,13 @@ pub(super) fn render(html: &str, mode: Mode) -> String {
             Tok::Start { name, attrs, self_closing } => {
                 let void = VOID.contains(&name.as_str());
                 if mode == Mode::Reply && (id_ends_with(attrs, STOP_IDS) || (name == "hr" && id_ends_with(attrs, &["stopspelling"]))) {
+                    dropped = true;
                     break;
                 }
-                let hidden = INVISIBLE.contains(&name.as_str())
-                    || (mode == Mode::Reply
-                        && (name == "blockquote" || has_class(attrs, QUOTE_CLASSES) || id_ends_with(attrs, &["appendonsend"])));
-                if hidden {
+                let quote = mode == Mode::Reply
+                    && (name == "blockquote" || has_class(attrs, QUOTE_CLASSES) || id_ends_with(attrs, &["appendonsend"]));
+                dropped |= quote;
+                if quote || INVISIBLE.contains(&name.as_str()) {
                     out.block();
                     if !void && !self_closing {
                         skip = Some(Skip { name, depth: 1 });
@@ -351,7 +360,7 @@ pub(super) fn render(html: &str, mode: Mode) -> String {
             Tok::End { name } => out.end(&name),
         }
     }
-    out.buf
+    (out.buf, dropped)
 }
 
 #[derive(Default)]
