@@ -33,7 +33,7 @@ fn the_corpus_reads_as_expected() {
         let actual = srgate::report::inspect_json(&raw);
         let mut wrong = Vec::new();
         let new_text = actual["new_text"].as_str().unwrap_or("");
-        for key in ["class", "token", "clean_subject"] {
+        for key in ["class", "token", "clean_subject", "delayed"] {
             if let Some(e) = expected.get(key).filter(|e| **e != actual[key]) {
                 wrong.push(format!("{key}: expected {e} got {}", actual[key]));
             }
@@ -56,6 +56,11 @@ fn the_corpus_reads_as_expected() {
         }
         if let Some(ids) = expected.get("bounce_of").filter(|ids| **ids != actual["bounce_of"]) {
             wrong.push(format!("bounce_of: expected {ids} got {}", actual["bounce_of"]));
+        }
+        for s in expected["signals_include"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+            if !actual["signals"].as_array().into_iter().flatten().any(|x| x.as_str().is_some_and(|x| x.starts_with(s))) {
+                wrong.push(format!("no signal {s:?} in {}", actual["signals"]));
+            }
         }
         let actual_path = eml.with_extension("actual.json");
         if wrong.is_empty() {
