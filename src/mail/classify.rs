@@ -89,8 +89,9 @@ fn regex(pattern: &str) -> Regex {
 }
 
 /// Daemon senders, with or without a domain (a bounce's From may have none).
-static DAEMON: LazyLock<Regex> =
-    LazyLock::new(|| regex(r"(?i)^(mailer-daemon|postmaster|mail-daemon|mailerdaemon|mail delivery subsystem|bounces?|bounce-[^@]*)(@|$)"));
+static DAEMON: LazyLock<Regex> = LazyLock::new(|| {
+    regex(r"(?i)^(mailer-daemon|postmaster|mail-daemon|mailerdaemon|mail delivery subsystem|mdaemon|bounces?|bounce-[^@]*)(@|$)")
+});
 
 static NO_REPLY: LazyLock<Regex> =
     LazyLock::new(|| regex(r"(?i)^(no-?reply|do-?not-?reply|donotreply|noreply-[^@]*|no-reply-[^@]*|notifications?)@"));
@@ -101,10 +102,10 @@ static LIST_MANAGER: LazyLock<Regex> =
 
 static OOO_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
     regex(concat!(
-        r"(?i)^\s*(automatic reply|auto[- ]?reply|autoreply|auto[- ]?response|out of (the )?office|abwesenheitsnotiz|automatische antwort",
+        r"(?i)^\s*(automatic reply|auto[- ]?reply|autoreply|auto[- ]?response|out of (the )?office( autoreply)?|abwesenheitsnotiz|automatische antwort",
         r"|réponse automatique|absence du bureau|risposta automatica|fuori sede|respuesta automática|fuera de la oficina",
         r"|automatisch antwoord|afwezigheidsbericht|odpowiedź automatyczna|automatiskt svar|autosvar|automatisk svar|automaattinen vastaus",
-        r"|resposta automática|automatická odpověď|otomatik yanıt|автоматический ответ|自動応答|自动答复|自動回覆|자동 회신)"
+        r"|resposta automática|automatická odpověď|otomatik yanıt|автоматический ответ|自動応答|自动答复|自動回覆|자동 회신)\s*([:：]|$)"
     ))
 });
 
@@ -120,7 +121,9 @@ static FAILURE_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Words of a delayed (not failed) delivery in a subject, and of a mail held for a moderator.
 static DELAY_SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
-    regex(r"(?i)(delayed|\(delay\)|delivery delay|warning: could not send message for past|still being retried|verzögert|awaits moderator|held for moderat|is being held)")
+    regex(
+        r"(?i)(delayed|\(delay\)|delivery delay|warning: could not send message for past|still being retried|verzögert|awaits moderator|held for moderat|is being held)",
+    )
 });
 
 /// Words of delivery software in a report's text (the first few KB).
@@ -147,7 +150,8 @@ static DELAY_TEXT: LazyLock<Regex> = LazyLock::new(|| {
 static AGGREGATE_SUBJECT: LazyLock<Regex> = LazyLock::new(|| regex(r"(?i)report[ -]domain:\s*\S+.*submitter:"));
 
 /// A DMARC aggregate report's file name: `receiver!policy-domain!begin!end[!id].xml[.gz]` or `.zip`.
-static AGGREGATE_FILE: LazyLock<Regex> = LazyLock::new(|| regex(r"(?i)^[^!\s]+![^!\s]+!\d+!\d+(![^.\s]*)?\.(xml|xml\.gz|gz|zip)$"));
+static AGGREGATE_FILE: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"(?i)^[^!\s]+![^!\s]+!\d+!\d+(![^.\s]*)?\.(xml|xml\.gz|xml\.zip|gz|zip)$"));
 
 /// How much of a report's text the wording rules read.
 const TEXT_WINDOW: usize = 4096;
@@ -155,9 +159,8 @@ const TEXT_WINDOW: usize = 4096;
 /// Classifies `mail`. `own_id` tells whether a Message-ID is one the gateway made;
 /// `support_address` is ours (for `X-Loop`).
 pub fn classify(mail: &Inbound, own_id: impl Fn(&str) -> bool, support_address: &str) -> Classification {
-    let header = |name: &str| -> Vec<&str> {
-        mail.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.trim()).collect()
-    };
+    let header =
+        |name: &str| -> Vec<&str> { mail.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.trim()).collect() };
 
     let mut own = Vec::new();
     if !support_address.is_empty() && header("X-Loop").iter().any(|v| v.eq_ignore_ascii_case(support_address)) {
@@ -172,7 +175,7 @@ pub fn classify(mail: &Inbound, own_id: impl Fn(&str) -> bool, support_address: 
     if let Some(signals) = report(mail) {
         return Classification::new(Class::Report, signals);
     }
-    let null_return_path = header("Return-Path").iter().any(|v| *v == "<>");
+    let null_return_path = header("Return-Path").contains(&"<>");
     if let Some(c) = delivery_report(mail, null_return_path) {
         return c;
     }
@@ -192,8 +195,8 @@ pub fn classify(mail: &Inbound, own_id: impl Fn(&str) -> bool, support_address: 
     if precedence.as_deref() == Some("auto_reply") {
         auto.push("precedence:auto_reply".into());
     }
-    if let Some(m) = OOO_SUBJECT.find(&mail.subject) {
-        auto.push(format!("subject:{}", m.as_str().trim().to_lowercase()));
+    if let Some(m) = OOO_SUBJECT.captures(&mail.subject).and_then(|c| c.get(1)) {
+        auto.push(format!("subject:{}", m.as_str().to_lowercase()));
     }
     let mut bulk = Vec::new();
     if let Some(p @ ("bulk" | "junk" | "list")) = precedence.as_deref() {
@@ -222,7 +225,7 @@ pub fn classify(mail: &Inbound, own_id: impl Fn(&str) -> bool, support_address: 
         return Classification::new(Class::Bulk, bulk);
     }
     let daemon = DAEMON.is_match(&mail.from);
-    if daemon || null_return_path || !mail.from.contains('@') {
+    if daemon || null_return_path || null_sender(mail) {
         // A daemon or null sender that is not a delivery report: machine mail all the same.
         let mut signals = vec![sender_signal(mail)];
         if null_return_path {
@@ -231,6 +234,12 @@ pub fn classify(mail: &Inbound, own_id: impl Fn(&str) -> bool, support_address: 
         return Classification::new(Class::AutoReply, signals);
     }
     Classification::new(Class::Human, Vec::new())
+}
+
+/// True when the From has no routable address: none (`<>`, no From), a name without a
+/// domain (`MAILER-DAEMON`), or no local part (`<@>`, `@host`).
+fn null_sender(mail: &Inbound) -> bool {
+    !mail.from.contains('@') || mail.from.starts_with('@')
 }
 
 /// `from:…` for a machine sender: the daemon name, or `null` when there is no address.
@@ -279,7 +288,7 @@ fn delivery_report(mail: &Inbound, null_return_path: bool) -> Option<Classificat
     }
     let structure = !signals.is_empty();
 
-    let strong_sender = DAEMON.is_match(&mail.from) || !mail.from.contains('@') || null_return_path;
+    let strong_sender = DAEMON.is_match(&mail.from) || null_sender(mail) || null_return_path;
     let weak_sender = NO_REPLY.is_match(&mail.from) || LIST_MANAGER.is_match(&mail.from);
     let text = window(&mail.text);
     let subject_delay = DELAY_SUBJECT.find(&mail.subject).map(|m| m.as_str().to_lowercase());
@@ -366,6 +375,28 @@ mod tests {
         assert_eq!(class_of("From: no-reply@example.com\r\nSubject: Your invoice\r\n\r\nx"), Class::Bulk);
         assert_eq!(class_of("From: a@example.com\r\nX-Loop: support@example.test\r\nSubject: x\r\n\r\nx"), Class::Own);
         assert_eq!(class_of("From: a@example.com\r\nMessage-ID: <sr1.2.inst1@example.test>\r\nSubject: x\r\n\r\nx"), Class::Own);
+    }
+
+    /// Issue 12, class 11: Outlook's and Exchange's headers alone are on people's mail too.
+    #[test]
+    fn exchange_headers_alone_decide_nothing() {
+        let human = "From: a@example.com\r\nX-Auto-Response-Suppress: All\r\nX-MS-Exchange-Inbox-Rules-Loop: a@example.com\r\nX-MS-Exchange-Generated-Message-Source: Mailbox Rules Agent\r\nSubject: RE: [SR#100001] x\r\n\r\nStill broken.";
+        assert_eq!(class_of(human), Class::Human);
+        assert_eq!(class_of("From: a@example.com\r\nSubject: Auto-reply rule broken\r\n\r\nx"), Class::Human);
+        assert_eq!(class_of(&human.replace("RE: [SR", "Automatiskt svar: [SR")), Class::AutoReply);
+        assert_eq!(class_of(&human.replace("X-Auto-Response-Suppress", "Auto-Submitted: auto-generated\r\nX-A")), Class::AutoReply);
+    }
+
+    /// Issue 12, class 7: a daemon without a domain, or no sender at all on a report, is read
+    /// as machine mail, never as a person's and never refused for "no sender".
+    #[test]
+    fn sender_less_mail_is_machine_mail() {
+        assert_eq!(class_of("From: MAILER-DAEMON\r\nSubject: hello\r\n\r\nx"), Class::AutoReply);
+        assert_eq!(class_of("From: MAILER-DAEMON\r\nSubject: failure notice\r\n\r\nx"), Class::Bounce);
+        let report = "Content-Type: multipart/report; boundary=b\r\nSubject: x\r\n\r\n--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; a\r\n\r\nAction: delayed\r\n--b--\r\n";
+        assert_eq!(class_of(&format!("From: <>\r\n{report}")), Class::Delay);
+        assert_eq!(class_of(report), Class::Delay);
+        assert_eq!(parse(b"From: Jane Doe\r\nSubject: x\r\n\r\nx").map(|_| ()), Err(crate::mail::inbound::Unreadable::NoSender));
     }
 
     #[test]

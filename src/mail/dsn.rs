@@ -33,9 +33,8 @@ const FIELDS_BYTES: usize = 16 * 1024;
 /// A `Message-ID:` header line, also folded (`Message-Id:` CRLF, whitespace, `<id>`) and
 /// also quoted with `>` or indented, as bounces copy the returned headers.
 #[allow(clippy::expect_used)]
-static MESSAGE_ID_LINE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?im)^[ \t>]*Message-I[dD][ \t]*:[ \t]*(?:\r?\n[ \t>]+)?<([^<>\s]{1,250})>").expect("valid regex")
-});
+static MESSAGE_ID_LINE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?im)^[ \t>]*Message-I[dD][ \t]*:[ \t]*(?:\r?\n[ \t>]+)?<([^<>\s]{1,250})>").expect("valid regex"));
 
 /// An `Action:` or `Feedback-Type:` field of a report part.
 #[allow(clippy::expect_used)]
@@ -106,10 +105,10 @@ pub fn returned_ids(msg: &Message<'_>, body: &[u8]) -> Vec<String> {
             _ => {}
         }
     }
-    if msg.parts.len() <= 1 {
-        if let Some(PartType::Text(text)) = msg.parts.first().map(|p| &p.body) {
-            in_text(text.as_bytes(), &mut add);
-        }
+    if msg.parts.len() <= 1
+        && let Some(PartType::Text(text)) = msg.parts.first().map(|p| &p.body)
+    {
+        in_text(text.as_bytes(), &mut add);
     }
     in_text(body, &mut add);
     ids

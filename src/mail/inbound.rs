@@ -200,7 +200,7 @@ fn looks_like_bounce_body(raw: &[u8]) -> bool {
         "delayed",
     ]
     .iter()
-        .any(|w| text.contains(w))
+    .any(|w| text.contains(w))
 }
 
 /// True when the sender alone says machine: a daemon's name, a null or absent From,
@@ -237,17 +237,28 @@ const DAEMON_NAMES: [&str; 5] = ["mailer-daemon", "mailerdaemon", "mail-daemon",
 
 /// Issue 12, class 7: the sender of a mail whose From has no routable address, when the
 /// mail is a bounce all the same: `MAILER-DAEMON` (or another daemon name) without a
-/// domain, or no address at all (`From: <>`, no From) on a mail shaped as a delivery
-/// report (a delivery-status part, `multipart/report`, or a null Return-Path). It is
-/// returned as the From reads, lower-cased, without a domain (`mailer-daemon`, or
-/// empty). `None` for anything else: that mail has no sender and stays unreadable.
-pub fn sender_less_bounce(written: Option<&str>, content_type: &str, parts: &dsn::ReportParts, return_path_null: bool) -> Option<String> {
-    let written = written.map(|w| w.trim().trim_matches(|c| c == '<' || c == '>').trim().to_ascii_lowercase()).unwrap_or_default();
-    if DAEMON_NAMES.contains(&written.as_str()) {
-        return Some(written);
+/// domain, as the address or as the only word of the From; or no address at all
+/// (`From: <>`, no From) on a mail shaped as a delivery report (a delivery-status part,
+/// `multipart/report`, or a null Return-Path). It is returned as the From reads,
+/// lower-cased, without a domain (`mailer-daemon`, or empty). `None` for anything
+/// else: that mail has no sender and stays unreadable.
+pub fn sender_less_bounce(
+    address: Option<&str>,
+    name: Option<&str>,
+    content_type: &str,
+    parts: &dsn::ReportParts,
+    return_path_null: bool,
+) -> Option<String> {
+    let norm = |s: Option<&str>| s.map(|w| w.trim().trim_matches(|c| c == '<' || c == '>').trim().to_ascii_lowercase()).unwrap_or_default();
+    let (address, name) = (norm(address), norm(name));
+    if DAEMON_NAMES.contains(&address.as_str()) {
+        return Some(address);
+    }
+    if address.is_empty() && DAEMON_NAMES.contains(&name.as_str()) {
+        return Some(name);
     }
     let shaped = parts.delivery_status || content_type == "multipart/report" || return_path_null;
-    (written.is_empty() && shaped).then_some(written)
+    (address.is_empty() && shaped).then_some(address)
 }
 
 /// Joins the soft line breaks of `format=flowed` text (RFC 3676): a line that
@@ -322,8 +333,8 @@ pub fn parse(raw: &[u8]) -> Result<Inbound, Unreadable> {
     let from = match address.as_deref().filter(|a| a.contains('@')) {
         Some(a) => a.to_string(),
         None => {
-            let written = address.as_deref().or_else(|| sender.and_then(|s| s.name()));
-            sender_less_bounce(written, &content_type, &report_parts, return_path_null).ok_or(Unreadable::NoSender)?
+            let name = sender.and_then(|s| s.name());
+            sender_less_bounce(address.as_deref(), name, &content_type, &report_parts, return_path_null).ok_or(Unreadable::NoSender)?
         }
     };
     let from_name = sender.and_then(|s| s.name()).map(str::trim).filter(|n| !n.is_empty()).map(str::to_string);
