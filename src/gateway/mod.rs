@@ -201,8 +201,12 @@ pub fn impersonation(ctx: Ctx<'_>, mail: &Inbound) -> Option<String> {
 /// should verify its signatures first: mail in a CSE's name that nothing else
 /// authenticates yet (the provider's signal, a trusted verdict), and mail copying
 /// anyone besides the support addresses (they may join the SR). Other mail is
-/// decided without DNS.
+/// decided without DNS, and so is a bounce without a sender address (there is no
+/// domain to verify; it is machine mail whatever it says).
 pub fn needs_authentication(config: &Config, mail: &Inbound) -> bool {
+    if !mail.from.contains('@') {
+        return false;
+    }
     if config.require_authenticated_staff
         && config.cse_by_email(&mail.from).is_some()
         && !auth::staff_verdict(mail, &config.trusted_authserv_ids).passed()
