@@ -270,7 +270,7 @@ fn report(mail: &Inbound) -> Option<Vec<String>> {
     };
     if let Some(a) = mail.attachments.iter().find(|a| AGGREGATE_FILE.is_match(&a.name)) {
         signals.push(format!("report:dmarc-aggregate-file={}", a.name));
-    } else if AGGREGATE_SUBJECT.is_match(&mail.subject) && mail.attachments.iter().any(compressed) {
+    } else if mail.attachments.iter().any(compressed) && AGGREGATE_SUBJECT.is_match(&mail.subject) {
         signals.push("report:subject=report domain/submitter".into());
     }
     (!signals.is_empty()).then_some(signals)
@@ -290,6 +290,10 @@ fn delivery_report(mail: &Inbound, null_return_path: bool) -> Option<Classificat
 
     let strong_sender = DAEMON.is_match(&mail.from) || null_sender(mail) || null_return_path;
     let weak_sender = NO_REPLY.is_match(&mail.from) || LIST_MANAGER.is_match(&mail.from);
+    if !structure && !strong_sender && !weak_sender {
+        // A person's mail: its words are not read at all (they decide nothing without these).
+        return None;
+    }
     let text = window(&mail.text);
     let subject_delay = DELAY_SUBJECT.find(&mail.subject).map(|m| m.as_str().to_lowercase());
     let subject_failure = FAILURE_SUBJECT.find(&mail.subject).map(|m| m.as_str().to_lowercase());

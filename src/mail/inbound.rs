@@ -168,21 +168,9 @@ fn fingerprint(from: &str, subject: &str, text: &str, attachments: &[Attachment]
     h.finalize().into()
 }
 
-/// The body starts after the first empty line.
-fn body_of(raw: &[u8]) -> &[u8] {
-    let crlf = raw.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4);
-    let lf = raw.windows(2).position(|w| w == b"\n\n").map(|p| p + 2);
-    match (crlf, lf) {
-        (Some(a), Some(b)) => &raw[a.min(b)..],
-        (Some(a), None) | (None, Some(a)) => &raw[a..],
-        (None, None) => &[],
-    }
-}
-
-/// Words of delivery software in a body's first 4 KB (any MTA's report, in any style).
-fn looks_like_bounce_body(raw: &[u8]) -> bool {
-    let head = &raw[..raw.len().min(4096)];
-    let text = String::from_utf8_lossy(head).to_ascii_lowercase();
+/// Words of delivery software in the first 4 KB of a body (any MTA's report, in any style).
+fn looks_like_bounce_body(body: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(&body[..body.len().min(4096)]).to_ascii_lowercase();
     [
         "mailer-daemon",
         "postmaster@",
@@ -224,12 +212,12 @@ fn machine_sender(from: &str, return_path_null: bool) -> bool {
 /// True when `mail` may be a report whose returned Message-IDs are worth reading:
 /// a `multipart/report`, a delivery-status part, a machine sender, or words of
 /// delivery software in the body.
-fn may_be_report(content_type: &str, parts: &dsn::ReportParts, from: &str, return_path_null: bool, raw: &[u8]) -> bool {
+fn may_be_report(content_type: &str, parts: &dsn::ReportParts, from: &str, return_path_null: bool, body: &[u8]) -> bool {
     content_type == "multipart/report"
         || parts.delivery_status
         || parts.feedback_type.is_some()
         || machine_sender(from, return_path_null)
-        || looks_like_bounce_body(body_of(raw))
+        || looks_like_bounce_body(body)
 }
 
 /// The daemon names a bounce's From may carry without a domain.
@@ -376,11 +364,9 @@ pub fn parse(raw: &[u8]) -> Result<Inbound, Unreadable> {
         })
         .collect();
     let headers: Vec<(String, String)> = msg.headers_raw().map(|(n, v)| (n.to_string(), v.trim().to_string())).collect();
-    let report_ids = if may_be_report(&content_type, &report_parts, &from, return_path_null, raw) {
-        dsn::returned_ids(&msg, body_of(raw))
-    } else {
-        Vec::new()
-    };
+    let body = raw.get(msg.root_part().raw_body_offset() as usize..).unwrap_or_default();
+    let report_ids =
+        if may_be_report(&content_type, &report_parts, &from, return_path_null, body) { dsn::returned_ids(&msg, body) } else { Vec::new() };
     let content_language = headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("Content-Language")).map(|(_, v)| v.clone());
     let subject = msg.subject().unwrap_or_default().trim().to_string();
     let fingerprint = fingerprint(&from, &subject, &text, &attachments);
