@@ -116,7 +116,8 @@ pub fn show_text(v: &Value) -> String {
 }
 
 /// What the gateway reads in one raw message, for `srgate mail inspect`: the
-/// class and its signals, threading keys, the writer's new text, attachments.
+/// class and the signals that decided it (`delayed` for a delay warning, the
+/// `dsn_actions` of a delivery report), threading keys, the writer's new text, attachments.
 pub fn inspect_json(raw: &[u8]) -> Value {
     use crate::mail::{classify, inbound, thread};
     let mail = match inbound::parse(raw) {
@@ -128,6 +129,8 @@ pub fn inspect_json(raw: &[u8]) -> Value {
     json!({
         "class": c.class,
         "signals": c.signals,
+        "delayed": c.class == classify::Class::Delay,
+        "dsn_actions": mail.report_parts.actions,
         "from": mail.from,
         "from_name": mail.from_name,
         "subject": mail.subject,

@@ -41,7 +41,7 @@ fn the_corpus_reads_as_expected() {
         let actual = srgate::report::inspect_json(&raw);
         let mut wrong = Vec::new();
         let new_text = actual["new_text"].as_str().unwrap_or("");
-        for key in ["class", "token", "clean_subject", "quote_cut"] {
+        for key in ["class", "token", "clean_subject", "quote_cut", "delayed"] {
             if let Some(e) = expected.get(key).filter(|e| **e != actual[key]) {
                 wrong.push(format!("{key}: expected {e} got {}", actual[key]));
             }
@@ -69,6 +69,11 @@ fn the_corpus_reads_as_expected() {
         }
         if let Some(ids) = expected.get("bounce_of").filter(|ids| **ids != actual["bounce_of"]) {
             wrong.push(format!("bounce_of: expected {ids} got {}", actual["bounce_of"]));
+        }
+        for s in expected["signals_include"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+            if !actual["signals"].as_array().into_iter().flatten().any(|x| x.as_str().is_some_and(|x| x.starts_with(s))) {
+                wrong.push(format!("no signal {s:?} in {}", actual["signals"]));
+            }
         }
         if let Some(case) = expected.get("case") {
             let entry = by_case.entry(case.to_string()).or_insert((0, 0));

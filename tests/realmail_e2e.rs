@@ -243,3 +243,49 @@ fn large_attachments_are_kept_but_not_forwarded() {
         assert_eq!(out.stdout.len() as u64, file["size"].as_u64().unwrap(), "{file}");
     }
 }
+
+/// Issue 12, classes 7, 8 and 10 on the real stack: a bounce whose From has no domain is
+/// recorded like any bounce; a delay warning is an event and nobody is told; an abuse
+/// report naming the SR and our mail touches no SR, is answered by nobody, and is kept.
+/// (The sender-less mails are stored with IMAP APPEND: Postfix would add its domain.)
+#[test]
+fn sender_less_bounces_delays_and_reports_as_the_world_sends_them() {
+    let ms = stack();
+    let desk = Desk::new(ms);
+    let relay = waiting(ms, &desk);
+    let relay_id = header(&relay, "Message-ID");
+    let (support, cust) = (desk.support.as_str(), desk.customer.as_str());
+    let delay = format!(
+        "Return-Path: <>\r\nFrom: <>\r\nTo: {support}\r\nSubject: Delivery Status Notification (Delay)\r\nMessage-ID: <delay1@gw.example.com>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"D\"\r\n\r\n--D\r\nContent-Type: text/plain\r\n\r\nTHIS IS A WARNING MESSAGE ONLY.\r\n--D\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; gw.example.com\r\n\r\nFinal-Recipient: rfc822; {cust}\r\nAction: delayed\r\nStatus: 4.4.7\r\n--D\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-Id:\r\n {relay_id}\r\nSubject: [SR#100001] VPN broken\r\n--D--\r\n"
+    );
+    ms.append(support, "INBOX", delay.as_bytes());
+    let arf = format!(
+        "From: Feedback Loop <fbl@isp.example.com>\r\nTo: {support}\r\nSubject: FW: [SR#100001] VPN broken\r\nMessage-ID: <arf1@isp.example.com>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=feedback-report; boundary=\"F\"\r\n\r\n--F\r\nContent-Type: text/plain\r\n\r\nThis is an email abuse report.\r\n--F\r\nContent-Type: message/feedback-report\r\n\r\nFeedback-Type: abuse\r\nVersion: 1\r\n--F\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: {relay_id}\r\nSubject: [SR#100001] VPN broken\r\n--F--\r\n"
+    );
+    ms.append(support, "INBOX", arf.as_bytes());
+    desk.run_at("2026-03-03T11:00:00Z");
+    let sr = desk.json(&["sr", "show", "100001", "--json"]);
+    let delayed = sr["events"].as_array().unwrap().iter().find(|e| e["kind"] == "delivery_delayed").expect("delivery_delayed event");
+    assert!(delayed["detail"].as_str().unwrap().contains(relay_id.trim_matches(['<', '>'])), "{delayed}");
+    assert!(!kinds(&sr).contains(&"delivery_failed".to_string()), "a delay is no failure");
+    assert_eq!(desk.json(&["sr", "list", "--json"]).as_array().unwrap().len(), 1, "a report opens no SR");
+    let q = desk.json(&["quarantine", "list", "--json"]);
+    let reasons: Vec<&str> = q.as_array().unwrap().iter().map(|r| r["reason"].as_str().unwrap()).collect();
+    assert!(reasons.iter().any(|r| r.contains("Report mail") && r.contains("report:feedback-type=abuse")), "{reasons:?}");
+    ms.wait_queue_empty(WAIT);
+    assert_eq!(ms.count_messages(&desk.cse, "INBOX"), 1, "nobody is told of a delay or a report");
+    assert_eq!(ms.count_messages(cust, "INBOX"), 2, "nothing to the customer");
+
+    let bounce = format!(
+        "Return-Path: <>\r\nFrom: Mail Delivery Subsystem <MAILER-DAEMON>\r\nTo: {support}\r\nSubject: Returned mail: see transcript for details\r\nMessage-Id: <b1@mail.example.com>\r\n\r\nThe original message was received at Tue, 3 Mar 2026 10:00:05 +0100\r\n\r\n   ----- The following addresses had permanent fatal errors -----\r\n<{cust}>\r\n\r\n   ----- Original message -----\r\n\r\nMessage-Id: {relay_id}\r\nSubject: [SR#100001] VPN broken\r\n"
+    );
+    ms.append(support, "INBOX", bounce.as_bytes());
+    desk.run_at("2026-03-03T12:00:00Z");
+    let sr = desk.json(&["sr", "show", "100001", "--json"]);
+    let failed = sr["events"].as_array().unwrap().iter().find(|e| e["kind"] == "delivery_failed").expect("delivery_failed event");
+    assert_eq!(failed["by"], "mailer-daemon", "{failed}");
+    let cse = ms.wait_for_messages(&desk.cse, "INBOX", 2, WAIT);
+    assert!(cse.iter().any(|m| String::from_utf8_lossy(m).contains("Delivery failed")));
+    ms.wait_queue_empty(WAIT);
+    assert_eq!(ms.count_messages(cust, "INBOX"), 2, "nothing to the customer");
+}

@@ -2,8 +2,9 @@
 //!
 //! An auto-reply is recorded but is not a customer reply: it does not reopen,
 //! does not reset the contact cycle, does not count as an answer. A bounce of
-//! our mail is a `delivery_failed` event on its SR, and the CSE is told. The
-//! per-address cap stops loops with auto-responders that do not say they are.
+//! our mail is a `delivery_failed` event on its SR, and the CSE is told; a delay
+//! warning is a `delivery_delayed` event, and nobody is told. The per-address cap
+//! stops loops with auto-responders that do not say they are.
 
 use jiff::{SignedDuration, Timestamp};
 
@@ -37,14 +38,14 @@ pub(super) fn bounced(
     c: &Classification,
     now: Timestamp,
 ) -> Result<Option<Decision>, RenderError> {
-    let ours = |id: &str| sr.messages.iter().find(|m| m.direction == Direction::Out && m.message_id == id);
-    let Some((id, failed_to)) = mail.report_ids.iter().find_map(|id| ours(id).map(|m| (id.clone(), m.to.join(", ")))) else {
+    let Some((id, failed_to)) = returned_mail(mail, &sr) else {
         return Ok(None);
     };
     let excerpt: String = mail.text.chars().take(REPORT_EXCERPT).collect();
     sr = lifecycle::sent(sr, inbound_record(ctx, mail, MessageKind::Bounce, excerpt.clone(), now), now);
     let detail = format!("our message <{id}> to {failed_to} was not delivered ({})", c.signals.join("; "));
-    sr.log(now, "delivery_failed", &mail.from, detail.clone());
+    let by = if mail.from.is_empty() { "(null sender)" } else { mail.from.as_str() };
+    sr.log(now, "delivery_failed", by, detail.clone());
     let mut out = Outgoing::new(ctx, sr, now);
     if let Some(d) = out.to_cse(OutKind::CseInfo) {
         let cut = if mail.text.chars().count() > REPORT_EXCERPT { " [cut]" } else { "" };
@@ -55,6 +56,31 @@ pub(super) fn bounced(
         out.push(d.extra(Extra { info, ..Extra::default() }))?;
     }
     Ok(Some(Decision::new(out.sr, false, out.mails)))
+}
+
+/// The first Message-ID a report returns that is one we sent on `sr`, with the
+/// recipients of that mail.
+fn returned_mail(mail: &Inbound, sr: &Sr) -> Option<(String, String)> {
+    let ours = |id: &str| sr.messages.iter().find(|m| m.direction == Direction::Out && m.message_id == id);
+    mail.report_ids.iter().find_map(|id| ours(id).map(|m| (id.clone(), m.to.join(", "))))
+}
+
+/// A delay warning for our mail on `sr` (the server keeps trying, or a list holds
+/// the mail for its moderator): a `delivery_delayed` event, nothing else: no message
+/// is recorded on the SR and nobody is told (the mail may still arrive; a failure
+/// later comes as a bounce). Only a warning that names one of the mails we sent on
+/// this SR counts, as for bounces; `None` otherwise.
+pub(super) fn delayed(mail: &Inbound, mut sr: Sr, c: &Classification, now: Timestamp) -> Option<Decision> {
+    let (id, to) = returned_mail(mail, &sr)?;
+    let detail = format!(
+        "our message <{id}> to {to} is delayed, not failed: the report <{}> says delivery goes on ({})",
+        mail.record_id(),
+        c.signals.join("; ")
+    );
+    let by = if mail.from.is_empty() { "(null sender)" } else { mail.from.as_str() };
+    sr.log(now, "delivery_delayed", by, detail);
+    sr.updated_at = now;
+    Some(Decision::new(sr, false, Vec::new()))
 }
 
 /// Caps automated mail to the customer's side: every recipient (To and Cc) of an

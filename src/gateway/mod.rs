@@ -201,8 +201,12 @@ pub fn impersonation(ctx: Ctx<'_>, mail: &Inbound) -> Option<String> {
 /// should verify its signatures first: mail in a CSE's name that nothing else
 /// authenticates yet (the provider's signal, a trusted verdict), and mail copying
 /// anyone besides the support addresses (they may join the SR). Other mail is
-/// decided without DNS.
+/// decided without DNS, and so is a bounce without a sender address (there is no
+/// domain to verify; it is machine mail whatever it says).
 pub fn needs_authentication(config: &Config, mail: &Inbound) -> bool {
+    if !mail.from.contains('@') {
+        return false;
+    }
     if config.require_authenticated_staff
         && config.cse_by_email(&mail.from).is_some()
         && !auth::staff_verdict(mail, &config.trusted_authserv_ids).passed()
@@ -230,9 +234,13 @@ pub fn classification(ctx: Ctx<'_>, mail: &Inbound) -> Classification {
     classify(mail, |id| is_own_id(ctx, id), &ctx.config.support_address)
 }
 
-/// Threading for a classified mail: a bounce threads by the Message-IDs it returns.
+/// Threading for a classified mail: a bounce or a delay warning threads by the
+/// Message-IDs it returns; a report (abuse, DMARC, TLS) threads to nothing.
 pub fn thread_classified(mail: &Inbound, class: Class, lookup: &impl Lookup, instance: &str) -> Threading {
-    if class == Class::Bounce {
+    if class == Class::Report {
+        return Threading::New;
+    }
+    if matches!(class, Class::Bounce | Class::Delay) {
         for id in &mail.report_ids {
             if let Some(sr) = lookup.sr_of_message(id) {
                 return Threading::Reference(sr, id.clone());
@@ -255,10 +263,16 @@ pub fn decide(
     let impersonation = impersonation(ctx, mail);
     let decision = match (classification.class, existing, impersonation) {
         (Class::Own, ..) => return Ok(Outcome::Own),
+        // An abuse or authentication report is about mail, not a request: never on an SR.
+        (Class::Report, ..) => return Ok(Outcome::Unmatched { classification }),
         (class, None, _) if class.is_machine() => return Ok(Outcome::Unmatched { classification }),
         (Class::Bounce, Some(sr), _) => match machine::bounced(ctx, mail, sr, &classification, now)? {
             Some(d) => d,
             // A report that names none of this SR's mail is anybody's text: it is kept, not recorded.
+            None => return Ok(Outcome::Unmatched { classification }),
+        },
+        (Class::Delay, Some(sr), _) => match machine::delayed(mail, sr, &classification, now) {
+            Some(d) => d,
             None => return Ok(Outcome::Unmatched { classification }),
         },
         (_, Some(sr), _) if classification.class.is_machine() => machine::automatic(ctx, mail, sr, &classification, now),
@@ -600,6 +614,92 @@ email = "bob@example.test"
         assert_eq!(d.outgoing.len(), 1);
         assert_eq!(d.outgoing[0].to, sr.assignee.clone().into_iter().collect::<Vec<_>>());
         assert!(d.outgoing[0].body.contains("srgate quarantine list"), "{}", d.outgoing[0].body);
+    }
+
+    /// An SR opened by Jane's first mail, in `mem`, and the Message-ID of its acknowledgement.
+    fn opened(ctx: Ctx<'_>, mem: &mut Mem) -> (Sr, String) {
+        let loads = HashMap::new();
+        let new = NewSr { id: 100_001, mailbox: "support", loads: &loads, rr: 1 };
+        let first = parse("From: jane@example.com\r\nSubject: Printer\r\nMessage-ID: <j1@example.com>\r\n\r\nHelp!\r\n");
+        let d = applied(decide(ctx, &first, None, &new, mem, at("2026-03-03T10:00:00Z")));
+        let ack = d.outgoing.iter().find(|m| m.kind == OutKind::Acknowledgement).expect("acknowledged").message_id.clone();
+        for m in &d.sr.messages {
+            mem.ids.insert(m.message_id.clone(), d.sr.id);
+        }
+        mem.srs.insert(d.sr.id, d.sr.clone());
+        (d.sr, ack)
+    }
+
+    /// Decides `raw` the way the daemon does: classify, thread, decide.
+    fn decide_raw(ctx: Ctx<'_>, raw: &str, mem: &Mem) -> Outcome {
+        let loads = HashMap::new();
+        let new = NewSr { id: 100_002, mailbox: "support", loads: &loads, rr: 1 };
+        let mail = parse(raw);
+        let threading = thread_classified(&mail, classification(ctx, &mail).class, mem, "t1");
+        let existing = threading.sr().and_then(|id| mem.srs.get(&id).cloned());
+        decide(ctx, &mail, existing, &new, mem, at("2026-03-04T10:00:00Z")).expect("decided")
+    }
+
+    /// Issue 12, class 8: a delay warning naming our mail is an event on its SR; nobody is told.
+    #[test]
+    fn a_delay_warning_is_recorded_and_nobody_told() {
+        let fixture = Fixture::new();
+        let ctx = fixture.ctx();
+        let mut mem = Mem { srs: HashMap::new(), ids: HashMap::new() };
+        let (sr, ack) = opened(ctx, &mut mem);
+        let raw = format!(
+            "From: MAILER-DAEMON@mx.example.com (Mail Delivery System)\r\nTo: support@example.test\r\nSubject: Delayed Mail (still being retried)\r\nMessage-ID: <dly1@mx.example.com>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n# THIS IS A WARNING ONLY.  YOU DO NOT NEED TO RESEND YOUR MESSAGE. #\r\n--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.com\r\n\r\nFinal-Recipient: rfc822; jane@example.com\r\nAction: delayed\r\nStatus: 4.4.1\r\n--b\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID:\r\n <{ack}>\r\n--b--\r\n"
+        );
+        let Outcome::Apply(d) = decide_raw(ctx, &raw, &mem) else { panic!("a delay naming our mail is recorded") };
+        assert!(d.outgoing.is_empty(), "nobody is told: {:?}", d.outgoing);
+        assert_eq!((d.sr.state, d.sr.messages.len()), (sr.state, sr.messages.len()), "the SR itself is unchanged");
+        let event = d.sr.events.last().expect("an event");
+        assert_eq!(event.kind, "delivery_delayed");
+        assert!(event.detail.contains(&ack) && event.detail.contains("dsn:action=delayed"), "{event:?}");
+        // The same warning naming nothing of ours touches no SR.
+        let stray = raw.replace(&ack, "other@example.com");
+        assert!(matches!(decide_raw(ctx, &stray, &mem), Outcome::Unmatched { .. }));
+    }
+
+    /// Issue 12, class 10: an abuse or DMARC report opens no SR and is answered by nobody,
+    /// even when it carries an SR's token or our Message-ID.
+    #[test]
+    fn a_report_opens_no_sr_and_gets_no_answer() {
+        let fixture = Fixture::new();
+        let ctx = fixture.ctx();
+        let mut mem = Mem { srs: HashMap::new(), ids: HashMap::new() };
+        let (_, ack) = opened(ctx, &mut mem);
+        let arf = format!(
+            "From: feedback@arf.example.net\r\nTo: support@example.test\r\nSubject: [SR#100001] complaint\r\nMessage-ID: <arf1@example.net>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=feedback-report; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nThis is an email abuse report.\r\n--b\r\nContent-Type: message/feedback-report\r\n\r\nFeedback-Type: abuse\r\nVersion: 1\r\n--b\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <{ack}>\r\n--b--\r\n"
+        );
+        let Outcome::Unmatched { classification } = decide_raw(ctx, &arf, &mem) else { panic!("a report is kept, not decided") };
+        assert_eq!(classification.class, Class::Report);
+        assert!(classification.signals.contains(&"report:feedback-type=abuse".to_string()), "{classification:?}");
+        let dmarc = "From: noreply-dmarc-support@example.net\r\nTo: support@example.test\r\nSubject: Report domain: example.test Submitter: example.net Report-ID: <123>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: application/zip; name=\"example.net!example.test!1772496000!1772582399.zip\"\r\nContent-Disposition: attachment; filename=\"example.net!example.test!1772496000!1772582399.zip\"\r\nContent-Transfer-Encoding: base64\r\n\r\nUEsDBA==\r\n--b--\r\n";
+        assert!(matches!(decide_raw(ctx, dmarc, &mem), Outcome::Unmatched { classification } if classification.class == Class::Report));
+    }
+
+    /// Issue 12, class 7: a bounce from `MAILER-DAEMON` without a domain is a bounce like
+    /// any other: recorded on the SR of the mail it returns, and the CSE is told.
+    #[test]
+    fn a_bounce_without_a_sender_domain_is_recorded_like_any_bounce() {
+        let fixture = Fixture::new();
+        let ctx = fixture.ctx();
+        let mut mem = Mem { srs: HashMap::new(), ids: HashMap::new() };
+        let (sr, ack) = opened(ctx, &mut mem);
+        let raw = format!(
+            "Return-Path: <>\r\nFrom: Mail Delivery Subsystem <MAILER-DAEMON>\r\nTo: support@example.test\r\nSubject: Returned mail: see transcript for details\r\nMessage-ID: <b1@mx.example.com>\r\n\r\nThe original message was received at Tue, 3 Mar 2026 10:00:05 +0100\r\n\r\n   ----- The following addresses had permanent fatal errors -----\r\n<jane@example.com>\r\n\r\n   ----- Original message -----\r\n\r\nMessage-Id: <{ack}>\r\nSubject: [SR#100001] Printer\r\n"
+        );
+        let Outcome::Apply(d) = decide_raw(ctx, &raw, &mem) else { panic!("the bounce is recorded") };
+        let event = d.sr.events.iter().rev().find(|e| e.kind == "delivery_failed").expect("delivery_failed");
+        assert_eq!(event.by, "mailer-daemon");
+        assert!(event.detail.contains(&ack), "{event:?}");
+        assert!(d.sr.messages.iter().any(|m| m.kind == sr::MessageKind::Bounce && m.from == "mailer-daemon"));
+        assert_eq!(d.outgoing.len(), 1, "the CSE is told");
+        assert_eq!(d.outgoing[0].to, sr.assignee.clone().into_iter().collect::<Vec<_>>());
+        // Naming none of our mail, the same bounce touches no SR and nobody is answered.
+        let stray = raw.replace(&ack, "other@example.com");
+        assert!(matches!(decide_raw(ctx, &stray, &mem), Outcome::Unmatched { classification } if classification.class == Class::Bounce));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use mail_parser::{MessageParser, MimeHeaders};
 use sha2::{Digest, Sha256};
 
-use super::{Attachment, bare_id, quote};
+use super::{Attachment, bare_id, dsn, quote};
 
 /// A received message, reduced to what the gateway uses.
 #[derive(Debug, Clone)]
@@ -18,7 +18,9 @@ pub struct Inbound {
     pub fingerprint: [u8; 32],
     /// Size of the raw message in bytes.
     pub raw_len: usize,
-    /// Sender address, lower-cased.
+    /// Sender address, lower-cased. A bounce may have none that routes: then this is
+    /// what its From says without a domain (`mailer-daemon`), or empty (`From: <>`, no
+    /// From at all); such a mail is always machine mail (see [`sender_less_bounce`]).
     pub from: String,
     /// Sender display name.
     pub from_name: Option<String>,
@@ -48,9 +50,12 @@ pub struct Inbound {
     pub content_type: String,
     /// The `report-type` parameter of a `multipart/report`.
     pub report_type: Option<String>,
-    /// Message-IDs named in the body after the mail's own headers (the returned
-    /// message of a delivery report), without brackets.
+    /// Message-IDs of the message a report returns (an attached message, returned
+    /// headers, a copy in the text, folded or not), without brackets; read only from
+    /// mail that may be a report (see [`may_be_report`]).
     pub report_ids: Vec<String>,
+    /// The delivery-status and feedback-report parts, as read.
+    pub report_parts: dsn::ReportParts,
     /// What the edge verified of its sender (DKIM, DMARC) before the decision;
     /// [`super::auth::Checked::NotChecked`] as parsed.
     pub authentication: super::auth::Authentication,
@@ -165,38 +170,85 @@ fn fingerprint(from: &str, subject: &str, text: &str, attachments: &[Attachment]
     h.finalize().into()
 }
 
-#[allow(clippy::expect_used)]
-static BODY_MESSAGE_ID: std::sync::LazyLock<regex::bytes::Regex> =
-    std::sync::LazyLock::new(|| regex::bytes::Regex::new(r"(?im)^[ \t]*Message-I[dD]:[ \t]*<([^>\s]{1,250})>").expect("valid regex"));
+/// Words of delivery software in the first 4 KB of a body (any MTA's report, in any style).
+fn looks_like_bounce_body(body: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(&body[..body.len().min(4096)]).to_ascii_lowercase();
+    [
+        "mailer-daemon",
+        "postmaster@",
+        "undeliverable",
+        "undelivered",
+        "could not be delivered",
+        "couldn't be delivered",
+        "wasn't able to deliver",
+        "unable to deliver",
+        "delivery has failed",
+        "delivery failure",
+        "failed permanently",
+        "not been delivered",
+        "delivery status notification",
+        "delayed",
+    ]
+    .iter()
+    .any(|w| text.contains(w))
+}
 
-/// The body starts after the first empty line.
-fn body_of(raw: &[u8]) -> &[u8] {
-    let crlf = raw.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4);
-    let lf = raw.windows(2).position(|w| w == b"\n\n").map(|p| p + 2);
-    match (crlf, lf) {
-        (Some(a), Some(b)) => &raw[a.min(b)..],
-        (Some(a), None) | (None, Some(a)) => &raw[a..],
-        (None, None) => &[],
+/// True when the sender alone says machine: a daemon's name, a null or absent From,
+/// a null Return-Path, a no-reply or list-manager address.
+fn machine_sender(from: &str, return_path_null: bool) -> bool {
+    let local = from.split('@').next().unwrap_or("").to_ascii_lowercase();
+    return_path_null
+        || local.is_empty()
+        || ["mailer-daemon", "mailerdaemon", "mail-daemon", "postmaster", "no-reply", "noreply", "bounce", "bounces", "sympa", "mailman"]
+            .iter()
+            .any(|w| local == *w)
+        || local.ends_with("-bounces")
+        || local.ends_with("-owner")
+        || local.ends_with("-request")
+        || local.starts_with("owner-")
+        || local.starts_with("bounce")
+        || local.starts_with("no-reply")
+        || local.starts_with("noreply")
+}
+
+/// True when `mail` may be a report whose returned Message-IDs are worth reading:
+/// a `multipart/report`, a delivery-status part, a machine sender, or words of
+/// delivery software in the body.
+fn may_be_report(content_type: &str, parts: &dsn::ReportParts, from: &str, return_path_null: bool, body: &[u8]) -> bool {
+    content_type == "multipart/report"
+        || parts.delivery_status
+        || parts.feedback_type.is_some()
+        || machine_sender(from, return_path_null)
+        || looks_like_bounce_body(body)
+}
+
+/// The daemon names a bounce's From may carry without a domain.
+const DAEMON_NAMES: [&str; 5] = ["mailer-daemon", "mailerdaemon", "mail-daemon", "postmaster", "mail delivery subsystem"];
+
+/// Issue 12, class 7: the sender of a mail whose From has no routable address, when the
+/// mail is a bounce all the same: `MAILER-DAEMON` (or another daemon name) without a
+/// domain, as the address or as the only word of the From; or no address at all
+/// (`From: <>`, no From) on a mail shaped as a delivery report (a delivery-status part,
+/// `multipart/report`, or a null Return-Path). It is returned as the From reads,
+/// lower-cased, without a domain (`mailer-daemon`, or empty). `None` for anything
+/// else: that mail has no sender and stays unreadable.
+pub fn sender_less_bounce(
+    address: Option<&str>,
+    name: Option<&str>,
+    content_type: &str,
+    parts: &dsn::ReportParts,
+    return_path_null: bool,
+) -> Option<String> {
+    let norm = |s: Option<&str>| s.map(|w| w.trim().trim_matches(|c| c == '<' || c == '>').trim().to_ascii_lowercase()).unwrap_or_default();
+    let (address, name) = (norm(address), norm(name));
+    if DAEMON_NAMES.contains(&address.as_str()) {
+        return Some(address);
     }
-}
-
-fn looks_like_bounce_body(raw: &[u8]) -> bool {
-    let head = &raw[..raw.len().min(4096)];
-    let text = String::from_utf8_lossy(head).to_ascii_lowercase();
-    text.contains("mailer-daemon") || text.contains("postmaster@") || text.contains("undeliverable")
-}
-
-/// Message-IDs written in the body (a returned message's headers), at most 20.
-fn ids_in_body(raw: &[u8]) -> Vec<String> {
-    let body = body_of(raw);
-    let mut ids: Vec<String> = BODY_MESSAGE_ID
-        .captures_iter(body)
-        .filter_map(|c| c.get(1))
-        .map(|m| String::from_utf8_lossy(m.as_bytes()).into_owned())
-        .take(20)
-        .collect();
-    ids.dedup();
-    ids
+    if address.is_empty() && DAEMON_NAMES.contains(&name.as_str()) {
+        return Some(name);
+    }
+    let shaped = parts.delivery_status || content_type == "multipart/report" || return_path_null;
+    (address.is_empty() && shaped).then_some(address)
 }
 
 /// Joins the soft line breaks of `format=flowed` text (RFC 3676): a line that
@@ -267,9 +319,24 @@ pub fn parse(raw: &[u8]) -> Result<Inbound, Unreadable> {
     if d > MAX_DEPTH {
         return Err(Unreadable::TooDeep(d));
     }
-    let sender = msg.from().and_then(|a| a.first()).ok_or(Unreadable::NoSender)?;
-    let from = sender.address().map(|a| a.trim().to_ascii_lowercase()).filter(|a| a.contains('@')).ok_or(Unreadable::NoSender)?;
-    let from_name = sender.name().map(str::trim).filter(|n| !n.is_empty()).map(str::to_string);
+    let root_type = msg.root_part().content_type();
+    let content_type = root_type
+        .map(|ct| format!("{}/{}", ct.ctype(), ct.subtype().unwrap_or("")))
+        .unwrap_or_else(|| "text/plain".into())
+        .to_ascii_lowercase();
+    let report_type = root_type.and_then(|ct| ct.attribute("report-type")).map(str::to_string);
+    let report_parts = dsn::report_parts(&msg);
+    let return_path_null = msg.header_raw("Return-Path").is_some_and(|v| v.trim() == "<>");
+    let sender = msg.from().and_then(|a| a.first());
+    let address = sender.and_then(|s| s.address()).map(|a| a.trim().to_ascii_lowercase());
+    let from = match address.as_deref().filter(|a| a.contains('@')) {
+        Some(a) => a.to_string(),
+        None => {
+            let name = sender.and_then(|s| s.name());
+            sender_less_bounce(address.as_deref(), name, &content_type, &report_parts, return_path_null).ok_or(Unreadable::NoSender)?
+        }
+    };
+    let from_name = sender.and_then(|s| s.name()).map(str::trim).filter(|n| !n.is_empty()).map(str::to_string);
     let addresses = |a: Option<&mail_parser::Address<'_>>| -> Vec<String> {
         a.map(|a| a.iter().filter_map(|x| x.address()).map(|x| x.trim().to_ascii_lowercase()).collect()).unwrap_or_default()
     };
@@ -308,13 +375,9 @@ pub fn parse(raw: &[u8]) -> Result<Inbound, Unreadable> {
         })
         .collect();
     let headers: Vec<(String, String)> = msg.headers_raw().map(|(n, v)| (n.to_string(), v.trim().to_string())).collect();
-    let root_type = msg.root_part().content_type();
-    let content_type = root_type
-        .map(|ct| format!("{}/{}", ct.ctype(), ct.subtype().unwrap_or("")))
-        .unwrap_or_else(|| "text/plain".into())
-        .to_ascii_lowercase();
-    let report_type = root_type.and_then(|ct| ct.attribute("report-type")).map(str::to_string);
-    let report_ids = if content_type == "multipart/report" || looks_like_bounce_body(raw) { ids_in_body(raw) } else { Vec::new() };
+    let body = raw.get(msg.root_part().raw_body_offset() as usize..).unwrap_or_default();
+    let report_ids =
+        if may_be_report(&content_type, &report_parts, &from, return_path_null, body) { dsn::returned_ids(&msg, body) } else { Vec::new() };
     let content_language = headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("Content-Language")).map(|(_, v)| v.clone());
     let subject = msg.subject().unwrap_or_default().trim().to_string();
     let fingerprint = fingerprint(&from, &subject, &text, &attachments);
@@ -322,6 +385,7 @@ pub fn parse(raw: &[u8]) -> Result<Inbound, Unreadable> {
         content_type,
         report_type,
         report_ids,
+        report_parts,
         headers,
         content_language,
         message_id: msg.message_id().map(bare_id).filter(|s| !s.is_empty()),
