@@ -11,7 +11,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-120}
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
-mkdir -p fuzz/corpus/pipeline
 SEEDS=$(mktemp -d)
 mkdir -p fuzz/corpus/pipeline
 trap 'rm -rf "$SEEDS"' EXIT
