@@ -283,8 +283,21 @@ fn mark_supercite(lines: &mut [Line]) {
 
 /// An unmarked line right below a long `>` line that ends mid-sentence is that
 /// line's wrapped rest when it is short, stands alone (a quote, a blank line or
-/// the end follows) and goes on in lower case, or is a single word after a
-/// broken link.
+/// the end follows) and there is evidence that it continues the quote: the quote
+/// line ends in a word no sentence ends in (an article, preposition or
+/// conjunction), the rest is a single word after a broken link, or the rest
+/// finishes a sentence in lower case with the quote going on right below it.
+/// Without such evidence the line is the writer's: an inline answer (`sure,
+/// attached`) right under a question must never be lost.
+/// Words no sentence ends in (articles, prepositions, conjunctions) in the five
+/// languages of the rules.
+const NO_SENTENCE_ENDS_IN: &[&str] = &[
+    "the", "a", "an", "and", "or", "of", "to", "in", "on", "at", "for", "with", "by", "from", "as", "that", "your", "our", "but", "der",
+    "die", "das", "den", "dem", "des", "und", "oder", "von", "zu", "im", "am", "an", "auf", "mit", "für", "ein", "eine", "le", "la", "les",
+    "un", "une", "et", "ou", "de", "du", "des", "au", "aux", "en", "pour", "par", "sur", "avec", "il", "lo", "gli", "di", "da", "per",
+    "con", "su", "el", "los", "las", "y", "del", "por", "para",
+];
+
 fn mark_wrapped_rests(lines: &mut [Line]) {
     for i in 1..lines.len() {
         let (Some(prev), Some(line)) = (lines.get(i - 1), lines.get(i)) else { continue };
@@ -301,7 +314,10 @@ fn mark_wrapped_rests(lines: &mut [Line]) {
         }
         let lower = rest.starts_with(|c: char| c.is_lowercase());
         let broken_link = !rest.contains(char::is_whitespace) && quote.rsplit(' ').next().is_some_and(|w| w.contains("://"));
-        if (lower || broken_link)
+        let unfinished = quote.rsplit(' ').next().is_some_and(|w| NO_SENTENCE_ENDS_IN.contains(&w.to_lowercase().as_str()));
+        let quote_goes_on = lines.get(i + 1).is_some_and(|next| next.quoted);
+        let finishes_sentence = rest.contains(' ') && rest.ends_with(['.', '!', '?']) && quote_goes_on;
+        if (broken_link || (lower && (unfinished || finishes_sentence)))
             && let Some(l) = lines.get_mut(i)
         {
             l.quoted = true;

@@ -489,6 +489,18 @@ case("en_mailman_footer_inline_reply", "mailman", "en", 6,
      "> Which driver version do you run?\n\n3.2.1 on all machines.\n\n" + MAILMAN2,
      "3.2.1 on all machines.", exclude="listinfo")
 
+# ------------------------------------------------------------------ the writer's words kept (added after review)
+
+case("en_inline_lower_case_answers_kept", "mutt", "en", 4,
+     "On Tue, Mar 03, 2026 at 10:00:00AM +0100, Example Support wrote:\n> Could you please send us the log file from the printer and its firmware version\nsure, attached\n\n> Which model is it\nthe LaserJet 4000\n\n> Kind regards\n",
+     "sure, attached\n\nthe LaserJet 4000", exclude="Kind regards")
+case("en_prose_wrote_line_kept", "thunderbird", "en", 1,
+     "Hi,\n\nOn startup the installer wrote:\nERROR: disk full on /var\n\nWhat should I do?\nJane\n\nOn 03/03/2026 10:00, Example Support wrote:\n" + quoted(ACK_EN) + "\n",
+     "Hi,\n\nOn startup the installer wrote:\nERROR: disk full on /var\n\nWhat should I do?\nJane", exclude="We have opened the support")
+case("fr_prose_a_ecrit_line_kept", "thunderbird", "fr", 1,
+     "Bonjour,\n\nLe serveur a écrit :\nERREUR 500 base indisponible\n\nQue faire ?\nMarie\n\nLe 03/03/2026 à 10:00, Example Support a écrit :\n" + quoted(ACK_FR) + "\n",
+     "Bonjour,\n\nLe serveur a écrit :\nERREUR 500 base indisponible\n\nQue faire ?\nMarie", exclude="Nous avons ouvert la demande")
+
 # ------------------------------------------------------------------ writing
 
 

@@ -5,11 +5,10 @@
 //! the same line.
 //!
 //! The rules, each a shape rather than a string:
-//! - a "wrote" word (in one of the languages below) closing the line, when the
-//!   line opens like an attribution, names a sender (an address, a date or a
-//!   time) or introduces `>` lines;
-//! - a "wrote" word inside a line that opens like one or carries a time
-//!   (Thunderbird's `Ann kirjoitti 3.3.2026 klo 10.00:`);
+//! - a "wrote" word (in one of the languages below) closing the line, or inside
+//!   it (Thunderbird's `Ann kirjoitti 3.3.2026 klo 10.00:`), when the line names an
+//!   earlier mail: a date or time, an address, or the `>` lines right below it (how
+//!   the line opens is no evidence: `On startup the installer wrote:` is prose);
 //! - Gmail's locale-neutral form: a date or time, then an address closing the line;
 //! - the CJK forms (`写道`, `寫道`, `のメッセージ`, `님이 작성`, `2026年3月3日 … :`);
 //! - Zoho's dashed form `---- On … wrote ----`.
@@ -89,13 +88,17 @@ pub(super) fn is_attribution_text(n: &str, next_quoted: bool) -> bool {
     if body.starts_with(|c: char| c.is_ascii_digit()) && body.contains('年') && body.contains('月') {
         return true;
     }
-    let starts = starts_attribution(n);
+    // Evidence that the line names an earlier mail: its date or time, its sender's
+    // address, or the quote right below it. How the line opens is not enough: "On
+    // startup the installer wrote:" and "Le serveur a écrit :" introduce the writer's
+    // own words.
     let dated = has_date_or_time(body);
+    let evidence = next_quoted || dated || body.contains('@');
     let bare = without_gender(body);
-    if WROTE_WORDS.iter().any(|w| bare.ends_with(w)) && (starts || next_quoted || dated || body.contains('@')) {
+    if WROTE_WORDS.iter().any(|w| bare.ends_with(w)) && evidence {
         return true;
     }
-    if (starts || dated) && WROTE_INSIDE.iter().any(|w| body.contains(w)) {
+    if evidence && WROTE_INSIDE.iter().any(|w| body.contains(w)) {
         return true;
     }
     // Gmail in any locale: `<date> <time>, Name <address>:`.

@@ -64,6 +64,12 @@ fn prose_with_wrote_words_or_dates_is_kept() {
         "Since 2025 please write to helpdesk@customer.example:\nthey answer fast.",
         "On the server I see this error:\nE42 disk full",
         "Den Drucker haben wir am 3.3.2026 neu gestartet.\nSeitdem geht es.",
+        // Lines that open like an attribution and end in a "wrote" word, but name no
+        // earlier mail (no date, time or address, no quote below): the writer's words.
+        "On startup the installer wrote:\nERROR: disk full\n\nThanks",
+        "Le serveur a écrit :\nERREUR 500 base indisponible\n\nQue faire ?",
+        "Am Montag hat das System folgendes geschrieben:\nFehler 0x80070005\n\nGruß",
+        "Il programma ha scritto:\nerrore 42\n\nGrazie",
     ] {
         assert_eq!(cut_text(text), Cut { text: text.to_string(), rule: None });
     }
@@ -184,6 +190,24 @@ fn wrapped_quote_lines_are_quote() {
     );
     // Short quoted lines are never wrapped.
     cut_by("> q1\nanswer1\n> q2", "answer1", Rule::QuotePrefix);
+    // Inline answers in lower case right under a long question: nothing says they
+    // continue it, so they are the writer's.
+    cut_by(
+        "> Could you please send us the log file from the device and its firmware version\nsure, attached\n\n> Which model is it\nthe X200\n",
+        "sure, attached\n\nthe X200",
+        Rule::QuotePrefix,
+    );
+    cut_by(
+        "Hi,\n\n> Please restart the device and tell us whether the error comes back again\ndone, it does\n> and the panel code\nE42\n",
+        "Hi,\n\ndone, it does\nE42",
+        Rule::QuotePrefix,
+    );
+    // A quote line ending in an article has not ended its sentence.
+    cut_by(
+        "> We need the serial number of the printer, which you find on the label at the\nback of the device\n> Regards\n\nCN12345678",
+        "CN12345678",
+        Rule::QuotePrefix,
+    );
 }
 
 #[test]
