@@ -282,8 +282,8 @@ fn header_family(line: &Line) -> Option<usize> {
 
 /// A header block of quoted history starts at line `i`: a "From" line and,
 /// within the next three lines, a "Sent"/date line (Outlook); or, in any order,
-/// at least three header lines in a row among which a "From" and a date or subject
-/// (French Hotmail's `De :/Envoyé le :`, GMX's `Gesendet:/Von:`, a block that
+/// at least three header lines in a row among which a "From" and a date, or a
+/// "From" naming an address and a subject (French Hotmail's `De :/Envoyé le :`, GMX's `Gesendet:/Von:`, a block that
 /// starts with `Date:` or `Message du :`).
 pub(super) fn header_block_at(lines: &[Line], i: usize) -> bool {
     let Some(first) = lines.get(i).and_then(header_family) else { return false };
@@ -291,17 +291,20 @@ pub(super) fn header_block_at(lines: &[Line], i: usize) -> bool {
         return true;
     }
     let mut seen = [false; 4];
-    let mut count = 0;
+    let (mut count, mut from_address) = (0, false);
     for line in lines.iter().skip(i).take(6) {
         match header_family(line) {
             Some(f) => {
                 seen[f] = true;
                 count += 1;
+                from_address |= f == 0 && line.norm.contains('@');
             }
             None => break,
         }
     }
-    count >= 3 && seen[0] && (seen[1] || seen[3])
+    // Evidence that the block heads an earlier mail: its date, or its sender's
+    // address. `From: Jane / To: IT / Subject: printer` in the writer's own text is not one.
+    count >= 3 && seen[0] && (seen[1] || (seen[3] && from_address))
 }
 
 /// A line of at least eight `_`, `-` or `=` and nothing else.

@@ -150,8 +150,13 @@ fn separators_of_many_clients() {
 
 #[test]
 fn three_header_words_in_prose_are_not_a_block() {
-    let text = "To: all of you\nDate: tomorrow\nThe printer is fine.";
-    assert_eq!(cut_text(text).text, text);
+    for text in [
+        "To: all of you\nDate: tomorrow\nThe printer is fine.",
+        // No date and no sender's address: the writer describing a mail, not quoting one.
+        "I forwarded it to our IT:\nFrom: Jane\nTo: IT\nSubject: printer\nThey say it is your problem.",
+    ] {
+        assert_eq!(cut_text(text).text, text);
+    }
 }
 
 #[test]
