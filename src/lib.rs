@@ -37,6 +37,7 @@ pub mod io;
 pub mod lang;
 pub mod mail;
 pub mod metrics;
+pub mod pattern;
 pub mod policy;
 pub mod report;
 pub mod rules;

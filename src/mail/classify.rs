@@ -83,10 +83,7 @@ impl Classification {
     }
 }
 
-#[allow(clippy::expect_used)]
-fn regex(pattern: &str) -> Regex {
-    Regex::new(pattern).expect("valid regex")
-}
+use crate::pattern::literal as regex;
 
 /// Daemon senders, with or without a domain (a bounce's From may have none).
 static DAEMON: LazyLock<Regex> = LazyLock::new(|| {

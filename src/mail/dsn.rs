@@ -32,14 +32,12 @@ const FIELDS_BYTES: usize = 16 * 1024;
 
 /// A `Message-ID:` header line, also folded (`Message-Id:` CRLF, whitespace, `<id>`) and
 /// also quoted with `>` or indented, as bounces copy the returned headers.
-#[allow(clippy::expect_used)]
 static MESSAGE_ID_LINE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?im)^[ \t>]*Message-I[dD][ \t]*:[ \t]*(?:\r?\n[ \t>]+)?<([^<>\s]{1,250})>").expect("valid regex"));
+    LazyLock::new(|| crate::pattern::literal_bytes(r"(?im)^[ \t>]*Message-I[dD][ \t]*:[ \t]*(?:\r?\n[ \t>]+)?<([^<>\s]{1,250})>"));
 
 /// An `Action:` or `Feedback-Type:` field of a report part.
-#[allow(clippy::expect_used)]
 static FIELD: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?im)^(Action|Feedback-Type)[ \t]*:[ \t]*([A-Za-z-]{1,40})").expect("valid regex"));
+    LazyLock::new(|| crate::pattern::literal_bytes(r"(?im)^(Action|Feedback-Type)[ \t]*:[ \t]*([A-Za-z-]{1,40})"));
 
 /// Reads the report parts of `msg` (its own parts only, not those of attached messages).
 pub fn report_parts(msg: &Message<'_>) -> ReportParts {

@@ -7,23 +7,19 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-#[allow(clippy::expect_used)]
-static TOKEN: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\[SR#(\d{1,18})\]").expect("valid regex"));
+static TOKEN: LazyLock<Regex> = LazyLock::new(|| crate::pattern::literal(r"\[SR#(\d{1,18})\]"));
 
 /// Reply and forward prefixes of real clients, in their languages (`Re[2]:` and
 /// full-width colons included), and the tags mail gateways put in front.
-#[allow(clippy::expect_used)]
 static PREFIX: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
+    crate::pattern::literal(
         r"(?i)^\s*(?:(?:re|fwd?|aw|wg|sv|vs|antw|doorst|rif|r|i|tr|r[ée]f\.?|rv|enc|odp|pd|ynt|vl|回复|答复|转发|回覆|轉寄|返信|転送)\s*(?:\[\d+\]|\(\d+\))?\s*[:：]|\[(?:ext|external|extern|externe|externo|esterno)\]|\*\s*external\s*\*)\s*",
     )
-    .expect("valid regex")
 });
 
 /// A marker placed in every outgoing body, found again in quoted history when a
 /// server rewrote our Message-IDs and the subject lost its token.
-#[allow(clippy::expect_used)]
-static MARKER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\[ref:srgate:([0-9a-f]{6,16}):(\d{1,18})\]").expect("valid regex"));
+static MARKER: LazyLock<Regex> = LazyLock::new(|| crate::pattern::literal(r"\[ref:srgate:([0-9a-f]{6,16}):(\d{1,18})\]"));
 
 /// The marker for SR `id` of the store `instance`.
 pub fn marker(instance: &str, id: u64) -> String {
@@ -35,13 +31,12 @@ pub fn marker_in(text: &str, instance: &str) -> Option<u64> {
     MARKER.captures_iter(text).filter(|c| c.get(1).is_some_and(|m| m.as_str() == instance)).find_map(|c| c.get(2)?.as_str().parse().ok())
 }
 
-#[allow(clippy::expect_used)]
-static MENTION: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\bSR#(\d{6,18})\b").expect("valid regex"));
+static MENTION: LazyLock<Regex> = LazyLock::new(|| crate::pattern::literal(r"\bSR#(\d{6,18})\b"));
 
-#[allow(clippy::expect_used)]
 static REPLY: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^\s*(?:\[[^\]]*\]\s*|\*\s*external\s*\*\s*)*(re|aw|sv|vs|antw|r|odp|ynt|rif|回复|答复|回覆|返信)\s*(\[\d+\])?\s*[:：]")
-        .expect("valid regex")
+    crate::pattern::literal(
+        r"(?i)^\s*(?:\[[^\]]*\]\s*|\*\s*external\s*\*\s*)*(re|aw|sv|vs|antw|r|odp|ynt|rif|回复|答复|回覆|返信)\s*(\[\d+\])?\s*[:：]",
+    )
 });
 
 /// The SR number in the first `[SR#N]` token of `subject`, if any.

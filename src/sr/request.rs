@@ -23,23 +23,22 @@ pub enum Request {
     Close,
 }
 
-#[allow(clippy::expect_used)]
 static ESCALATE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(escalat(e|ion|ing)|escalad(e|er)|eskal(ieren|ation|ieren sie)|escalation|escalare|escalate|escalar|escalamiento|escalado)\b").expect("valid regex")
+    crate::pattern::literal(
+        r"(?i)\b(escalat(e|ion|ing)|escalad(e|er)|eskal(ieren|ation|ieren sie)|escalation|escalare|escalate|escalar|escalamiento|escalado)\b",
+    )
 });
 
-#[allow(clippy::expect_used)]
 static PRIORITY: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(priority|priorit[éeà]|priorität|prioridad|raise|lower|increase|decrease|augmenter|erhöhen|alzare|aumentar|upgrade|downgrade)\b[^\n]{0,40}?\bP([1-4])\b")
-        .expect("valid regex")
+    crate::pattern::literal(
+        r"(?i)\b(priority|priorit[éeà]|priorität|prioridad|raise|lower|increase|decrease|augmenter|erhöhen|alzare|aumentar|upgrade|downgrade)\b[^\n]{0,40}?\bP([1-4])\b",
+    )
 });
 
-#[allow(clippy::expect_used)]
 static CLOSE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
+    crate::pattern::literal(
         r"(?i)(please close|can be closed|you (can|may) close|close (this|the) (ticket|case|request|sr)|resolved,? thank|issue (is )?resolved|vous pouvez (le )?(fermer|clôturer)|peut être (fermé|clôturé)|problème (est )?résolu|kann geschlossen werden|bitte schlie(ß|ss)en|problem (ist )?gelöst|può essere chius[oa]|potete chiudere|problema (è )?risolto|puede(n)? cerrar|se puede cerrar|problema (está )?resuelto)",
     )
-    .expect("valid regex")
 });
 
 /// The request a customer mail makes, if any (escalation first, then priority, then closure).
