@@ -237,7 +237,7 @@ fn main() -> ExitCode {
 }
 
 fn load_config(path: &Path) -> anyhow::Result<Config> {
-    Config::load(path).map_err(|d| anyhow::anyhow!("invalid configuration:\n{d}"))
+    Config::load(path, &srgate::io::access::lookup_group).map_err(|d| anyhow::anyhow!("invalid configuration:\n{d}"))
 }
 
 async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {

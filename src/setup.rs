@@ -36,7 +36,7 @@ pub fn roster_view(config: &Config) -> RosterView {
 impl Setup {
     /// Loads and checks everything the config file points to.
     pub fn load(config_path: &Path) -> Result<Setup, Diagnostics> {
-        let config = Config::load(config_path)?;
+        let config = Config::load(config_path, &crate::io::access::lookup_group)?;
         let mut errors: Vec<Diagnostic> = Vec::new();
         let rules = RuleSet::load_dir(&config.rules_dir, &roster_view(&config)).map_err(|d| errors.extend(d.0)).ok();
         let policy_path = config.rules_dir.join(POLICY_FILE);

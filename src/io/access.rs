@@ -25,14 +25,7 @@ pub const SOCKET_MODE: u32 = 0o600;
 /// Mode of the control socket with a group.
 pub const SOCKET_GROUP_MODE: u32 = 0o660;
 
-/// A group of the system's group database (`control_socket_group`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Group {
-    /// Its name.
-    pub name: String,
-    /// Its number.
-    pub gid: u32,
-}
+pub use crate::config::Group;
 
 /// Sets the process umask to `077`: every file and folder srgate creates from
 /// now on (the store's, sled's, attachments, the lock, the socket, an export)

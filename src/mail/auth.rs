@@ -1,6 +1,6 @@
 //! Is a mail really from who its From says? Evidence a stranger cannot forge.
 //!
-//! Three kinds of evidence, each pure here (the edge, [`crate::io::authn`],
+//! Three kinds of evidence, each pure here (the edge, `io/authn.rs`,
 //! gathers the one that needs DNS and hands it in as [`Authentication`]):
 //!
 //! - **DKIM verified by srgate itself** ([`Authentication::dkim_pass`]): a
