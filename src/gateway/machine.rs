@@ -44,8 +44,7 @@ pub(super) fn bounced(
     let excerpt: String = mail.text.chars().take(REPORT_EXCERPT).collect();
     sr = lifecycle::sent(sr, inbound_record(ctx, mail, MessageKind::Bounce, excerpt.clone(), now), now);
     let detail = format!("our message <{id}> to {failed_to} was not delivered ({})", c.signals.join("; "));
-    let by = if mail.from.is_empty() { "(null sender)" } else { mail.from.as_str() };
-    sr.log(now, "delivery_failed", by, detail.clone());
+    sr.log(now, "delivery_failed", reporter(mail), detail.clone());
     let mut out = Outgoing::new(ctx, sr, now);
     if let Some(d) = out.to_cse(OutKind::CseInfo) {
         let cut = if mail.text.chars().count() > REPORT_EXCERPT { " [cut]" } else { "" };
@@ -56,6 +55,11 @@ pub(super) fn bounced(
         out.push(d.extra(Extra { info, ..Extra::default() }))?;
     }
     Ok(Some(Decision::new(out.sr, false, out.mails)))
+}
+
+/// Who sent a delivery report, as the SR's history names it (a report may have no sender).
+fn reporter(mail: &Inbound) -> &str {
+    if mail.from.is_empty() { "(null sender)" } else { mail.from.as_str() }
 }
 
 /// The first Message-ID a report returns that is one we sent on `sr`, with the
@@ -77,8 +81,7 @@ pub(super) fn delayed(mail: &Inbound, mut sr: Sr, c: &Classification, now: Times
         mail.record_id(),
         c.signals.join("; ")
     );
-    let by = if mail.from.is_empty() { "(null sender)" } else { mail.from.as_str() };
-    sr.log(now, "delivery_delayed", by, detail);
+    sr.log(now, "delivery_delayed", reporter(mail), detail);
     sr.updated_at = now;
     Some(Decision::new(sr, false, Vec::new()))
 }
