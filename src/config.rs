@@ -19,17 +19,24 @@ pub use crate::mail::auth::Provider;
 pub const DEFAULT_STORE_CACHE_MB: u64 = 32;
 
 mod compile;
+mod credential;
 mod security;
 
 use compile::Compiler;
 pub use compile::compile_with;
+pub use credential::{ClientSecret, Credential, Login};
 pub use security::{Protocol, Tls, TrustedCa, default_tls, is_loopback};
 
-/// A password: never printed, never logged.
+/// A password, client secret or token: never printed, never logged.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Secret(String);
 
 impl Secret {
+    /// Wraps a secret that did not come from the configuration (a token).
+    pub fn new(text: impl Into<String>) -> Secret {
+        Secret(text.into())
+    }
+
     /// The password itself, for the one place that sends it to a server.
     pub fn expose(&self) -> &str {
         &self.0
@@ -107,6 +114,10 @@ pub struct Config {
     /// Where the control socket is, when not in `data_dir` (e.g. `/run/srgate/srgate.sock`:
     /// a data directory on a file system without sockets, or kept apart from them).
     pub control_socket_path: Option<PathBuf>,
+    /// OAuth2 credentials (`[[credential]]`), named by `credential` in a mailbox or `[smtp]`.
+    pub credentials: Vec<Credential>,
+    /// Who is mailed when a credential starts failing or a secret is about to expire.
+    pub admin_address: Option<String>,
 }
 
 /// Service tier of an account.
@@ -157,8 +168,8 @@ pub struct Smtp {
     pub tls_ca: Option<TrustedCa>,
     /// Login, when the server wants one.
     pub username: Option<String>,
-    /// Password for `username`.
-    pub password: Option<Secret>,
+    /// How `username` signs in (`None`: no SMTP AUTH).
+    pub login: Option<Login>,
     /// Parallel connections used to deliver the outbox.
     pub connections: usize,
     /// How long a temporarily refused mail is retried before it is given up.
@@ -185,8 +196,8 @@ pub struct Mailbox {
     pub tls_ca: Option<TrustedCa>,
     /// Login name.
     pub username: String,
-    /// Password.
-    pub password: Secret,
+    /// How `username` signs in: a password or an OAuth2 credential.
+    pub login: Login,
     /// Folder to read (default `INBOX`).
     pub folder: String,
     /// Folder processed mail is moved to; when absent it is flagged `\Seen`.
@@ -276,6 +287,16 @@ impl Config {
     pub fn account_of(&self, address: &str) -> Option<&Account> {
         let domain = address.rsplit('@').next()?.to_ascii_lowercase();
         self.accounts.iter().find(|a| a.domains.contains(&domain))
+    }
+
+    /// The `[[credential]]` named `name`.
+    pub fn credential(&self, name: &str) -> Option<&Credential> {
+        self.credentials.iter().find(|c| c.name == name)
+    }
+
+    /// Where srgate keeps its OAuth2 tokens and their health (`data_dir/credentials`, 0700).
+    pub fn credentials_dir(&self) -> PathBuf {
+        self.data_dir.join("credentials")
     }
 
     /// The control socket of the srgate running on this data directory (`control_socket`,

@@ -13,6 +13,7 @@
 //! - [`policy`]: business hours, holidays and first-response targets from rules/policy.toml (pure).
 //! - [`lang`]: language detection of the customer's new text (pure).
 //! - [`gateway`]: the pure decision for one inbound mail: which SR, what changes, what to send.
+//! - [`oauth`]: OAuth2 sign-in, the pure part: endpoints, token requests and replies, refresh timing, SASL strings, credential health.
 //! - [`config`]: raw TOML → validated [`config::Config`], every error with file and line.
 //! - [`diag`]: file-and-line diagnostics shared by config and template checks.
 //! - [`time`]: the only place that reads the clock.
@@ -37,6 +38,7 @@ pub mod io;
 pub mod lang;
 pub mod mail;
 pub mod metrics;
+pub mod oauth;
 pub mod pattern;
 pub mod policy;
 pub mod report;

@@ -92,6 +92,28 @@ enum Command {
         #[command(subcommand)]
         command: FileCommand,
     },
+    /// OAuth2 credentials: sign in, and see their state.
+    Auth {
+        #[command(subcommand)]
+        command: AuthCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuthCommand {
+    /// Sign in for a `flow = "device_code"` credential: prints a URL and a code, waits
+    /// while a person signs in, and saves the refresh token for the daemon.
+    Login {
+        /// The `[[credential]]`'s name.
+        credential: String,
+    },
+    /// Each credential's flow, account, token expiry, refresh-token age, secret expiry,
+    /// last success and last error.
+    Status {
+        /// JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -353,6 +375,25 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 None => std::io::Write::write_all(&mut std::io::stdout(), &bytes)?,
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Auth { command: AuthCommand::Login { credential } } => {
+            let config = load_config(&cli.config)?;
+            secure_data_dir(&config)?;
+            tokio::task::spawn_blocking(move || srgate::io::oauth::login::login(&config, &credential, &mut std::io::stdout()))
+                .await
+                .context("the sign-in failed")??;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Auth { command: AuthCommand::Status { json } } => {
+            let config = load_config(&cli.config)?;
+            let rows = srgate::io::oauth::status::status(&config, srgate::time::wall_now());
+            if json {
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            } else {
+                print!("{}", srgate::io::oauth::status::render(&rows));
+            }
+            // Exit 1 when a credential is failing, for scripts and monitoring.
+            Ok(if rows.iter().any(|r| r.failing) { ExitCode::FAILURE } else { ExitCode::SUCCESS })
         }
         Command::Rules { command: RulesCommand::Explain { file, now, json } } => explain(&cli.config, &file, now.as_deref(), json),
         Command::Quarantine { command: QuarantineCommand::List { json } } => {

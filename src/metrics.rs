@@ -28,6 +28,9 @@ struct Inner {
     reload_failures: u64,
     restarts: BTreeMap<String, u64>,
     probe_failed: bool,
+    /// Per credential: access-token expiry, secret expiry (Unix seconds), failing.
+    credentials: BTreeMap<String, (Option<f64>, Option<f64>, bool)>,
+    refresh_failures: BTreeMap<String, u64>,
 }
 
 /// The daemon's counters.
@@ -128,6 +131,19 @@ impl Metrics {
         self.with(|m| m.smtp_error = error);
     }
 
+    /// A credential's state: when its access token and its secret expire, and whether it is failing.
+    pub fn credential(&self, name: &str, access_expires: Option<jiff::Timestamp>, secret_expires: Option<jiff::Timestamp>, failing: bool) {
+        let seconds = |t: Option<jiff::Timestamp>| t.map(|t| t.as_millisecond() as f64 / 1000.0);
+        self.with(|m| {
+            m.credentials.insert(name.to_string(), (seconds(access_expires), seconds(secret_expires), failing));
+        });
+    }
+
+    /// A credential's token could not be refreshed.
+    pub fn credential_refresh_failed(&self, name: &str) {
+        self.with(|m| *m.refresh_failures.entry(name.to_string()).or_default() += 1);
+    }
+
     /// A reload was tried.
     pub fn reload(&self, ok: bool) {
         self.with(|m| if ok { m.reloads += 1 } else { m.reload_failures += 1 });
@@ -205,6 +221,26 @@ impl Metrics {
             for (k, v) in &m.restarts {
                 let _ = writeln!(o, "srgate_task_restarts_total{{task=\"{}\"}} {v}", escape(k));
             }
+            let _ = writeln!(o, "# HELP srgate_credential_access_token_expiry_timestamp_seconds When each credential's access token expires.\n# TYPE srgate_credential_access_token_expiry_timestamp_seconds gauge");
+            for (k, (at, _, _)) in &m.credentials {
+                if let Some(at) = at {
+                    let _ = writeln!(o, "srgate_credential_access_token_expiry_timestamp_seconds{{credential=\"{}\"}} {at:.0}", escape(k));
+                }
+            }
+            let _ = writeln!(o, "# HELP srgate_credential_secret_expiry_timestamp_seconds When each credential's client secret or certificate expires, when known.\n# TYPE srgate_credential_secret_expiry_timestamp_seconds gauge");
+            for (k, (_, at, _)) in &m.credentials {
+                if let Some(at) = at {
+                    let _ = writeln!(o, "srgate_credential_secret_expiry_timestamp_seconds{{credential=\"{}\"}} {at:.0}", escape(k));
+                }
+            }
+            let _ = writeln!(o, "# HELP srgate_credential_failing 1 while a credential cannot sign in.\n# TYPE srgate_credential_failing gauge");
+            for (k, (_, _, failing)) in &m.credentials {
+                let _ = writeln!(o, "srgate_credential_failing{{credential=\"{}\"}} {}", escape(k), u8::from(*failing));
+            }
+            let _ = writeln!(o, "# HELP srgate_credential_refresh_failures_total Token requests that failed, by credential.\n# TYPE srgate_credential_refresh_failures_total counter");
+            for (k, v) in &m.refresh_failures {
+                let _ = writeln!(o, "srgate_credential_refresh_failures_total{{credential=\"{}\"}} {v}", escape(k));
+            }
             let _ = writeln!(o, "# HELP srgate_reloads_total Reloads (SIGHUP) by outcome.\n# TYPE srgate_reloads_total counter\nsrgate_reloads_total{{outcome=\"ok\"}} {}\nsrgate_reloads_total{{outcome=\"refused\"}} {}", m.reloads, m.reload_failures);
             o
         })
@@ -218,6 +254,8 @@ impl Metrics {
 pub fn health_reason(e: &anyhow::Error) -> &'static str {
     if let Some(imap) = e.downcast_ref::<crate::io::imap::ImapError>() {
         imap.reason()
+    } else if let Some(token) = e.downcast_ref::<crate::io::oauth::TokenError>() {
+        token.reason()
     } else if e.downcast_ref::<crate::io::store::StoreError>().is_some() {
         "store error"
     } else {

@@ -37,6 +37,12 @@ pub fn wall_seconds() -> f64 {
     std::time::SystemTime::UNIX_EPOCH.elapsed().map(|d| d.as_secs_f64()).unwrap_or(0.0)
 }
 
+/// The system clock as an instant, for what real time governs whatever the gateway's
+/// clock says (token expiry: a frozen `--now` does not stop a token from lapsing).
+pub fn wall_now() -> Timestamp {
+    Timestamp::now()
+}
+
 /// A monotonic stopwatch (for latency metrics).
 #[derive(Debug, Clone, Copy)]
 pub struct Stopwatch(std::time::Instant);

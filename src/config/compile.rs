@@ -14,6 +14,7 @@ use serde::de::DeserializeOwned;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 
+use super::credential::{AuthKind, RawCredential};
 use super::security::RawSecurity;
 use super::*;
 use crate::diag::{Diagnostic, Diagnostics, from_toml};
@@ -28,6 +29,9 @@ struct RawSmtp {
     allow_plaintext: bool,
     tls_ca_file: Option<Spanned<PathBuf>>,
     username: Option<String>,
+    #[serde(default)]
+    auth: AuthKind,
+    credential: Option<String>,
     password: Option<String>,
     password_file: Option<PathBuf>,
     password_env: Option<String>,
@@ -50,6 +54,9 @@ struct RawMailbox {
     allow_plaintext: bool,
     tls_ca_file: Option<Spanned<PathBuf>>,
     username: String,
+    #[serde(default)]
+    auth: AuthKind,
+    credential: Option<String>,
     password: Option<String>,
     password_file: Option<PathBuf>,
     password_env: Option<String>,
@@ -240,6 +247,8 @@ pub fn compile_with(path: &Path, source: &str, groups: GroupLookup<'_>) -> Resul
     let mut control_socket_path: Option<PathBuf> = None;
     let mut public_domains: Vec<String> = Vec::new();
     let mut max_participants: usize = 10;
+    let mut credentials = Vec::new();
+    let mut admin_address: Option<String> = None;
 
     let mut present = std::collections::HashSet::new();
     for (key, value) in root.get_ref() {
@@ -254,6 +263,8 @@ pub fn compile_with(path: &Path, source: &str, groups: GroupLookup<'_>) -> Resul
             "mailbox" => mailboxes = c.list::<RawMailbox>("mailbox", value),
             "cse" => cses = c.list::<RawCse>("cse", value),
             "account" => accounts = c.list::<RawAccount>("account", value),
+            "credential" => credentials = c.list::<RawCredential>("credential", value),
+            "admin_address" => admin_address = c.value(value),
             "oncall_address" => oncall_address = c.value(value),
             "escalation_address" => escalation_address = c.value(value),
             "max_attachment_bytes" => max_attachment_bytes = c.value(value).unwrap_or(max_attachment_bytes),
@@ -352,6 +363,15 @@ pub fn compile_with(path: &Path, source: &str, groups: GroupLookup<'_>) -> Resul
         Some(a) if !looks_like_address(a) => c.error(whole.clone(), format!("`support_address`: `{a}` is not a mail address")),
         _ => {}
     }
+    let mut compiled_credentials: Vec<crate::config::Credential> = Vec::new();
+    for (raw, span) in credentials {
+        if let Some(cred) = c.credential(raw, &span) {
+            if compiled_credentials.iter().any(|o| o.name == cred.name) {
+                c.error(Some(span.clone()), format!("two [[credential]] sections are named `{}`", cred.name));
+            }
+            compiled_credentials.push(cred);
+        }
+    }
     let smtp = smtp.map(|(s, span)| compile_smtp(&mut c, s, &span));
     if !present.contains("smtp") {
         c.error(whole.clone(), "missing section [smtp]");
@@ -366,7 +386,9 @@ pub fn compile_with(path: &Path, source: &str, groups: GroupLookup<'_>) -> Resul
         mailboxes.into_iter().enumerate().map(|(i, (m, span))| compile_mailbox(&mut c, m, i + 1, &span)).collect();
     let cses = compile_roster(&mut c, cses);
     let accounts = compile_accounts(&mut c, accounts, &public_domains);
-    for (key, addr) in [("oncall_address", &oncall_address), ("escalation_address", &escalation_address)] {
+    check_credential_use(&mut c, &compiled_credentials, smtp.as_ref(), &mailboxes, admin_address.is_some());
+    for (key, addr) in [("oncall_address", &oncall_address), ("escalation_address", &escalation_address), ("admin_address", &admin_address)]
+    {
         if let Some(a) = addr.as_deref().filter(|a| !looks_like_address(a)) {
             c.error(whole.clone(), format!("`{key}`: `{a}` is not a mail address"));
         }
@@ -420,7 +442,34 @@ pub fn compile_with(path: &Path, source: &str, groups: GroupLookup<'_>) -> Resul
         warnings: c.warnings,
         control_socket_group,
         control_socket_path,
+        credentials: compiled_credentials,
+        admin_address,
     })
+}
+
+/// Every `credential` named by a mailbox or `[smtp]` exists; an unused one, or
+/// credentials without `admin_address` to hear of their trouble, are warned of.
+fn check_credential_use(c: &mut Compiler<'_>, credentials: &[Credential], smtp: Option<&Smtp>, mailboxes: &[Mailbox], admin: bool) {
+    let whole = Some(0..0);
+    let mut used = std::collections::HashSet::new();
+    let smtp_use = smtp.and_then(|s| s.login.as_ref()).and_then(Login::credential).map(|n| ("[smtp]".to_string(), n));
+    let uses = mailboxes.iter().filter_map(|m| m.login.credential().map(|n| (format!("[[mailbox]] `{}`", m.name), n))).chain(smtp_use);
+    for (section, name) in uses {
+        if credentials.iter().any(|cred| cred.name == name) {
+            used.insert(name.to_string());
+        } else {
+            c.error(whole.clone(), format!("{section}: there is no [[credential]] named `{name}`"));
+        }
+    }
+    for cred in credentials.iter().filter(|cred| !used.contains(&cred.name)) {
+        c.warning(whole.clone(), format!("[[credential]] `{}` is not used by any mailbox or [smtp]", cred.name));
+    }
+    if !credentials.is_empty() && !admin {
+        c.warning(
+            whole.clone(),
+            "OAuth2 credentials without `admin_address`: nobody is mailed when one starts failing or its secret is about to expire",
+        );
+    }
 }
 
 fn compile_accounts(c: &mut Compiler<'_>, raw: Vec<(RawAccount, std::ops::Range<usize>)>, public: &[String]) -> Vec<Account> {
@@ -461,6 +510,10 @@ fn compile_accounts(c: &mut Compiler<'_>, raw: Vec<(RawAccount, std::ops::Range<
 
 fn compile_smtp(c: &mut Compiler<'_>, s: RawSmtp, span: &std::ops::Range<usize>) -> Smtp {
     let password = c.password(s.password, s.password_file, s.password_env, span);
+    let login = c.login("[smtp]", s.auth, s.credential, password, false, span);
+    if login.is_some() && s.username.is_none() {
+        c.error(Some(span.clone()), "[smtp]: signing in needs `username`");
+    }
     if s.connections == 0 {
         c.error(Some(span.clone()), "`connections` must be at least 1");
     }
@@ -478,25 +531,14 @@ fn compile_smtp(c: &mut Compiler<'_>, s: RawSmtp, span: &std::ops::Range<usize>)
         },
         span,
     );
-    Smtp {
-        host: s.host,
-        port: s.port,
-        tls,
-        tls_ca,
-        username: s.username,
-        password,
-        connections: s.connections.max(1),
-        retry_for,
-        retry_after,
-    }
+    Smtp { host: s.host, port: s.port, tls, tls_ca, username: s.username, login, connections: s.connections.max(1), retry_for, retry_after }
 }
 
 /// `position` is the mailbox's place in the configuration, from 1: an unnamed one is `mailbox-<position>`.
 fn compile_mailbox(c: &mut Compiler<'_>, m: RawMailbox, position: usize, span: &std::ops::Range<usize>) -> Mailbox {
-    let password = c.password(m.password, m.password_file, m.password_env, span).unwrap_or_else(|| {
-        c.error(Some(span.clone()), format!("mailbox `{}`: give `password`, `password_file` or `password_env`", m.username));
-        Secret::default()
-    });
+    let password = c.password(m.password, m.password_file, m.password_env, span);
+    let section = format!("[[mailbox]] `{}`", m.name.as_deref().unwrap_or(&m.username));
+    let login = c.login(&section, m.auth, m.credential, password, true, span).unwrap_or(Login::Password(Secret::default()));
     let poll_interval = c.duration(&m.poll_interval, span, "poll_interval");
     let store_key = m.name.clone().unwrap_or_else(|| format!("{}/{}", m.username, m.folder));
     let name = m.name.unwrap_or_else(|| format!("mailbox-{position}"));
@@ -520,7 +562,7 @@ fn compile_mailbox(c: &mut Compiler<'_>, m: RawMailbox, position: usize, span: &
         tls,
         tls_ca,
         username: m.username,
-        password,
+        login,
         folder: m.folder,
         processed_folder: m.processed_folder,
         quarantine_folder: m.quarantine_folder,

@@ -120,7 +120,7 @@ impl Compiler<'_> {
     }
 
     /// Reads a `tls_ca_file`: PEM certificates, each usable as a trust anchor.
-    fn trusted_ca(&mut self, file: &Spanned<PathBuf>) -> Option<TrustedCa> {
+    pub(super) fn trusted_ca(&mut self, file: &Spanned<PathBuf>) -> Option<TrustedCa> {
         let path = self.path(file.get_ref());
         let span = Some(file.span());
         let pem = match std::fs::read(&path) {

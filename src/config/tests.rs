@@ -102,3 +102,72 @@ fn durations() {
     assert_eq!(parse_duration("250ms"), Some(Duration::from_millis(250)));
     assert_eq!(parse_duration("soon"), None);
 }
+
+const OAUTH: &str = r#"
+data_dir = "data"
+support_address = "support@example.test"
+admin_address = "it@example.test"
+[smtp]
+host = "127.0.0.1"
+port = 2525
+username = "support@example.test"
+auth = "oauth2"
+credential = "m365"
+[[mailbox]]
+host = "127.0.0.1"
+port = 1143
+username = "support@example.test"
+auth = "oauth2"
+credential = "m365"
+[[credential]]
+name = "m365"
+provider = "microsoft"
+tenant = "contoso.onmicrosoft.com"
+client_id = "11111111-2222-3333-4444-555555555555"
+client_secret_env = "SRGATE_TEST_CLIENT_SECRET"
+client_secret_expires = "2027-06-30"
+flow = "client_credentials"
+[[cse]]
+name = "Ann"
+email = "ann@example.test"
+"#;
+
+#[test]
+fn an_oauth2_mailbox_and_smtp_name_a_microsoft_credential_with_its_endpoints_and_scopes() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let secret = dir.path().join("secret");
+    std::fs::write(&secret, "very-secret\n").expect("write");
+    let source = OAUTH.replace("client_secret_env = \"SRGATE_TEST_CLIENT_SECRET\"", &format!("client_secret_file = {secret:?}"));
+    let c = compile(Path::new("c.toml"), &source).expect("valid");
+    assert_eq!(c.mailboxes[0].login, Login::OAuth2 { credential: "m365".into() });
+    assert_eq!(c.smtp.login, Some(Login::OAuth2 { credential: "m365".into() }));
+    let cred = c.credential("m365").expect("credential");
+    assert_eq!(cred.token_url, "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token");
+    assert_eq!(cred.scopes, ["https://outlook.office365.com/.default"]);
+    assert_eq!(cred.expiry().map(|(what, _)| what), Some("client secret"));
+    assert!(!format!("{c:?}").contains("very-secret"));
+}
+
+#[test]
+fn credential_mistakes_are_named_with_their_lines() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let secret = dir.path().join("secret");
+    std::fs::write(&secret, "s3cret\n").expect("write");
+    let good = OAUTH.replace("client_secret_env = \"SRGATE_TEST_CLIENT_SECRET\"", &format!("client_secret_file = {:?}", secret));
+    assert!(compile(Path::new("c.toml"), &good).is_ok(), "{:?}", compile(Path::new("c.toml"), &good).err().map(|e| e.to_string()));
+    let missing = good.replace("credential = \"m365\"\n[[mailbox]]", "credential = \"nope\"\n[[mailbox]]");
+    let text = compile(Path::new("c.toml"), &missing).expect_err("unknown credential").to_string();
+    assert!(text.contains("there is no [[credential]] named `nope`"), "{text}");
+    let plain = good
+        .replace("provider = \"microsoft\"", "provider = \"generic\"\ntoken_url = \"http://idp.example.com/token\"")
+        .replace("tenant = \"contoso.onmicrosoft.com\"\n", "");
+    let text = compile(Path::new("c.toml"), &plain).expect_err("plain http").to_string();
+    assert!(text.contains("c.toml:17: [[credential]] `m365`") && text.contains("use https"), "{text}");
+    let with_password = good.replacen(
+        "auth = \"oauth2\"\ncredential = \"m365\"\n[[credential]]",
+        "auth = \"oauth2\"\ncredential = \"m365\"\npassword = \"x\"\n[[credential]]",
+        1,
+    );
+    let text = compile(Path::new("c.toml"), &with_password).expect_err("password with oauth2").to_string();
+    assert!(text.contains("a password is not used with `auth = \"oauth2\"`"), "{text}");
+}

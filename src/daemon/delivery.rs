@@ -213,7 +213,7 @@ pub(super) async fn deliver_due(gw: &Arc<Gateway>, mailer: &Mailer, stop: &watch
 
 /// The delivery task of the daemon.
 pub(super) async fn deliver_forever(gw: Arc<Gateway>, mut stop: watch::Receiver<bool>) {
-    match Mailer::new(&gw.setup().config.smtp) {
+    match Mailer::new(&gw.setup().config.smtp, gw.smtp_tokens()) {
         Ok(mailer) => {
             deliver_until_stopped(&gw, &mailer, &mut stop).await;
         }

@@ -31,6 +31,28 @@ impl Gateway {
     }
 }
 
+impl Gateway {
+    /// `mailbox NAME: credential C failing` and `smtp: credential C failing` lines, one
+    /// for each user of a failing credential.
+    fn credential_problems(&self) -> Vec<String> {
+        let setup = self.setup();
+        let failing = |login: Option<&crate::config::Login>| {
+            let name = login.and_then(crate::config::Login::credential)?;
+            self.credentials.get(name).filter(|s| s.failing()).map(|_| name.to_string())
+        };
+        let mut problems: Vec<String> = setup
+            .config
+            .mailboxes
+            .iter()
+            .filter_map(|m| failing(Some(&m.login)).map(|c| format!("mailbox {}: credential {c} failing\n", m.name)))
+            .collect();
+        if let Some(c) = failing(setup.config.smtp.login.as_ref()) {
+            problems.push(format!("smtp: credential {c} failing\n"));
+        }
+        problems
+    }
+}
+
 impl crate::io::http::Endpoints for Gateway {
     fn metrics(&self) -> String {
         self.metrics.render(&self.store_facts())
@@ -40,7 +62,13 @@ impl crate::io::http::Endpoints for Gateway {
         // A mailbox is healthy when it is not failing and was read within three poll intervals (at least 10 s).
         let limits: Vec<(String, f64)> =
             self.setup().config.mailboxes.iter().map(|m| (m.name.clone(), (3.0 * m.poll_interval.as_secs_f64()).max(10.0))).collect();
-        self.metrics.health(&limits, crate::time::wall_seconds(), &self.store_facts())
+        let verdict = self.metrics.health(&limits, crate::time::wall_seconds(), &self.store_facts());
+        let problems = self.credential_problems();
+        match (verdict, problems.is_empty()) {
+            (verdict, true) => verdict,
+            (Ok(_), false) => Err(problems.join("")),
+            (Err(others), false) => Err(others + &problems.join("")),
+        }
     }
 }
 

@@ -18,7 +18,7 @@ use super::Gateway;
 use super::ingest::{self, Fetched, Prepared};
 use crate::config::Mailbox;
 use crate::failpoint::crash_point;
-use crate::io::imap::{self, Connection, Wake};
+use crate::io::imap::{Connection, Wake};
 use crate::io::store::{Disposition, Pending};
 
 /// Mails fetched and committed per barrier (group commit).
@@ -228,7 +228,7 @@ pub(super) async fn watch(gw: Arc<Gateway>, mb: Mailbox, mut stop: watch::Receiv
     let mut failures: u32 = 0;
     while !*stop.borrow() {
         let result = async {
-            let mut conn = imap::connect(&mb).await?;
+            let mut conn = gw.connect_mailbox(&mb).await?;
             info!(idle = conn.idle_supported(), "connected");
             failures = 0;
             loop {

@@ -4,6 +4,7 @@
 //! - [`mailbox`]: one task per `[[mailbox]]`: connect, read new mail, wait (IDLE or poll);
 //! - [`delivery`]: the outbox, over a pool of SMTP connections;
 //! - [`scheduler`]: scheduled work from the due index (contact attempts, closures, …);
+//! - [`credentials`]: OAuth2 tokens refreshed ahead of expiry, failing credentials told to the administrator;
 //! - [`signals`]: SIGTERM/SIGINT (stop) and SIGHUP (reload);
 //! - the control socket ([`crate::io::control`]) and `/metrics` ([`crate::io::http`]).
 //!
@@ -21,6 +22,7 @@
 //! deduplicated); a committed but unflagged one is flagged from the pending
 //! list on the next pass.
 
+mod credentials;
 mod delivery;
 mod endpoints;
 mod ingest;
@@ -39,7 +41,6 @@ use tracing::{error, info, info_span, warn};
 
 use crate::gateway::Ctx;
 use crate::io::control::ControlSocket;
-use crate::io::imap;
 use crate::io::smtp::Mailer;
 use crate::io::store::Store;
 use crate::metrics::Metrics;
@@ -66,6 +67,8 @@ pub struct Gateway {
     pub metrics: Metrics,
     /// DNS for verifying senders (`dns_resolver`; changes need a restart).
     authn: crate::io::authn::Verifier,
+    /// The OAuth2 credentials' tokens (changes need a restart).
+    credentials: crate::io::oauth::Credentials,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -81,8 +84,10 @@ impl Gateway {
         let store = Store::open(&setup.config.data_dir, Duration::from_secs(3), cache)?;
         let instance = store.instance()?;
         let authn = crate::io::authn::Verifier::new(&setup.config);
+        let credentials = crate::io::oauth::Credentials::new(&setup.config);
         Ok(Gateway {
             authn,
+            credentials,
             config_path: setup.config.path.clone(),
             setup: std::sync::RwLock::new(Arc::new(setup)),
             store: Arc::new(store),
@@ -152,7 +157,7 @@ impl Gateway {
 /// picks up whatever the delivery task had not seen yet.
 pub async fn run_once(gw: Arc<Gateway>) -> anyhow::Result<()> {
     endpoints::watch_the_store(&gw)?;
-    let mailer = Mailer::new(&gw.setup().config.smtp)?;
+    let mailer = Mailer::new(&gw.setup().config.smtp, gw.smtp_tokens())?;
     let (stop_tx, stop) = watch::channel(false);
     let started = crate::time::Stopwatch::start();
     let delivery = {
@@ -165,7 +170,7 @@ pub async fn run_once(gw: Arc<Gateway>) -> anyhow::Result<()> {
     let mut failures = Vec::new();
     for mb in &gw.setup().config.mailboxes {
         let result = async {
-            let mut conn = imap::connect(mb).await?;
+            let mut conn = gw.connect_mailbox(mb).await?;
             let stats = mailbox::cycle(&gw, &mut conn, mb, &stop).await?;
             conn.logout().await;
             anyhow::Ok(stats)
@@ -231,6 +236,10 @@ pub async fn run(gw: Arc<Gateway>) -> anyhow::Result<()> {
     {
         let gw = gw.clone();
         tasks.spawn_in(info_span!("scheduler"), "scheduler", move |stop| scheduler::schedule_forever(gw.clone(), stop));
+    }
+    if !gw.setup().config.credentials.is_empty() {
+        let gw = gw.clone();
+        tasks.spawn_in(info_span!("credentials"), "credentials", move |stop| credentials::watch_credentials(gw.clone(), stop));
     }
     {
         let gw = gw.clone();

@@ -200,6 +200,7 @@ fn record_kind(kind: OutKind) -> MessageKind {
         OutKind::CommandError => MessageKind::CommandError,
         OutKind::CommandConfirmation => MessageKind::CommandConfirmation,
         OutKind::AttachmentTooLarge => MessageKind::AttachmentTooLarge,
+        OutKind::AdminNotice => MessageKind::AdminNotice,
     }
 }
 

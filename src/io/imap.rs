@@ -13,8 +13,9 @@ use futures_util::TryStreamExt;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
-use crate::config::{Mailbox, Tls};
+use crate::config::{Mailbox, Secret, Tls};
 use crate::io::tls::Connector;
+use crate::oauth::sasl;
 
 /// Any byte stream IMAP can run over.
 pub trait ImapStream: AsyncRead + AsyncWrite + Unpin + Send + Debug {}
@@ -37,6 +38,9 @@ pub enum ImapError {
     /// The server refused the login (the login name, then the server's words).
     #[error("imap: login as {0} refused: {1}")]
     Login(String, String),
+    /// The server refused an OAuth2 token (the login name, the mechanism, the server's words).
+    #[error("imap: {1} sign-in as {0} refused: {2}")]
+    TokenRefused(String, &'static str, String),
     /// The server said no or the protocol broke.
     #[error("imap: {0}")]
     Protocol(String),
@@ -54,6 +58,7 @@ impl ImapError {
             ImapError::Tls(why) if why.contains("not trusted") => "TLS certificate not trusted",
             ImapError::Tls(_) => "TLS failed",
             ImapError::Login(..) => "login refused",
+            ImapError::TokenRefused(..) => "token refused",
             ImapError::Protocol(_) => "server error",
             ImapError::Timeout(_) => "timed out",
         }
@@ -102,8 +107,51 @@ async fn wrap_tls(mb: &Mailbox, tcp: TcpStream) -> Result<Stream, ImapError> {
     Ok(Box::new(tls.connect(&mb.host, mb.port, tcp).await.map_err(|e| ImapError::Tls(e.0))?))
 }
 
-/// Connects and logs in to `mb`.
-pub async fn connect(mb: &Mailbox) -> Result<Connection, ImapError> {
+/// What the login presents.
+#[derive(Clone, Copy)]
+pub enum SignIn<'a> {
+    /// LOGIN with a password.
+    Password(&'a Secret),
+    /// AUTHENTICATE with an OAuth2 access token: OAUTHBEARER where the server
+    /// offers it, XOAUTH2 otherwise.
+    Bearer(&'a Secret),
+}
+
+/// The SASL exchange of a bearer token: the token first; after an error challenge,
+/// the reply that ends the exchange.
+struct TokenExchange {
+    first: Option<String>,
+    after_error: &'static str,
+}
+
+impl async_imap::Authenticator for TokenExchange {
+    type Response = String;
+
+    fn process(&mut self, _challenge: &[u8]) -> String {
+        self.first.take().unwrap_or_else(|| self.after_error.to_string())
+    }
+}
+
+/// The SASL mechanisms the server offers (`AUTH=…` in CAPABILITY), upper case.
+async fn mechanisms<T: ImapStream>(client: &mut async_imap::Client<T>) -> Result<Vec<String>, ImapError> {
+    use async_imap::imap_proto::{Capability, Response};
+    use async_imap::types::UnsolicitedResponse;
+    let (tx, rx) = async_channel::bounded(16);
+    client.run_command_and_check_ok("CAPABILITY", Some(tx)).await?;
+    let mut found = Vec::new();
+    while let Ok(UnsolicitedResponse::Other(reply)) = rx.try_recv() {
+        if let Response::Capabilities(list) = reply.parsed() {
+            found.extend(list.iter().filter_map(|c| match c {
+                Capability::Auth(m) => Some(m.to_ascii_uppercase()),
+                _ => None,
+            }));
+        }
+    }
+    Ok(found)
+}
+
+/// Connects and signs in to `mb`.
+pub async fn connect(mb: &Mailbox, sign_in: SignIn<'_>) -> Result<Connection, ImapError> {
     timed("login", async {
         let addr = format!("{}:{}", mb.host, mb.port);
         let tcp = TcpStream::connect(&addr).await.map_err(|e| ImapError::Connect(addr.clone(), e.to_string()))?;
@@ -125,10 +173,25 @@ pub async fn connect(mb: &Mailbox) -> Result<Connection, ImapError> {
         if mb.tls != Tls::Starttls {
             greeting(&mut client).await?;
         }
-        let mut session = client
-            .login(&mb.username, mb.password.expose())
-            .await
-            .map_err(|(e, _)| ImapError::Login(mb.username.clone(), e.to_string()))?;
+        let mut session = match sign_in {
+            SignIn::Password(password) => client
+                .login(&mb.username, password.expose())
+                .await
+                .map_err(|(e, _)| ImapError::Login(mb.username.clone(), e.to_string()))?,
+            SignIn::Bearer(token) => {
+                let offered = mechanisms(&mut client).await?;
+                let (mechanism, exchange) = if offered.iter().any(|m| m == "OAUTHBEARER") {
+                    let first = sasl::oauthbearer(&mb.username, &mb.host, mb.port, token.expose());
+                    ("OAUTHBEARER", TokenExchange { first: Some(first), after_error: sasl::ABORT_AFTER_ERROR })
+                } else {
+                    ("XOAUTH2", TokenExchange { first: Some(sasl::xoauth2(&mb.username, token.expose())), after_error: "" })
+                };
+                client
+                    .authenticate(mechanism, exchange)
+                    .await
+                    .map_err(|(e, _)| ImapError::TokenRefused(mb.username.clone(), mechanism, e.to_string()))?
+            }
+        };
         let caps = session.capabilities().await?;
         let idle_supported = caps.has_str("IDLE");
         let move_supported = caps.has_str("MOVE");

@@ -14,6 +14,7 @@ pub mod authn;
 pub mod control;
 pub mod http;
 pub mod imap;
+pub mod oauth;
 pub mod smtp;
 pub mod store;
 pub mod tls;

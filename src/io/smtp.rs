@@ -21,7 +21,8 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::Mutex;
 
-use crate::config::{Smtp as SmtpConfig, Tls};
+use crate::config::{Login, Smtp as SmtpConfig, Tls};
+use crate::io::oauth::TokenSource;
 use crate::io::tls::{self, Connector};
 
 /// How long connecting (and greeting, TLS, AUTH) may take.
@@ -59,7 +60,11 @@ enum Security {
 pub struct Mailer {
     config: Arc<SmtpConfig>,
     security: Security,
-    idle: Arc<Mutex<Vec<AsyncSmtpConnection>>>,
+    /// The OAuth2 tokens `[smtp]` signs in with (`auth = "oauth2"`).
+    tokens: Option<Arc<TokenSource>>,
+    /// Connections ready for reuse, with the expiry of the token they signed in with:
+    /// a session is not reused once its token has lapsed.
+    idle: Arc<Mutex<Vec<(AsyncSmtpConnection, Option<jiff::Timestamp>)>>>,
     /// Why the last attempt to connect failed; `None` once one succeeds.
     connect_problem: Arc<std::sync::Mutex<Option<String>>>,
 }
@@ -99,8 +104,9 @@ impl AsyncTokioStream for TlsStream {
 }
 
 impl Mailer {
-    /// The client for the `[smtp]` section (no connection is made yet).
-    pub fn new(cfg: &SmtpConfig) -> Result<Mailer, SendError> {
+    /// The client for the `[smtp]` section (no connection is made yet); `tokens` is
+    /// the source of its OAuth2 credential, when it signs in with one.
+    pub fn new(cfg: &SmtpConfig, tokens: Option<Arc<TokenSource>>) -> Result<Mailer, SendError> {
         let setup = |e: tls::TlsError| SendError::Permanent(e.0);
         let security = match cfg.tls {
             Tls::None => Security::Plain,
@@ -110,6 +116,7 @@ impl Mailer {
         Ok(Mailer {
             config: Arc::new(cfg.clone()),
             security,
+            tokens,
             idle: Arc::new(Mutex::new(Vec::new())),
             connect_problem: Arc::new(std::sync::Mutex::new(None)),
         })
@@ -121,7 +128,7 @@ impl Mailer {
         self.connect_problem.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    async fn connect(&self) -> Result<AsyncSmtpConnection, SendError> {
+    async fn connect(&self) -> Result<(AsyncSmtpConnection, Option<jiff::Timestamp>), SendError> {
         let result = self.try_connect().await;
         let problem = match &result {
             Ok(_) => None,
@@ -131,7 +138,53 @@ impl Mailer {
         result
     }
 
-    async fn try_connect(&self) -> Result<AsyncSmtpConnection, SendError> {
+    async fn try_connect(&self) -> Result<(AsyncSmtpConnection, Option<jiff::Timestamp>), SendError> {
+        let cfg = &self.config;
+        let addr = format!("{}:{}", cfg.host, cfg.port);
+        let work = async {
+            let mut conn = self.open().await?;
+            let user = cfg.username.clone().unwrap_or_default();
+            match &cfg.login {
+                None => Ok((conn, None)),
+                Some(Login::Password(pass)) => {
+                    let credentials = Credentials::new(user.clone(), pass.expose().to_string());
+                    // A refused login is the configuration's fault, not the mail's: retried, never failed for good.
+                    conn.auth(&[Mechanism::Plain, Mechanism::Login], &credentials)
+                        .await
+                        .map_err(|e| SendError::Transient(format!("SMTP AUTH as {user} refused: {e}")))?;
+                    Ok((conn, None))
+                }
+                Some(Login::OAuth2 { credential }) => {
+                    let source = self.tokens.clone().ok_or_else(|| SendError::Transient(format!("no credential `{credential}`")))?;
+                    let bearer = source.bearer().await.map_err(|e| SendError::Transient(e.to_string()))?;
+                    let with = |token: &crate::config::Secret| Credentials::new(user.clone(), token.expose().to_string());
+                    if conn.auth(&[Mechanism::Xoauth2], &with(&bearer.token)).await.is_ok() {
+                        source.succeeded();
+                        return Ok((conn, bearer.expires_at));
+                    }
+                    // Refused (the token may have been revoked early): a new token, on a new session.
+                    conn.abort().await;
+                    let fresh = source.refused(&bearer).await.map_err(|e| SendError::Transient(e.to_string()))?;
+                    let mut conn = self.open().await?;
+                    match conn.auth(&[Mechanism::Xoauth2], &with(&fresh.token)).await {
+                        Ok(_) => {
+                            source.succeeded();
+                            Ok((conn, fresh.expires_at))
+                        }
+                        Err(e) => {
+                            conn.abort().await;
+                            source.server_refused(&format!("the SMTP server refused a fresh token for {user}"));
+                            Err(SendError::Transient(format!("SMTP XOAUTH2 sign-in as {user} refused: {e}")))
+                        }
+                    }
+                }
+            }
+        };
+        tokio::time::timeout(CONNECT_TIMEOUT, work).await.map_err(|_| SendError::Transient(format!("connect {addr}: timed out")))?
+    }
+
+    /// A new session: TCP, TLS as configured, EHLO; not signed in yet.
+    async fn open(&self) -> Result<AsyncSmtpConnection, SendError> {
         let cfg = &self.config;
         let addr = format!("{}:{}", cfg.host, cfg.port);
         let tls_refused = |e: lettre::transport::smtp::Error| match tls::explain(&cfg.host, cfg.port, &e) {
@@ -152,12 +205,9 @@ impl Mailer {
             if let Security::Starttls(params) = &self.security {
                 conn.starttls(params.clone(), &hello).await.map_err(tls_refused)?;
             }
-            if let (Some(user), Some(pass)) = (&cfg.username, &cfg.password) {
-                conn.auth(&[Mechanism::Plain, Mechanism::Login], &Credentials::new(user.clone(), pass.expose().to_string())).await?;
-            }
             Ok(conn)
         };
-        tokio::time::timeout(CONNECT_TIMEOUT, work).await.map_err(|_| SendError::Transient(format!("connect {addr}: timed out")))?
+        work.await
     }
 
     /// Submits one rendered message.
@@ -165,7 +215,13 @@ impl Mailer {
         let parse = |a: &str| a.parse::<lettre::Address>().map_err(|e| SendError::Permanent(format!("bad address {a:?}: {e}")));
         let rcpts = to.iter().map(|a| parse(a)).collect::<Result<Vec<_>, _>>()?;
         let envelope = Envelope::new(Some(parse(from)?), rcpts).map_err(|e| SendError::Permanent(e.to_string()))?;
-        let reused = self.idle.lock().await.pop();
+        let reused = {
+            // A session whose token has lapsed is closed rather than reused.
+            let now = crate::time::wall_now();
+            let mut idle = self.idle.lock().await;
+            idle.retain(|(_, expires)| expires.is_none_or(|t| t > now));
+            idle.pop()
+        };
         let fresh = reused.is_none();
         let conn = match reused {
             Some(c) => c,
@@ -181,13 +237,18 @@ impl Mailer {
         }
     }
 
-    async fn send_on(&self, mut conn: AsyncSmtpConnection, envelope: &Envelope, bytes: &[u8]) -> Result<(), SendError> {
+    async fn send_on(
+        &self,
+        (mut conn, expires): (AsyncSmtpConnection, Option<jiff::Timestamp>),
+        envelope: &Envelope,
+        bytes: &[u8],
+    ) -> Result<(), SendError> {
         let result = tokio::time::timeout(SEND_TIMEOUT, conn.send(envelope, bytes)).await;
         match result {
             Ok(Ok(_)) => {
                 let mut idle = self.idle.lock().await;
                 if idle.len() < self.config.connections {
-                    idle.push(conn);
+                    idle.push((conn, expires));
                 }
                 Ok(())
             }

@@ -47,6 +47,8 @@ pub enum OutKind {
     CommandConfirmation,
     /// Attachments too large to forward, to the customer.
     AttachmentTooLarge,
+    /// A notice to `admin_address` (a failing credential, a secret about to expire); of no SR.
+    AdminNotice,
 }
 
 impl OutKind {
@@ -71,6 +73,7 @@ impl OutKind {
             OutKind::CommandError => "command_error",
             OutKind::CommandConfirmation => "command_confirmation",
             OutKind::AttachmentTooLarge => "attachment_too_large",
+            OutKind::AdminNotice => "admin_notice",
         }
     }
 

@@ -119,6 +119,8 @@ pub enum MessageKind {
     Bounce,
     /// Attachments too large to forward, to the customer.
     AttachmentTooLarge,
+    /// A notice to the administrator (never part of an SR; listed so every outgoing kind has a name).
+    AdminNotice,
 }
 
 /// One message on an SR.
