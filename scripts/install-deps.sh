@@ -1,20 +1,43 @@
 #!/usr/bin/env bash
 # scripts/install-deps.sh -- install what srgate's demo and tests need on Debian/Ubuntu, when missing:
 # Dovecot (IMAP + LMTP), Postfix, OpenDKIM (the stack signs its domains' mail), dnsmasq (the tests'
-# DNS server: DKIM keys, DMARC and SPF records), openssl (makes the test DKIM key), mutt and swaks.
-# Runs apt-get as root, or through sudo.
+# DNS server: DKIM keys, DMARC and SPF records), openssl (makes the test DKIM key), mutt and swaks,
+# Node.js + npm + curl (the tests' OAuth2 authorization server, tests/oauth, run by scripts/oauth-server.sh).
+# Runs apt-get as root, or through sudo. Then installs tests/oauth's node_modules with `npm ci` (needs the
+# npm registry once; later test runs work offline) when it is missing or its package-lock.json changed.
+# Debian 12's nodejs is 18.x: hence oidc-provider 8.x (9.x needs a newer Node); any node >= 18.12 already
+# on the PATH is used as it is.
 set -euo pipefail
 
-PKGS=(dovecot-imapd dovecot-lmtpd postfix opendkim dnsmasq-base openssl mutt swaks ca-certificates)
+PKGS=(dovecot-imapd dovecot-lmtpd postfix opendkim dnsmasq-base openssl mutt swaks ca-certificates nodejs npm curl)
+OAUTH_APP=$(cd "$(dirname "$0")/.." && pwd -P)/tests/oauth
 
 have_all() {
   [ -x /usr/sbin/dovecot ] && [ -x /usr/lib/dovecot/imap ] && [ -x /usr/lib/dovecot/lmtp ] &&
     [ -x /usr/lib/postfix/sbin/master ] && [ -x /usr/sbin/opendkim ] && [ -x /usr/sbin/dnsmasq ] && [ -x /usr/bin/openssl ] &&
     command -v mutt >/dev/null && command -v swaks >/dev/null &&
-    [ -e /etc/ssl/certs/ca-certificates.crt ]
+    [ -e /etc/ssl/certs/ca-certificates.crt ] &&
+    command -v node >/dev/null && command -v npm >/dev/null && command -v curl >/dev/null
 }
 
-have_all && exit 0
+# tests/oauth/node_modules, as scripts/oauth-server.sh expects it (same stamp, same lock).
+node_modules_ready() {
+  cmp -s "$OAUTH_APP/package-lock.json" "$OAUTH_APP/node_modules/.srgate-lock" && [ -d "$OAUTH_APP/node_modules/oidc-provider" ]
+}
+install_node_modules() {
+  node_modules_ready && return 0
+  node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 18 || (a === 18 && b >= 12) ? 0 : 1)' ||
+    { echo "install-deps.sh: node $(node --version) is too old for tests/oauth (needs >= 18.12)" >&2; exit 1; }
+  echo "install-deps.sh: npm ci in $OAUTH_APP"
+  (
+    flock 9
+    node_modules_ready && exit 0
+    cd "$OAUTH_APP" && npm ci --no-audit --no-fund --loglevel=error
+    cp package-lock.json node_modules/.srgate-lock
+  ) 9>"$OAUTH_APP/.npm-ci.lock"
+}
+
+if have_all; then install_node_modules; exit 0; fi
 if [ "$(id -u)" = 0 ]; then
   SUDO=()
 elif command -v sudo >/dev/null; then
@@ -33,3 +56,4 @@ echo 'postfix postfix/main_mailer_type select No configuration' | "${SUDO[@]}" d
 "${SUDO[@]}" apt-get update
 "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${PKGS[@]}"
 have_all || { echo "install-deps.sh: packages installed but binaries still missing" >&2; exit 1; }
+install_node_modules

@@ -55,6 +55,9 @@ enum Security {
     Implicit(Connector),
 }
 
+/// A signed-in connection and the expiry of the token it signed in with (none for a password).
+type Session = (AsyncSmtpConnection, Option<jiff::Timestamp>);
+
 /// The SMTP client: settings plus idle connections ready for reuse.
 #[derive(Clone)]
 pub struct Mailer {
@@ -64,7 +67,7 @@ pub struct Mailer {
     tokens: Option<Arc<TokenSource>>,
     /// Connections ready for reuse, with the expiry of the token they signed in with:
     /// a session is not reused once its token has lapsed.
-    idle: Arc<Mutex<Vec<(AsyncSmtpConnection, Option<jiff::Timestamp>)>>>,
+    idle: Arc<Mutex<Vec<Session>>>,
     /// Why the last attempt to connect failed; `None` once one succeeds.
     connect_problem: Arc<std::sync::Mutex<Option<String>>>,
 }
@@ -128,7 +131,7 @@ impl Mailer {
         self.connect_problem.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    async fn connect(&self) -> Result<(AsyncSmtpConnection, Option<jiff::Timestamp>), SendError> {
+    async fn connect(&self) -> Result<Session, SendError> {
         let result = self.try_connect().await;
         let problem = match &result {
             Ok(_) => None,
@@ -138,7 +141,7 @@ impl Mailer {
         result
     }
 
-    async fn try_connect(&self) -> Result<(AsyncSmtpConnection, Option<jiff::Timestamp>), SendError> {
+    async fn try_connect(&self) -> Result<Session, SendError> {
         let cfg = &self.config;
         let addr = format!("{}:{}", cfg.host, cfg.port);
         let work = async {
@@ -237,12 +240,7 @@ impl Mailer {
         }
     }
 
-    async fn send_on(
-        &self,
-        (mut conn, expires): (AsyncSmtpConnection, Option<jiff::Timestamp>),
-        envelope: &Envelope,
-        bytes: &[u8],
-    ) -> Result<(), SendError> {
+    async fn send_on(&self, (mut conn, expires): Session, envelope: &Envelope, bytes: &[u8]) -> Result<(), SendError> {
         let result = tokio::time::timeout(SEND_TIMEOUT, conn.send(envelope, bytes)).await;
         match result {
             Ok(Ok(_)) => {

@@ -26,6 +26,7 @@ pub mod config;
 pub mod desk;
 pub mod dns;
 pub mod lazyfs;
+pub mod oauth;
 pub mod read;
 
 use std::io::{self, BufRead, BufReader, Read, Write};
@@ -60,6 +61,8 @@ pub struct MailStack {
     pub smtps_port: u16,
     /// The test CA (PEM) that signed the stack's certificate (SAN IP:127.0.0.1, DNS:localhost).
     pub ca_file: PathBuf,
+    /// Set when Dovecot also accepts OAuth2 tokens, checked there (see [`oauth::stack_with_oauth`]).
+    pub oauth2_introspection_url: Option<oauth::IntrospectionUrl>,
 }
 
 /// One message as read over IMAP.
@@ -138,7 +141,17 @@ fn start_stack() -> Result<MailStack, String> {
     for _attempt in 0..3 {
         let [imap_port, smtp_port, imaps_port, smtps_port] = free_ports().map_err(|e| format!("cannot pick free ports: {e}"))?;
         let ca_file = dir.join("tls/ca.pem");
-        let candidate = MailStack { dir: dir.clone(), host: "127.0.0.1".into(), imap_port, smtp_port, imaps_port, smtps_port, ca_file };
+        let oauth2_introspection_url = oauth::stack_introspection_url();
+        let candidate = MailStack {
+            dir: dir.clone(),
+            host: "127.0.0.1".into(),
+            imap_port,
+            smtp_port,
+            imaps_port,
+            smtps_port,
+            ca_file,
+            oauth2_introspection_url,
+        };
         let out = Command::new(&script)
             .arg("start")
             .arg(&dir)
@@ -215,6 +228,9 @@ impl MailStack {
             ("MAILSTACK_PASSWORD", PASSWORD.to_string()),
             ("MAILSTACK_DOMAINS", DOMAINS.join(" ")),
         ]
+        .into_iter()
+        .chain(self.oauth2_introspection_url.as_ref().map(|u| ("MAILSTACK_OAUTH2_INTROSPECTION_URL", u.0.clone())))
+        .collect()
     }
 
     /// A fresh address `<prefix>-<n>-<pid>@example.test`, lowercased (Dovecot lowercases logins);
