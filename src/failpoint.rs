@@ -13,7 +13,8 @@
 //! `stage.before_write`, `stage.before_sync` (a batch's files half written),
 //! `ingest.between_mails`, `commit.before_barrier`, `barrier.before_flag`,
 //! `flag.before_clear`, `quarantine.oversize`, `delivery.after_accept`,
-//! `gateway.decide` (a panic while deciding one mail).
+//! `gateway.decide` (a panic while deciding one mail), `oauth.after_save` (new OAuth2
+//! tokens saved, not yet used).
 //!
 //! One is a switch rather than a crash: `barrier.skip_sync=return` makes the
 //! durability barrier stop at sled's own flush (no `fdatasync`), so that the

@@ -17,7 +17,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use common::cli::Cli;
-use common::desk::{customer_mail, free_port, stop};
+use common::desk::{customer_mail, exited, free_port, stop};
 use common::oauth::{ClientAuth, ClientCertificate, OAuthClient, OAuthConfig, OAuthServer, stack_with_oauth};
 use common::{MailStack, wait_until};
 
@@ -44,6 +44,7 @@ fn world() -> &'static World {
             OAuthClient::app("app-secret", SECRET, &address("cc")),
             OAuthClient::app_with_certificate("app-cert", &cert, &address("cert")),
             OAuthClient::device("dev-login", SECRET),
+            OAuthClient::device("dev-crash", SECRET),
             OAuthClient::device("dev-refresh", SECRET),
             OAuthClient::app("app-other", SECRET, &address("other")),
         ];
@@ -102,8 +103,15 @@ impl OAuthDesk {
     }
 
     fn daemon(&self) -> Child {
+        self.daemon_with(&[])
+    }
+
+    fn daemon_with(&self, env: &[(&str, &str)]) -> Child {
         let log = std::fs::OpenOptions::new().create(true).append(true).open(self.dir.path().join("daemon.log")).unwrap();
-        self.cli().command().arg("run").env("SRGATE_LOG", "info").stdin(Stdio::null()).stderr(log).spawn().unwrap()
+        let mut command = self.cli().command();
+        command.arg("run").env("SRGATE_LOG", "info").stdin(Stdio::null()).stderr(log);
+        command.envs(env.iter().copied());
+        command.spawn().unwrap()
     }
 
     fn log(&self) -> String {
@@ -315,4 +323,24 @@ fn a_revoked_credential_fails_its_mailbox_alone_and_the_admin_is_mailed_once() {
     assert!(said.contains("delegated: failing") && said.contains("invalid_grant"), "{said}");
     stop(daemon);
     desk.nothing_leaks(&["delegated", "app"], &[said, String::from_utf8_lossy(&notices[0]).into_owned(), health]);
+}
+
+#[test]
+fn a_crash_right_after_a_rotated_refresh_token_is_saved_loses_no_sign_in() {
+    let w = world();
+    let support = address("crash");
+    let creds = credential(w.server, "person", "dev-crash", "device_code", "client_secret_file = \"client-secret\"", "");
+    let desk = OAuthDesk::new(&[("support", &support, "person")], &creds);
+    auth_login(&desk, "person", &support);
+    let signed_in = desk.saved("person")["refresh_token"].as_str().map(str::to_string);
+    // The daemon dies at the first refresh, right after the rotated token reached the disk.
+    let mut daemon = desk.daemon_with(&[("FAILPOINTS", "oauth.after_save=return")]);
+    let status = exited(&mut daemon, Duration::from_secs(30));
+    assert!(status.is_some_and(|s| !s.success()), "the daemon did not crash at oauth.after_save: {}", desk.log());
+    let saved = desk.saved("person")["refresh_token"].as_str().map(str::to_string);
+    assert!(saved.is_some() && saved != signed_in, "the rotated refresh token was not saved before the crash");
+    // The token it signed in with is spent (rotation); the saved one carries the restart.
+    let daemon = desk.daemon();
+    desk.mail_is_acknowledged(&support, "After a crash at the rotation", 1);
+    stop(daemon);
 }

@@ -232,8 +232,7 @@ fn unix_now() -> u64 {
 
 // ================================================================== the server
 
-/// The running authorization server of this test binary.
-#[derive(Debug)]
+/// The running authorization server of this test binary. `Debug` hides the introspector's secret.
 pub struct OAuthServer {
     /// Its folder: config.json, oauth.env, oauth-server.log, certs/.
     pub dir: PathBuf,
@@ -252,6 +251,16 @@ pub struct OAuthServer {
     /// The configuration it was started with.
     pub config: OAuthConfig,
     introspector_secret: String,
+}
+
+impl fmt::Debug for OAuthServer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OAuthServer")
+            .field("dir", &self.dir)
+            .field("issuer", &self.issuer)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
 }
 
 /// `http://dovecot:SECRET@127.0.0.1:PORT/token/introspection`: what Dovecot introspects with

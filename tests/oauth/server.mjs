@@ -48,12 +48,16 @@
 //   aud = ISSUER or ISSUER/token) for jwks clients, just client_id for public clients.
 //
 // Scopes a client requests:
-//   client_credentials: none needed; any `scope` value is accepted and echoed (e.g. a provider's
-//     "https://outlook.office365.com/.default").
-//   device flow: scope "offline_access" at /device/auth, or the refresh token is not issued
-//     ("openid offline_access" also works and adds an id_token). The client must have both the
-//     device_code and the refresh_token grant types.
+//   client_credentials: none needed. Scope values other than openid/offline_access (e.g. a
+//     provider's "https://outlook.office365.com/.default") are accepted and ignored: the token
+//     answer then carries no `scope`.
+//   device flow: scope "offline_access" at /device/auth, or no refresh token is issued
+//     ("openid offline_access" also works and adds an id_token; other values, e.g.
+//     "https://outlook.office.com/IMAP.AccessAsUser.All", are accepted and dropped). The client must
+//     have both the device_code and the refresh_token grant types.
 //   refresh_token: no scope (or a subset of the granted ones).
+//   A device code gives one token response; presenting it again fails (invalid_grant) and revokes
+//   the grant it made (its refresh and access tokens), as for a reused authorization code.
 //
 // Introspection response: RFC 7662 fields plus `email`, the mailbox the token opens (Dovecot's
 // oauth2 passdb compares it with the login name, username_attribute = email):

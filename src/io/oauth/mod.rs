@@ -23,6 +23,7 @@ use jiff::Timestamp;
 use tracing::{info, warn};
 
 use crate::config::{ClientSecret, Config, Credential, Secret};
+use crate::failpoint::crash_point;
 use crate::oauth::grant::{self, ClientAuth, Grant};
 use crate::oauth::{Alert, Flow, Health, Refusal, TokenReply, Tokens, certificate};
 use files::CredentialFiles;
@@ -141,7 +142,10 @@ impl TokenSource {
                 let (files, to_save) = (self.files.clone(), tokens.clone());
                 let saved = tokio::task::spawn_blocking(move || files.write(&files.tokens(), &to_save)).await;
                 match saved {
-                    Ok(Ok(stamp)) => held.stamp = Some(stamp),
+                    Ok(Ok(stamp)) => {
+                        crash_point!("oauth.after_save");
+                        held.stamp = Some(stamp);
+                    }
                     Ok(Err(e)) => warn!(credential = %self.name(), error = %e, "cannot save the new tokens; they are kept in memory"),
                     Err(e) => warn!(credential = %self.name(), error = %e, "cannot save the new tokens; they are kept in memory"),
                 }
