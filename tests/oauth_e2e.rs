@@ -167,7 +167,9 @@ fn text(out: &std::process::Output) -> String {
 fn client_credentials_with_a_secret_keep_mail_flowing_across_token_refreshes_in_idle_and_delivery() {
     let w = world();
     let support = address("cc");
-    let creds = credential(w.server, "app", "app-secret", "client_credentials", "client_secret_file = \"client-secret\"", "");
+    // The secret expires in ten days: inside the 14-day notice.
+    let expires = jiff::Timestamp::now().checked_add(jiff::SignedDuration::from_hours(240)).unwrap().strftime("%Y-%m-%d").to_string();
+    let creds = credential(w.server, "app", "app-secret", "client_credentials", "client_secret_file = \"client-secret\"", &format!("client_secret_expires = \"{expires}\""));
     let desk = OAuthDesk::new(&[("support", &support, "app")], &creds);
     let check = desk.cli().output(&["check"]);
     assert!(check.status.success(), "{}", text(&check));
@@ -181,8 +183,18 @@ fn client_credentials_with_a_secret_keep_mail_flowing_across_token_refreshes_in_
         kick(w.ms, &support);
         desk.mail_is_acknowledged(&support, &format!("Round {round} after a refresh"), round);
     }
+    // One notice of the coming expiry, however often the credentials task looks.
+    let notices = w.ms.wait_for_messages(&desk.admin, "INBOX", 1, Duration::from_secs(20));
+    assert!(notices.first().is_some_and(|n| String::from_utf8_lossy(n).contains("client secret of credential app expires")), "{}", desk.log());
+    w.ms.wait_queue_empty(Duration::from_secs(20));
+    assert_eq!(w.ms.count_messages(&desk.admin, "INBOX"), 1, "the expiry is announced once");
     let obtained = desk.log().matches("access token obtained").count();
     assert!(obtained >= 4, "tokens were not refreshed ({obtained} obtained)");
+    let metrics = common::http_get(desk.metrics_port, "/metrics").map(|(_, body)| body).unwrap_or_default();
+    for family in ["srgate_credential_access_token_expiry_timestamp_seconds", "srgate_credential_secret_expiry_timestamp_seconds"] {
+        assert!(metrics.contains(&format!("{family}{{credential=\"app\"}}")), "{family} missing:\n{metrics}");
+    }
+    assert!(metrics.contains("srgate_credential_failing{credential=\"app\"} 0"), "{metrics}");
     let status = desk.cli().json(&["auth", "status", "--json"]);
     assert_eq!(status[0]["state"], "ok", "{status}");
     assert_eq!(status[0]["flow"], "client_credentials");
