@@ -34,14 +34,14 @@ static MAILS: LazyLock<Vec<Vec<u8>>> = LazyLock::new(|| {
 });
 
 static RULES: LazyLock<RuleSet> = LazyLock::new(|| {
-    RuleSet::load_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("rules"), &RosterView { cses: vec![], pools: None })
+    RuleSet::load_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("rules"), &RosterView { cses: vec![], pools: None, addresses: None })
         .expect("shipped rules")
 });
 
 /// The whole pure path for one mail.
 fn pipeline(raw: &[u8]) -> usize {
     let Ok(mail) = inbound::parse(raw) else { return 0 };
-    let c = classify::classify(&mail, |id| id.starts_with("sr"), "support@example.test");
+    let c = classify::classify(&mail, |id| id.starts_with("sr"), &["support@example.test"]);
     let token = thread::token_in(&mail.subject);
     let clean = thread::clean_subject(&mail.subject);
     let language = srgate::lang::detect(&mail.new_text, mail.content_language.as_deref());
@@ -54,6 +54,7 @@ fn pipeline(raw: &[u8]) -> usize {
         account: None,
         tier: None,
         mailbox: "support",
+        address: "support@example.test",
         business_hours: true,
     };
     let verdict = RULES.evaluate(&facts);

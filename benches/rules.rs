@@ -66,12 +66,13 @@ fn facts(name: &str) -> Facts<'static> {
         account,
         tier,
         mailbox: "support",
+        address: "support@example.test",
         business_hours: true,
     }
 }
 
 fn roster() -> RosterView {
-    RosterView { cses: vec![], pools: None }
+    RosterView { cses: vec![], pools: None, addresses: None }
 }
 
 static SHIPPED: LazyLock<RuleSet> = LazyLock::new(|| {

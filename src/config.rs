@@ -18,10 +18,12 @@ pub use crate::mail::auth::Provider;
 /// default, 1 GiB, lets memory grow with the store).
 pub const DEFAULT_STORE_CACHE_MB: u64 = 32;
 
+mod address;
 mod compile;
 mod credential;
 mod security;
 
+pub use address::{Identity, SupportAddress};
 use compile::Compiler;
 pub use compile::compile_with;
 pub use credential::{ClientSecret, Credential, Login};
@@ -60,10 +62,14 @@ pub struct Config {
     pub rules_dir: PathBuf,
     /// Folder of mail templates (`<lang>/<name>.txt`).
     pub templates_dir: PathBuf,
-    /// The address customers write to; From and Reply-To of everything sent.
+    /// The address customers write to; From and Reply-To of everything sent (of an SR
+    /// opened on another `[[address]]`: that one).
     pub support_address: String,
     /// Display name for the support address.
     pub support_name: Option<String>,
+    /// More support addresses (`[[address]]`), each with its name, signature, templates and
+    /// triage defaults; `support_address` stays the default (see [`Config::identity`]).
+    pub addresses: Vec<SupportAddress>,
     /// Outgoing mail server.
     pub smtp: Smtp,
     /// Mailboxes to read.

@@ -470,6 +470,7 @@ fn explain(config: &Path, file: &Path, now: Option<&str>, json: bool) -> anyhow:
         }
     }
     let opt = |o: &Option<String>| o.clone().unwrap_or_else(|| "-".into());
+    println!("  support address    {}", t.support_address);
     println!("  priority           {:?}", t.priority);
     println!("  language           {} (detected {})", t.language, opt(&t.detected_language));
     println!("  product            {}", opt(&t.product));

@@ -55,6 +55,7 @@ pub fn sr_json(sr: &Sr) -> Value {
         "waiting_since": sr.waiting_since.map(|t| t.to_string()),
         "reopen_count": sr.reopen_count,
         "participants": sr.participants,
+        "support_address": sr.support_address,
         "messages": messages,
     })
 }
@@ -84,6 +85,7 @@ pub fn show_text(v: &Value) -> String {
         "priority",
         "language",
         "customer",
+        "support_address",
         "assignee",
         "contact_attempts",
         "created_at",
@@ -125,7 +127,7 @@ pub fn inspect_json(raw: &[u8]) -> Value {
         Err(e) => return json!({"class": "unreadable", "reason": e.to_string()}),
     };
     // Our own Message-IDs cannot be recognised without a store: any srgate-made id counts.
-    let c = classify::classify(&mail, |id| id.starts_with("sr") && id.matches('.').count() >= 2, "");
+    let c = classify::classify(&mail, |id| id.starts_with("sr") && id.matches('.').count() >= 2, &[]);
     json!({
         "class": c.class,
         "signals": c.signals,

@@ -30,7 +30,8 @@ pub fn roster_view(config: &Config) -> RosterView {
     let listed: Vec<String> = config.cses.iter().filter_map(|c| c.products.clone()).flatten().collect();
     let every_cse_any_product = config.cses.iter().any(|c| c.products.is_none());
     let pools = (!listed.is_empty() && !every_cse_any_product).then_some(listed);
-    RosterView { cses, pools }
+    let addresses = Some(config.own_addresses().into_iter().map(str::to_string).collect());
+    RosterView { cses, pools, addresses }
 }
 
 impl Setup {
@@ -42,7 +43,7 @@ impl Setup {
         let policy_path = config.rules_dir.join(POLICY_FILE);
         let policy =
             if policy_path.exists() { Policy::load(&policy_path).map_err(|d| errors.extend(d.0)).ok() } else { Some(Policy::standard()) };
-        let templates = Templates::load(&config.templates_dir).map_err(|d| errors.extend(d.0)).ok();
+        let templates = Templates::load_with(&config.templates_dir, &config.address_templates()).map_err(|d| errors.extend(d.0)).ok();
         match (rules, policy, templates) {
             (Some(rules), Some(policy), Some(templates)) if errors.is_empty() => Ok(Setup { config, rules, policy, templates }),
             _ => Err(Diagnostics(errors)),

@@ -4,6 +4,11 @@
 //! missing in the SR's language falls back to `en`. `srgate check` compiles
 //! every file and renders each with a sample context in strict mode, so a
 //! misspelt variable is caught with its file and line before any mail is sent.
+//!
+//! An `[[address]]` with a `templates_dir` has templates of its own, in the same layout
+//! and checked the same way, but none is required: for an SR of that address a template
+//! is looked for in its folder in the SR's language, then in the main folder in that
+//! language, then in its folder in English, then in the main folder in English.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -50,8 +55,11 @@ pub struct MailContext {
     pub cse_email: String,
     /// The support desk's display name.
     pub support_name: String,
-    /// The support address.
+    /// The support address (the one the SR's customer wrote to).
     pub support_address: String,
+    /// The signature of that address, or empty: shown where a template writes
+    /// `{{ signature }}`, else appended to every mail to the customer.
+    pub signature: String,
     /// The text this mail carries (the customer's or the CSE's new text).
     pub text: String,
     /// Names of the files attached to the mail this one answers or forwards.
@@ -150,7 +158,11 @@ pub struct SrFacts {
 #[derive(Debug)]
 pub struct Templates {
     env: Environment<'static>,
+    /// Keys of the compiled templates: `<lang>/<name>.txt`, and `@<address>/<lang>/<name>.txt`
+    /// for an address's own.
     names: Vec<String>,
+    /// Keys of the templates that place `signature` themselves.
+    signed: std::collections::HashSet<String>,
 }
 
 /// Why a render failed at run time (a checked set renders unless the data is odd).
@@ -166,24 +178,20 @@ pub struct RenderError {
 impl Templates {
     /// Loads every `<lang>/<name>.txt` under `dir`, compiles and checks them all.
     pub fn load(dir: &Path) -> Result<Templates, Diagnostics> {
+        Templates::load_with(dir, &[])
+    }
+
+    /// Loads the main templates of `dir` and those of each (address, folder) of
+    /// `addresses`, compiles and checks them all, reporting every problem at once.
+    pub fn load_with(dir: &Path, addresses: &[(String, PathBuf)]) -> Result<Templates, Diagnostics> {
         let mut errors = Vec::new();
         let mut sources: BTreeMap<String, (PathBuf, String)> = BTreeMap::new();
-        let langs = std::fs::read_dir(dir)
-            .map_err(|e| Diagnostics(vec![Diagnostic::in_file(dir, format!("cannot read templates folder: {e}"))]))?;
-        for lang in langs.flatten().filter(|e| e.path().is_dir()) {
-            let Ok(files) = std::fs::read_dir(lang.path()) else { continue };
-            for file in files.flatten() {
-                let path = file.path();
-                if path.extension().and_then(|e| e.to_str()) != Some("txt") {
-                    continue;
-                }
-                let key = format!("{}/{}", lang.file_name().to_string_lossy(), file.file_name().to_string_lossy());
-                match std::fs::read_to_string(&path) {
-                    Ok(src) => {
-                        sources.insert(key, (path, src));
-                    }
-                    Err(e) => errors.push(Diagnostic::in_file(&path, format!("cannot read: {e}"))),
-                }
+        if let Err(e) = read_folder(dir, "", &mut sources, &mut errors) {
+            return Err(Diagnostics(vec![e]));
+        }
+        for (address, folder) in addresses {
+            if let Err(e) = read_folder(folder, &format!("@{}/", address.to_ascii_lowercase()), &mut sources, &mut errors) {
+                errors.push(e);
             }
         }
         for name in REQUIRED {
@@ -205,22 +213,75 @@ impl Templates {
             }
         }
         let sample = sample_context();
+        let mut signed = std::collections::HashSet::new();
         for key in &names {
+            match env.get_template(key) {
+                Ok(t) if t.undeclared_variables(false).contains("signature") => {
+                    signed.insert(key.clone());
+                }
+                _ => {}
+            }
             if let Err(e) = env.get_template(key).and_then(|t| t.render(minijinja::value::Serde(&sample))) {
                 let path = sources.get(key).map(|(p, _)| p.clone()).unwrap_or_else(|| dir.join(key));
                 errors.push(Diagnostic { file: path, line: e.line(), message: e.to_string() });
             }
         }
-        if errors.is_empty() { Ok(Templates { env, names }) } else { Err(Diagnostics(errors)) }
+        if errors.is_empty() { Ok(Templates { env, names, signed }) } else { Err(Diagnostics(errors)) }
     }
 
     /// Renders template `name` in `language`, falling back to English.
     pub fn render(&self, language: &str, name: &str, ctx: &MailContext) -> Result<String, RenderError> {
-        let local = format!("{language}/{name}.txt");
-        let key = if self.names.contains(&local) { local } else { format!("en/{name}.txt") };
+        self.render_as(None, language, name, ctx)
+    }
+
+    /// Renders template `name` in `language` for an SR of support address `address` (its
+    /// own templates first, see the module documentation). A mail to the customer whose
+    /// template does not place `signature` gets it appended (when there is one).
+    pub fn render_as(&self, address: Option<&str>, language: &str, name: &str, ctx: &MailContext) -> Result<String, RenderError> {
+        let key = self.key(address, language, name);
         let err = |e: minijinja::Error| RenderError { name: key.clone(), message: e.to_string() };
         self.env.get_template(&key).and_then(|t| t.render(minijinja::value::Serde(ctx))).map_err(err)
     }
+
+    /// True when the template `render_as` would use places `signature` itself.
+    pub fn places_signature(&self, address: Option<&str>, language: &str, name: &str) -> bool {
+        self.signed.contains(&self.key(address, language, name))
+    }
+
+    /// The key of the template used for (`address`, `language`, `name`).
+    fn key(&self, address: Option<&str>, language: &str, name: &str) -> String {
+        let own = address.map(|a| format!("@{}/", a.to_ascii_lowercase())).unwrap_or_default();
+        let candidates = [format!("{own}{language}/{name}.txt"), format!("{language}/{name}.txt"), format!("{own}en/{name}.txt")];
+        candidates.into_iter().find(|k| self.names.contains(k)).unwrap_or_else(|| format!("en/{name}.txt"))
+    }
+}
+
+/// Reads every `<lang>/<name>.txt` of `dir` into `sources`, keyed `<prefix><lang>/<name>.txt`;
+/// a file that cannot be read is an error in `errors`, a folder that cannot be listed the `Err`.
+fn read_folder(
+    dir: &Path,
+    prefix: &str,
+    sources: &mut BTreeMap<String, (PathBuf, String)>,
+    errors: &mut Vec<Diagnostic>,
+) -> Result<(), Diagnostic> {
+    let langs = std::fs::read_dir(dir).map_err(|e| Diagnostic::in_file(dir, format!("cannot read templates folder: {e}")))?;
+    for lang in langs.flatten().filter(|e| e.path().is_dir()) {
+        let Ok(files) = std::fs::read_dir(lang.path()) else { continue };
+        for file in files.flatten() {
+            let path = file.path();
+            if path.extension().and_then(|e| e.to_str()) != Some("txt") {
+                continue;
+            }
+            let key = format!("{prefix}{}/{}", lang.file_name().to_string_lossy(), file.file_name().to_string_lossy());
+            match std::fs::read_to_string(&path) {
+                Ok(src) => {
+                    sources.insert(key, (path, src));
+                }
+                Err(e) => errors.push(Diagnostic::in_file(&path, format!("cannot read: {e}"))),
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A context with every field filled, for checking templates.
@@ -240,6 +301,7 @@ pub fn sample_context() -> MailContext {
         cse_email: "sam@example.test".into(),
         support_name: "Support".into(),
         support_address: "support@example.test".into(),
+        signature: "Example Support, 1 Sample Street, Paris".into(),
         text: "Sample text".into(),
         attachments: vec!["log.txt".into()],
         after_hours: true,
@@ -287,6 +349,62 @@ mod tests {
         let t = Templates::load(&dir).expect("shipped templates are valid");
         let out = t.render("xx", "acknowledgement", &sample_context()).expect("renders");
         assert!(out.contains("[SR#100001]"));
+    }
+
+    /// Issue 14, item 4: an address's own templates come first, template by template.
+    #[test]
+    fn an_address_templates_override_the_main_ones_one_by_one() {
+        let main = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+        let own = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir_all(own.path().join("en")).expect("mkdir");
+        std::fs::create_dir_all(own.path().join("fr")).expect("mkdir");
+        std::fs::write(own.path().join("en/acknowledgement.txt"), "Brand ack {{ sr.token }}\n").expect("write");
+        std::fs::write(own.path().join("fr/relay.txt"), "Marque {{ text }}\n{{ signature }}\n").expect("write");
+        let t = Templates::load_with(&main, &[("Brand@example.test".into(), own.path().to_path_buf())]).expect("valid");
+        let ctx = sample_context();
+        let brand = Some("brand@example.test");
+        assert!(t.render_as(brand, "en", "acknowledgement", &ctx).expect("renders").starts_with("Brand ack [SR#100001]"));
+        // French: the main French acknowledgement wins over the address's English one.
+        let fr = t.render_as(brand, "fr", "acknowledgement", &ctx).expect("renders");
+        assert_eq!(fr, t.render("fr", "acknowledgement", &ctx).expect("renders"));
+        assert!(t.render_as(brand, "fr", "relay", &ctx).expect("renders").starts_with("Marque Sample text"));
+        // German: no German relay of its own, the main German one.
+        assert_eq!(t.render_as(brand, "de", "relay", &ctx).expect("renders"), t.render("de", "relay", &ctx).expect("renders"));
+        // Other addresses, and the default, never see it.
+        assert_eq!(
+            t.render_as(Some("other@example.test"), "en", "acknowledgement", &ctx).ok(),
+            t.render("en", "acknowledgement", &ctx).ok()
+        );
+        // Which templates place the signature themselves (the others get it appended).
+        assert!(t.places_signature(brand, "fr", "relay"));
+        assert!(!t.places_signature(brand, "en", "acknowledgement"));
+        assert!(t.places_signature(None, "en", "acknowledgement"), "the shipped customer templates place it");
+        assert!(!t.places_signature(None, "en", "cse_notification"), "staff mail has none");
+    }
+
+    #[test]
+    fn an_address_template_with_an_error_is_reported_with_its_file_and_line() {
+        let main = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+        let own = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir_all(own.path().join("en")).expect("mkdir");
+        std::fs::write(own.path().join("en/relay.txt"), "ok\n{{ signatur }}\n").expect("write");
+        let err = Templates::load_with(&main, &[("b@example.test".into(), own.path().to_path_buf())]).expect_err("misspelt").to_string();
+        assert!(err.contains("en/relay.txt:2:"), "{err}");
+        let missing = Templates::load_with(&main, &[("b@example.test".into(), own.path().join("nope"))]).expect_err("no folder");
+        assert!(missing.to_string().contains("cannot read templates folder"), "{missing}");
+    }
+
+    #[test]
+    fn shipped_customer_templates_end_with_the_signature_when_there_is_one() {
+        let t = Templates::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("templates")).expect("valid");
+        let mut ctx = sample_context();
+        for lang in ["en", "fr", "de", "it", "es"] {
+            let with = t.render(lang, "closure_notice", &ctx).expect("renders");
+            assert!(with.trim_end().ends_with("\n\nExample Support, 1 Sample Street, Paris"), "{lang}: {with}");
+        }
+        ctx.signature.clear();
+        let without = t.render("en", "acknowledgement", &ctx).expect("renders");
+        assert!(without.ends_with("Support\n"), "no signature, nothing added: {without:?}");
     }
 
     #[test]

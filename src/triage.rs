@@ -49,6 +49,9 @@ pub struct Triage {
     pub page_oncall: bool,
     /// True when the customer wrote in a local language but it is handled in English (after hours).
     pub local_language_after_hours: bool,
+    /// The support address the customer wrote to (see [`crate::config::Config::written_to`]):
+    /// the SR's mail comes from it, and its `product` and `language` are defaults.
+    pub support_address: String,
 }
 
 /// Triage of `mail` arriving at `now`; `new` gives the mailbox, each CSE's open-SR count and the round-robin turn.
@@ -58,6 +61,8 @@ pub fn triage(ctx: Ctx<'_>, mail: &Inbound, new: &NewSr<'_>, now: Timestamp) -> 
     let account = config.account_of(&mail.from);
     let detected = crate::lang::detect(&mail.new_text, mail.content_language.as_deref());
     let business_hours = policy.is_business_time(now);
+    let support_address = config.written_to(&mail.to, &mail.cc, &mail.delivered_to);
+    let defaults = config.address_entry(support_address);
     let facts = Facts {
         subject: &mail.subject,
         text: &mail.new_text,
@@ -67,14 +72,16 @@ pub fn triage(ctx: Ctx<'_>, mail: &Inbound, new: &NewSr<'_>, now: Timestamp) -> 
         account: account.map(|a| a.name.as_str()),
         tier: account.map(|a| a.tier.as_str()),
         mailbox,
+        address: support_address,
         business_hours,
     };
     let verdict = rules.evaluate(&facts);
     let priority = verdict.priority_or_default();
-    let candidate = verdict.language.clone().or_else(|| detected.clone());
+    // Rules first, then the text, then the address the customer wrote to.
+    let candidate = verdict.language.clone().or_else(|| detected.clone()).or_else(|| defaults.and_then(|d| d.language.clone()));
     let language = handling_language(&config.cses, candidate.as_deref(), business_hours);
     let local_language_after_hours = !business_hours && detected.as_deref().is_some_and(|d| LOCAL_LANGUAGES.contains(&d));
-    let product = verdict.product.clone();
+    let product = verdict.product.clone().or_else(|| defaults.and_then(|d| d.product.clone()));
     let (assignee, assignment, page_oncall) = if !business_hours && priority == Priority::P1 {
         let oncall = config.cses.iter().find(|c| c.on_call).or_else(|| config.cses.first());
         (oncall.map(|c| c.email.clone()), "after-hours P1: the on-call engineer".to_string(), true)
@@ -111,6 +118,7 @@ pub fn triage(ctx: Ctx<'_>, mail: &Inbound, new: &NewSr<'_>, now: Timestamp) -> 
         matched_rules: verdict.matched,
         page_oncall,
         local_language_after_hours,
+        support_address: support_address.to_string(),
     }
 }
 

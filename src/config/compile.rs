@@ -14,6 +14,7 @@ use serde::de::DeserializeOwned;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 
+use super::address::RawAddress;
 use super::credential::{AuthKind, RawCredential};
 use super::security::RawSecurity;
 use super::*;
@@ -229,6 +230,7 @@ pub fn compile_with(path: &Path, source: &str, groups: GroupLookup<'_>) -> Resul
     let mut templates_dir = PathBuf::from("templates");
     let mut support_address: Option<String> = None;
     let mut support_name = None;
+    let mut addresses = Vec::new();
     let mut smtp = None;
     let mut mailboxes = Vec::new();
     let mut cses = Vec::new();
@@ -259,6 +261,7 @@ pub fn compile_with(path: &Path, source: &str, groups: GroupLookup<'_>) -> Resul
             "templates_dir" => templates_dir = c.value(value).unwrap_or(templates_dir),
             "support_address" => support_address = c.value(value),
             "support_name" => support_name = c.value(value),
+            "address" => addresses = c.list::<RawAddress>("address", value),
             "smtp" => smtp = c.value::<RawSmtp>(value).map(|s| (s, value.span())),
             "mailbox" => mailboxes = c.list::<RawMailbox>("mailbox", value),
             "cse" => cses = c.list::<RawCse>("cse", value),
@@ -385,6 +388,7 @@ pub fn compile_with(path: &Path, source: &str, groups: GroupLookup<'_>) -> Resul
     let mailboxes: Vec<Mailbox> =
         mailboxes.into_iter().enumerate().map(|(i, (m, span))| compile_mailbox(&mut c, m, i + 1, &span)).collect();
     let cses = compile_roster(&mut c, cses);
+    let addresses = c.addresses(addresses, &cses);
     let accounts = compile_accounts(&mut c, accounts, &public_domains);
     check_credential_use(&mut c, &compiled_credentials, smtp.as_ref(), &mailboxes, admin_address.is_some());
     for (key, addr) in [("oncall_address", &oncall_address), ("escalation_address", &escalation_address), ("admin_address", &admin_address)]
@@ -423,6 +427,7 @@ pub fn compile_with(path: &Path, source: &str, groups: GroupLookup<'_>) -> Resul
         templates_dir: c.path(&templates_dir),
         support_address,
         support_name,
+        addresses,
         smtp,
         mailboxes,
         cses,
@@ -587,7 +592,7 @@ fn compile_roster(c: &mut Compiler<'_>, raw: Vec<(RawCse, std::ops::Range<usize>
     roster
 }
 
-fn looks_like_address(a: &str) -> bool {
+pub(super) fn looks_like_address(a: &str) -> bool {
     let mut parts = a.splitn(2, '@');
     matches!((parts.next(), parts.next()), (Some(l), Some(d)) if !l.is_empty() && d.contains('.') && !a.contains(char::is_whitespace))
 }

@@ -171,3 +171,73 @@ fn credential_mistakes_are_named_with_their_lines() {
     let text = compile(Path::new("c.toml"), &with_password).expect_err("password with oauth2").to_string();
     assert!(text.contains("a password is not used with `auth = \"oauth2\"`"), "{text}");
 }
+
+/// Issue 14, item 4: `[[address]]` entries beside `support_address`.
+#[test]
+fn support_addresses_compile_and_decide_who_answers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir(dir.path().join("ventas")).expect("mkdir");
+    let text = format!(
+        "{GOOD}\n[[address]]\naddress = \"Ventas@Example.test\"\nname = \"Soporte\"\ntemplates_dir = \"ventas\"\nproduct = \"network\"\nlanguage = \"ES\"\nsignature = \"Soporte Ejemplo\\nMadrid\\n\"\n[[address]]\naddress = \"brand@example.test\"\nname = \"Brand Care\"\n"
+    );
+    let c = compile(&dir.path().join("srgate.toml"), &text).expect("valid");
+    let ventas = c.address_entry("VENTAS@example.test").expect("listed");
+    assert_eq!(ventas.address, "ventas@example.test");
+    assert_eq!((ventas.product.as_deref(), ventas.language.as_deref()), (Some("network"), Some("es")));
+    assert_eq!(ventas.templates_dir.as_deref(), Some(dir.path().join("ventas").as_path()));
+    assert_eq!(ventas.signature.as_deref(), Some("Soporte Ejemplo\nMadrid"));
+    assert!(c.is_ours("brand@example.test") && c.is_ours("Support@example.test") && !c.is_ours("ann@example.test"));
+    assert_eq!(c.own_addresses(), vec!["support@example.test", "ventas@example.test", "brand@example.test"]);
+
+    // To, then Cc, then the delivery headers; the default when none is ours.
+    let v = |x: &[&str]| x.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(c.written_to(&v(&["x@example.com", "brand@example.test"]), &v(&["ventas@example.test"]), &[]), "brand@example.test");
+    assert_eq!(c.written_to(&v(&["x@example.com"]), &v(&["Ventas@example.test"]), &v(&["brand@example.test"])), "ventas@example.test");
+    assert_eq!(c.written_to(&[], &[], &v(&["brand@example.test"])), "brand@example.test");
+    assert_eq!(c.written_to(&v(&["support@example.test", "brand@example.test"]), &[], &[]), "support@example.test");
+    assert_eq!(c.written_to(&v(&["x@example.com"]), &[], &[]), "support@example.test");
+
+    let id = c.identity(Some("ventas@example.test"));
+    assert_eq!(
+        (id.address, id.name, id.signature, id.templates),
+        ("ventas@example.test", Some("Soporte"), "Soporte Ejemplo\nMadrid", Some("ventas@example.test"))
+    );
+    let brand = c.identity(Some("brand@example.test"));
+    assert_eq!((brand.name, brand.signature, brand.templates), (Some("Brand Care"), "", None));
+    // An SR from before [[address]], or of an address no longer configured: the default.
+    for old in [None, Some("gone@example.test")] {
+        let id = c.identity(old);
+        assert_eq!((id.address, id.name, id.signature), ("support@example.test", None, ""));
+    }
+    assert_eq!(c.address_templates(), vec![("ventas@example.test".to_string(), dir.path().join("ventas"))]);
+}
+
+#[test]
+fn without_addresses_the_support_address_is_the_only_one() {
+    let c = compile(Path::new("c.toml"), GOOD).expect("valid");
+    assert!(c.addresses.is_empty());
+    assert_eq!(c.own_addresses(), vec!["support@example.test"]);
+    assert_eq!(c.written_to(&["sales@example.test".to_string()], &[], &[]), "support@example.test");
+    assert_eq!(c.identity(None).address, "support@example.test");
+    assert!(c.is_ours("support@example.test"), "the mailbox login and the support address");
+}
+
+#[test]
+fn bad_addresses_are_reported_together_with_their_lines() {
+    let text = format!(
+        "{GOOD}[[address]]\naddress = \"not an address\"\nname = \"A\"\n[[address]]\naddress = \"b@example.test\"\nname = \"B\"\n[[address]]\naddress = \"B@example.test\"\nname = \"B again\"\n[[address]]\naddress = \"ann@example.test\"\nname = \"Ann\"\n[[address]]\naddress = \"c@example.test\"\nname = \" \"\ntemplates_dir = \"/nonexistent/templates\"\nlanguage = \"spanish\"\nproduct = \"\"\n[[address]]\naddress = \"d@example.test\"\nname = \"D\"\ncolour = \"red\"\n"
+    );
+    let errs = compile(Path::new("c.toml"), &text).expect_err("invalid").to_string();
+    for expected in [
+        "c.toml:15: [[address]]: `not an address` is not a mail address",
+        "c.toml:21: [[address]] `b@example.test` is listed twice",
+        "c.toml:24: [[address]] `ann@example.test` is also a CSE's address",
+        "c.toml:27: [[address]] `c@example.test`: `name` is empty",
+        "templates_dir /nonexistent/templates is not a folder",
+        "`spanish` is not a two-letter ISO 639-1 code",
+        "`c@example.test`: `product` is empty",
+        "c.toml:36: unknown field `colour`",
+    ] {
+        assert!(errs.contains(expected), "missing {expected:?} in:\n{errs}");
+    }
+}

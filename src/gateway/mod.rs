@@ -214,13 +214,8 @@ pub fn needs_authentication(config: &Config, mail: &Inbound) -> bool {
         return true;
     }
     // The addresses that could join the SR (see `new_sr::copied`): not the sender, the
-    // support addresses or the roster.
-    let ours = |a: &str| {
-        a.eq_ignore_ascii_case(&mail.from)
-            || a.eq_ignore_ascii_case(&config.support_address)
-            || config.cse_by_email(a).is_some()
-            || config.mailboxes.iter().any(|m| m.username.eq_ignore_ascii_case(a))
-    };
+    // desk's own addresses (every support address, every mailbox) or the roster.
+    let ours = |a: &str| a.eq_ignore_ascii_case(&mail.from) || config.is_ours(a) || config.cse_by_email(a).is_some();
     mail.to.iter().chain(mail.cc.iter()).any(|a| !ours(a))
 }
 
@@ -231,7 +226,7 @@ pub fn is_own_id(ctx: Ctx<'_>, id: &str) -> bool {
 
 /// Classifies `mail` (see [`crate::mail::classify`]).
 pub fn classification(ctx: Ctx<'_>, mail: &Inbound) -> Classification {
-    classify(mail, |id| is_own_id(ctx, id), &ctx.config.support_address)
+    classify(mail, |id| is_own_id(ctx, id), &ctx.config.own_addresses())
 }
 
 /// Threading for a classified mail: a bounce or a delay warning threads by the
@@ -325,6 +320,9 @@ pub fn message_id(ctx: Ctx<'_>, id: u64, seq: u64) -> String {
     let domain = ctx.config.support_address.rsplit('@').next().unwrap_or("srgate.invalid");
     format!("sr{id}.{seq}.{}@{domain}", ctx.instance)
 }
+
+#[cfg(test)]
+mod tests_addresses;
 
 #[cfg(test)]
 mod tests {

@@ -42,14 +42,14 @@ pub(super) fn inbound_record(ctx: Ctx<'_>, mail: &Inbound, kind: MessageKind, te
     }
 }
 
-/// Addresses the customer copied, other than the support address and staff.
+/// Addresses the customer copied, other than the desk's own (every support address and
+/// mailbox) and staff.
 pub(super) fn copied(ctx: Ctx<'_>, mail: &Inbound) -> Vec<String> {
     let mut out: Vec<String> = mail
         .to
         .iter()
         .chain(mail.cc.iter())
-        .filter(|a| **a != mail.from && !a.eq_ignore_ascii_case(&ctx.config.support_address) && ctx.config.cse_by_email(a).is_none())
-        .filter(|a| ctx.config.mailboxes.iter().all(|m| !m.username.eq_ignore_ascii_case(a)))
+        .filter(|a| **a != mail.from && !ctx.config.is_ours(a) && ctx.config.cse_by_email(a).is_none())
         .cloned()
         .collect();
     out.sort();
@@ -99,6 +99,7 @@ pub(super) fn open(ctx: Ctx<'_>, mail: &Inbound, new: &NewSr<'_>, related: Vec<u
     let subject = thread::clean_subject(&mail.subject);
     let mut sr = lifecycle::open(new.id, first, mail.from_name.clone(), subject, t.assignee.clone(), now);
     sr.priority = t.priority;
+    sr.support_address = Some(t.support_address.clone());
     sr.language = t.language.clone();
     sr.detected_language = t.detected_language.clone();
     sr.product = t.product.clone();

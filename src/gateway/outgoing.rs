@@ -74,8 +74,14 @@ pub(super) struct Outgoing<'a> {
 
 impl<'a> Outgoing<'a> {
     pub fn new(ctx: Ctx<'a>, sr: Sr, now: Timestamp) -> Self {
-        let from_name = ctx.config.support_name.clone();
+        let from_name = ctx.config.identity(sr.support_address.as_deref()).name.map(str::to_string);
         Outgoing { ctx, sr, now, from_name, local_language_after_hours: false, mails: Vec::new() }
+    }
+
+    /// Who this SR's mail comes from: the support address its customer wrote to.
+    pub fn identity(&self) -> crate::config::Identity<'a> {
+        let config: &'a crate::config::Config = self.ctx.config;
+        config.identity(self.sr.support_address.as_deref())
     }
 
     /// Threading for mail to the customer: answers their latest mail, within the SR's thread.
@@ -114,7 +120,12 @@ impl<'a> Outgoing<'a> {
         context.extra = d.extra;
         context.extra.max_attachment_mb = self.ctx.config.max_attachment_bytes / (1024 * 1024);
         let language = if d.kind.to_customer() { self.sr.language.clone() } else { "en".to_string() };
-        let mut body = self.ctx.templates.render(&language, d.kind.template(), &context)?;
+        let identity = self.identity();
+        let (templates, name) = (self.ctx.templates, d.kind.template());
+        let mut body = templates.render_as(identity.templates, &language, name, &context)?;
+        if d.kind.to_customer() && !identity.signature.is_empty() && !templates.places_signature(identity.templates, &language, name) {
+            body = format!("{}\n\n{}", body.trim_end(), identity.signature);
+        }
         body = format!("{}\n\n{}\n", body.trim_end(), crate::mail::thread::marker(self.ctx.instance, self.sr.id));
         let seq = self.sr.take_seq();
         let message_id = message_id(self.ctx, self.sr.id, seq);
@@ -127,7 +138,7 @@ impl<'a> Outgoing<'a> {
         };
         let record = MessageRecord {
             direction: Direction::Out,
-            from: self.ctx.config.support_address.clone(),
+            from: identity.address.to_string(),
             to: d.to.iter().chain(d.cc.iter()).cloned().collect(),
             subject: subject.clone(),
             message_id: message_id.clone(),
@@ -144,7 +155,7 @@ impl<'a> Outgoing<'a> {
             kind: d.kind,
             sr: self.sr.id,
             from_name: self.from_name.clone(),
-            from: self.ctx.config.support_address.clone(),
+            from: identity.address.to_string(),
             to: d.to,
             cc: d.cc,
             subject,
@@ -206,6 +217,7 @@ fn record_kind(kind: OutKind) -> MessageKind {
 
 pub(super) fn mail_context(ctx: Ctx<'_>, sr: &Sr, text: String, attachments: Vec<String>, now: Timestamp) -> MailContext {
     let cse = sr.assignee.as_deref().and_then(|a| ctx.config.cse_by_email(a));
+    let identity = ctx.config.identity(sr.support_address.as_deref());
     let customer_tz = ctx.config.account_of(&sr.customer).and_then(|a| a.timezone.clone());
     let next_start = ctx.policy.next_business_start(now);
     let next_business_start = match &customer_tz {
@@ -225,8 +237,9 @@ pub(super) fn mail_context(ctx: Ctx<'_>, sr: &Sr, text: String, attachments: Vec
         customer: sr.customer.clone(),
         cse_name: cse.map(|c| c.name.clone()).unwrap_or_default(),
         cse_email: cse.map(|c| c.email.clone()).unwrap_or_default(),
-        support_name: ctx.config.support_name.clone().unwrap_or_else(|| "Support".into()),
-        support_address: ctx.config.support_address.clone(),
+        support_name: identity.name.unwrap_or("Support").to_string(),
+        support_address: identity.address.to_string(),
+        signature: identity.signature.to_string(),
         text,
         attachments,
         after_hours: sr.after_hours,

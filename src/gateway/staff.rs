@@ -104,7 +104,8 @@ pub(super) fn respond(ctx: Ctx<'_>, mail: &Inbound, sr: Sr, now: Timestamp) -> R
         None => lifecycle::sent(out.sr.clone(), record, now),
     };
     if !text.is_empty() && response != Some(Response::Note) {
-        out.from_name = ctx.config.cse_by_email(&by).map(|c| match &ctx.config.support_name {
+        let desk = out.identity().name;
+        out.from_name = ctx.config.cse_by_email(&by).map(|c| match desk {
             Some(s) => format!("{} ({s})", c.name),
             None => c.name.clone(),
         });
@@ -112,7 +113,7 @@ pub(super) fn respond(ctx: Ctx<'_>, mail: &Inbound, sr: Sr, now: Timestamp) -> R
         let (forward, _) = super::forwardable(ctx, mail);
         let relay = out.to_customer(OutKind::Relay).text(text, attachments, forward);
         out.push(relay)?;
-        out.from_name = ctx.config.support_name.clone();
+        out.from_name = desk.map(str::to_string);
     }
     match response {
         Some(Response::Hold(until)) => done.push(format!("on hold until {}", ctx.policy.local_display(until))),

@@ -154,14 +154,15 @@ static AGGREGATE_FILE: LazyLock<Regex> =
 const TEXT_WINDOW: usize = 4096;
 
 /// Classifies `mail`. `own_id` tells whether a Message-ID is one the gateway made;
-/// `support_address` is ours (for `X-Loop`).
-pub fn classify(mail: &Inbound, own_id: impl Fn(&str) -> bool, support_address: &str) -> Classification {
+/// `own_addresses` are the addresses the gateway sends from (its `X-Loop` values).
+pub fn classify(mail: &Inbound, own_id: impl Fn(&str) -> bool, own_addresses: &[&str]) -> Classification {
     let header =
         |name: &str| -> Vec<&str> { mail.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.trim()).collect() };
 
     let mut own = Vec::new();
-    if !support_address.is_empty() && header("X-Loop").iter().any(|v| v.eq_ignore_ascii_case(support_address)) {
-        own.push(format!("x_loop:{support_address}"));
+    let looped = header("X-Loop").into_iter().find(|v| own_addresses.iter().any(|a| !a.is_empty() && v.eq_ignore_ascii_case(a)));
+    if let Some(address) = looped {
+        own.push(format!("x_loop:{}", address.to_ascii_lowercase()));
     }
     if mail.message_id.as_deref().is_some_and(&own_id) {
         own.push("message_id:own".into());
@@ -357,7 +358,22 @@ mod tests {
 
     fn class_of(raw: &str) -> Class {
         let mail = parse(raw.as_bytes()).expect("parses");
-        classify(&mail, |id| id.contains(".inst1@"), "support@example.test").class
+        classify(&mail, |id| id.contains(".inst1@"), &["support@example.test"]).class
+    }
+
+    #[test]
+    fn every_address_we_send_from_is_our_loop() {
+        let ours = ["support@example.test", "sales@example.test"];
+        for (raw, class) in [
+            ("From: a@example.com\r\nX-Loop: Sales@example.test\r\nSubject: x\r\n\r\nHi", Class::Own),
+            ("From: a@example.com\r\nX-Loop: support@example.test\r\nSubject: x\r\n\r\nHi", Class::Own),
+            ("From: a@example.com\r\nX-Loop: other@example.test\r\nSubject: x\r\n\r\nHi", Class::Human),
+        ] {
+            let mail = parse(raw.as_bytes()).expect("parses");
+            assert_eq!(classify(&mail, |_| false, &ours).class, class, "{raw}");
+        }
+        let mail = parse(b"From: a@example.com\r\nX-Loop: sales@example.test\r\n\r\nHi").expect("parses");
+        assert_eq!(classify(&mail, |_| false, &ours).signals, vec!["x_loop:sales@example.test"]);
     }
 
     #[test]
@@ -404,7 +420,7 @@ mod tests {
     fn a_postfix_bounce_names_the_returned_message() {
         let raw = "From: MAILER-DAEMON@mail.example.com (Mail Delivery System)\r\nSubject: Undelivered Mail Returned to Sender\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\r\n\r\n--B\r\nContent-Type: text/plain\r\n\r\nI'm sorry to have to inform you that your message could not be delivered.\r\n--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mail.example.com\r\n\r\nFinal-Recipient: rfc822; x@example.com\r\nAction: failed\r\nStatus: 5.1.1\r\n--B\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: support@example.test\r\nMessage-ID: <sr100001.3.inst1@example.test>\r\nSubject: [SR#100001] x\r\n--B--\r\n";
         let mail = parse(raw.as_bytes()).expect("parses");
-        assert_eq!(classify(&mail, |_| false, "support@example.test").class, Class::Bounce);
+        assert_eq!(classify(&mail, |_| false, &["support@example.test"]).class, Class::Bounce);
         assert_eq!(mail.report_ids, vec!["sr100001.3.inst1@example.test"]);
     }
 }

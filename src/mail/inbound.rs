@@ -28,6 +28,10 @@ pub struct Inbound {
     pub to: Vec<String>,
     /// Cc addresses, lower-cased.
     pub cc: Vec<String>,
+    /// Where the mail server delivered the mail: every `X-Original-To` (the recipient before
+    /// alias expansion), then every `Delivered-To`, top first, lower-cased. Anybody can write
+    /// these headers too: they only ever choose among the desk's own addresses.
+    pub delivered_to: Vec<String>,
     /// Subject as decoded (empty when absent).
     pub subject: String,
     /// In-Reply-To Message-IDs.
@@ -308,6 +312,17 @@ pub fn glimpse(raw: &[u8]) -> Glimpse {
     Glimpse { from, subject }
 }
 
+/// The addresses of `X-Original-To`, then of `Delivered-To` headers, in header order
+/// (a bare address or one in angle brackets; anything else is skipped).
+fn delivered_to(headers: &[(String, String)]) -> Vec<String> {
+    let values = |name: &'static str| headers.iter().filter(move |(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v);
+    values("X-Original-To")
+        .chain(values("Delivered-To"))
+        .map(|v| v.trim().trim_start_matches('<').trim_end_matches('>').trim().to_ascii_lowercase())
+        .filter(|a| a.contains('@') && !a.contains(char::is_whitespace))
+        .collect()
+}
+
 /// Parses raw message bytes.
 pub fn parse(raw: &[u8]) -> Result<Inbound, Unreadable> {
     check_headers(raw)?;
@@ -378,6 +393,7 @@ pub fn parse(raw: &[u8]) -> Result<Inbound, Unreadable> {
     let body = raw.get(msg.root_part().raw_body_offset() as usize..).unwrap_or_default();
     let report_ids =
         if may_be_report(&content_type, &report_parts, &from, return_path_null, body) { dsn::returned_ids(&msg, body) } else { Vec::new() };
+    let delivered_to = delivered_to(&headers);
     let content_language = headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("Content-Language")).map(|(_, v)| v.clone());
     let subject = msg.subject().unwrap_or_default().trim().to_string();
     let fingerprint = fingerprint(&from, &subject, &text, &attachments);
@@ -396,6 +412,7 @@ pub fn parse(raw: &[u8]) -> Result<Inbound, Unreadable> {
         from_name,
         to: addresses(msg.to()),
         cc: addresses(msg.cc()),
+        delivered_to,
         subject,
         in_reply_to: ids(msg.in_reply_to()),
         references: ids(msg.references()),
@@ -464,6 +481,14 @@ mod tests {
         let c = parse(b"From: a@example.com\r\nSubject: x\r\nMessage-ID: <m@x>\r\n\r\nanother body\r\n").expect("parses");
         assert_eq!(a.fingerprint, b.fingerprint, "trace headers, an added Date, another encoding: the same mail");
         assert_ne!(a.fingerprint, c.fingerprint, "the same Message-ID on another mail");
+    }
+
+    #[test]
+    fn delivery_headers_are_read_original_recipient_first() {
+        let raw = b"Delivered-To: Box@example.test\r\nX-Original-To: <Sales@example.test>\r\nDelivered-To: not an address\r\nFrom: a@example.com\r\nTo: Undisclosed recipients:;\r\nSubject: x\r\n\r\nbody";
+        let m = parse(raw).expect("parses");
+        assert_eq!(m.delivered_to, vec!["sales@example.test", "box@example.test"]);
+        assert!(m.to.is_empty());
     }
 
     #[test]

@@ -41,7 +41,7 @@ impl Attachment {
 /// away. Shared by the fuzz target, the property tests and the benchmark.
 pub fn read_path(raw: &[u8]) -> usize {
     let Ok(mail) = inbound::parse(raw) else { return 0 };
-    let c = classify::classify(&mail, |id| id.starts_with("sr"), "support@example.test");
+    let c = classify::classify(&mail, |id| id.starts_with("sr"), &["support@example.test"]);
     let token = thread::token_in(&mail.subject).unwrap_or(0) as usize;
     let mentions = thread::tokens_in(&mail.new_text).len();
     let marker = thread::marker_in(&mail.text, "a1b2c3d4e5f6").unwrap_or(0) as usize;

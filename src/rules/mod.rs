@@ -36,7 +36,7 @@ pub const DEFAULT_PRIORITY: Priority = Priority::P3;
 pub const POLICY_FILE: &str = "policy.toml";
 
 /// The condition keys of `when`, for messages.
-const CONDITIONS: &str = "subject, text, subject_or_text, sender, headers, language, account, tier, mailbox, business_hours";
+const CONDITIONS: &str = "subject, text, subject_or_text, sender, headers, language, account, tier, mailbox, address, business_hours";
 
 /// The action keys of `then`, for messages.
 const ACTIONS: &str = "priority, product, language, tags, assign, assign_pool, stop";
@@ -49,6 +49,9 @@ pub struct RosterView {
     /// The pool names `assign_pool` may use (products and named groups);
     /// `None` accepts any pool name.
     pub pools: Option<Vec<String>>,
+    /// The support addresses `address` may name (`support_address` and every
+    /// `[[address]]`); `None` accepts any address.
+    pub addresses: Option<Vec<String>>,
 }
 
 /// One engineer, as the rules see it.
@@ -69,6 +72,10 @@ impl RosterView {
 
     fn knows_pool(&self, pool: &str) -> bool {
         self.pools.as_ref().is_none_or(|pools| pools.iter().any(|p| p.eq_ignore_ascii_case(pool)))
+    }
+
+    fn knows_address(&self, address: &str) -> bool {
+        self.addresses.as_ref().is_none_or(|list| list.iter().any(|a| a.eq_ignore_ascii_case(address)))
     }
 }
 
@@ -109,6 +116,8 @@ pub struct Facts<'a> {
     pub tier: Option<&'a str>,
     /// The name of the mailbox the mail arrived in.
     pub mailbox: &'a str,
+    /// The support address the customer wrote to (see [`crate::config::Config::written_to`]).
+    pub address: &'a str,
     /// Whether the mail arrived inside business hours.
     pub business_hours: bool,
 }
@@ -193,6 +202,7 @@ enum Condition {
     Account(Vec<String>),
     Tier(Vec<String>),
     Mailbox(Vec<String>),
+    Address(Vec<String>),
     BusinessHours(bool),
 }
 
@@ -218,6 +228,7 @@ impl Condition {
             Condition::Account(list) => one_of("account", f.account, list),
             Condition::Tier(list) => one_of("tier", f.tier, list),
             Condition::Mailbox(list) => one_of("mailbox", Some(f.mailbox), list),
+            Condition::Address(list) => one_of("address", Some(f.address), list),
             Condition::BusinessHours(want) => (f.business_hours == *want)
                 .then(|| if *want { "inside business hours".to_string() } else { "outside business hours".to_string() }),
         }
@@ -447,7 +458,7 @@ fn compile_rule(s: &mut Sink<'_>, item: &Spanned<DeValue<'_>>, roster: &RosterVi
             }
             "when" => {
                 if let Some(t) = s.table("when", value) {
-                    conditions = compile_conditions(s, t);
+                    conditions = compile_conditions(s, t, roster);
                 }
             }
             "then" => {
@@ -506,7 +517,7 @@ fn is_language_code(code: &str) -> bool {
     code.len() == 2 && code.chars().all(|c| c.is_ascii_lowercase())
 }
 
-fn compile_conditions(s: &mut Sink<'_>, table: &DeTable<'_>) -> Vec<Condition> {
+fn compile_conditions(s: &mut Sink<'_>, table: &DeTable<'_>, roster: &RosterView) -> Vec<Condition> {
     let mut out = Vec::new();
     for (key, value) in table {
         let k = key.get_ref();
@@ -540,6 +551,13 @@ fn compile_conditions(s: &mut Sink<'_>, table: &DeTable<'_>) -> Vec<Condition> {
                 Condition::Tier(list)
             }
             "mailbox" => Condition::Mailbox(names_list(s, k, value)),
+            "address" => {
+                let list: Vec<String> = names_list(s, k, value).iter().map(|a| a.to_ascii_lowercase()).collect();
+                for a in list.iter().filter(|a| !roster.knows_address(a)) {
+                    s.error(&value.span(), format!("`address`: `{a}` is not a support address (support_address or an [[address]])"));
+                }
+                Condition::Address(list)
+            }
             "business_hours" => match s.value::<bool>(k, value) {
                 Some(b) => Condition::BusinessHours(b),
                 None => continue,

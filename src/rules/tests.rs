@@ -9,6 +9,7 @@ fn roster() -> RosterView {
             RosterCse { name: "Bob Weber".into(), email: "Bob@Example.test".into() },
         ],
         pools: Some(vec!["messaging".into(), "endpoint".into(), "network".into(), "cloud".into()]),
+        addresses: Some(vec!["support@example.test".into(), "ventas@example.test".into()]),
     }
 }
 
@@ -22,6 +23,7 @@ fn facts<'a>(subject: &'a str, text: &'a str) -> Facts<'a> {
         account: None,
         tier: None,
         mailbox: "support",
+        address: "support@example.test",
         business_hours: true,
     }
 }
@@ -150,6 +152,7 @@ when.language = ["fr", "de"]
 when.account = "ACME"
 when.tier = "premium"
 when.mailbox = ["support", "urgent"]
+when.address = ["Support@example.test", "ventas@example.test"]
 when.business_hours = true
 then.priority = "p2"
 then.language = "fr"
@@ -168,7 +171,8 @@ then.assign = "Ann Martin"
     assert_eq!(v.language.as_deref(), Some("fr"));
     assert_eq!(v.tags, vec!["vip"]);
     assert_eq!(v.assign, Some(Assignment::Cse { email: "ann@example.test".into(), name: "Ann Martin".into() }));
-    assert_eq!(v.matched[0].reasons.len(), 10, "{:?}", v.matched[0].reasons);
+    assert_eq!(v.matched[0].reasons.len(), 11, "{:?}", v.matched[0].reasons);
+    assert!(v.matched[0].reasons.contains(&"address is support@example.test".to_string()), "{:?}", v.matched[0].reasons);
     assert!(v.matched[0].reasons.contains(&"header X-Priority matches \"(?i)^1\" (\"1\")".to_string()), "{:?}", v.matched[0].reasons);
 
     // Each condition failing on its own stops the match.
@@ -183,6 +187,7 @@ then.assign = "Ann Martin"
         Box::new(|f| f.account = None),
         Box::new(|f| f.tier = Some("standard")),
         Box::new(|f| f.mailbox = "sales"),
+        Box::new(|f| f.address = "other@example.test"),
         Box::new(|f| f.business_hours = false),
     ];
     for (i, change) in variants.iter().enumerate() {
@@ -190,6 +195,29 @@ then.assign = "Ann Martin"
         change(&mut g);
         assert!(set.evaluate(&g).matched.is_empty(), "variant {i} should not match");
     }
+}
+
+#[test]
+fn address_names_a_configured_support_address() {
+    let src = r#"
+[[rule]]
+name = "Spanish desk"
+when.address = "ventas@example.test"
+then.language = "es"
+then.product = "network"
+"#;
+    let set = one(src).unwrap_or_else(|e| panic!("{e}"));
+    let mut f = facts("hola", "necesito ayuda");
+    assert!(set.evaluate(&f).matched.is_empty(), "mail to the main address");
+    f.address = "VENTAS@example.test";
+    let v = set.evaluate(&f);
+    assert_eq!((v.language.as_deref(), v.product.as_deref()), (Some("es"), Some("network")));
+    assert_eq!(v.matched[0].reasons, vec!["address is VENTAS@example.test"]);
+    let typo = src.replace("ventas@", "vendas@");
+    let err = one(&typo).expect_err("an address nobody writes to").to_string();
+    assert!(err.contains("rules/50-test.toml:4:") && err.contains("`vendas@example.test` is not a support address"), "{err}");
+    let empty = src.replace("\"ventas@example.test\"", "[]");
+    assert!(one(&empty).expect_err("empty").to_string().contains("the list is empty"));
 }
 
 #[test]

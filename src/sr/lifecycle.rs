@@ -53,6 +53,7 @@ pub fn open(id: u64, first: MessageRecord, customer_name: Option<String>, subjec
         reopen_count: 0,
         participants: Vec::new(),
         next_seq: 0,
+        support_address: None,
     };
     let customer = sr.customer.clone();
     sr.log(now, "created", &customer, "opened by mail");

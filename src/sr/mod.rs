@@ -256,6 +256,10 @@ pub struct Sr {
     /// so no two of our mails share a Message-ID, even when a mail is dropped.
     #[serde(default)]
     pub next_seq: u64,
+    /// The support address the customer wrote to: every mail of the SR is sent from it.
+    /// `None` for an SR stored before `[[address]]` existed: `support_address`.
+    #[serde(default)]
+    pub support_address: Option<String>,
 }
 
 /// One change in an SR's history.
@@ -315,6 +319,7 @@ impl Sr {
             reopen_count: self.reopen_count,
             participants: self.participants.clone(),
             next_seq: self.next_seq,
+            support_address: self.support_address.clone(),
         }
     }
 
@@ -377,3 +382,35 @@ pub fn token(id: u64) -> String {
 
 /// The first SR number.
 pub const FIRST_SR: u64 = 100_001;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An SR stored before `support_address` existed still reads (the desk's default address).
+    #[test]
+    fn an_sr_stored_without_a_support_address_reads() {
+        let now: Timestamp = "2026-03-03T10:00:00Z".parse().expect("instant");
+        let first = MessageRecord {
+            direction: Direction::In,
+            from: "jane@example.com".into(),
+            to: vec!["support@example.test".into()],
+            subject: "Printer".into(),
+            message_id: "m1@example.com".into(),
+            kind: MessageKind::CustomerNew,
+            at: now,
+            attachments: Vec::new(),
+            text: "Help".into(),
+            files: Vec::new(),
+        };
+        let mut sr = lifecycle::open(FIRST_SR, first, None, "Printer".into(), None, now);
+        sr.support_address = Some("ventas@example.test".into());
+        let mut json = serde_json::to_value(&sr).expect("serializes");
+        assert_eq!(json["support_address"], "ventas@example.test");
+        assert_eq!(serde_json::from_value::<Sr>(json.clone()).expect("reads"), sr);
+        json.as_object_mut().expect("an object").remove("support_address");
+        let old: Sr = serde_json::from_value(json).expect("an old record reads");
+        assert_eq!(old.support_address, None);
+        assert_eq!(sr.facts().support_address, sr.support_address, "facts keep it");
+    }
+}
