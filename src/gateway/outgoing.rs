@@ -21,6 +21,8 @@ pub(super) struct Draft {
     pub attachment_names: Vec<String>,
     pub attachments: Vec<Attachment>,
     pub extra: Extra,
+    /// The template, when not the kind's own (the acknowledgement of an SR opened by a CSE).
+    pub template: Option<&'static str>,
 }
 
 impl Draft {
@@ -35,6 +37,7 @@ impl Draft {
             attachment_names: Vec::new(),
             attachments: Vec::new(),
             extra: Extra::default(),
+            template: None,
         }
     }
 
@@ -58,6 +61,11 @@ impl Draft {
 
     pub fn extra(mut self, extra: Extra) -> Draft {
         self.extra = extra;
+        self
+    }
+
+    pub fn template(mut self, name: &'static str) -> Draft {
+        self.template = Some(name);
         self
     }
 }
@@ -114,7 +122,7 @@ impl<'a> Outgoing<'a> {
         context.extra = d.extra;
         context.extra.max_attachment_mb = self.ctx.config.max_attachment_bytes / (1024 * 1024);
         let language = if d.kind.to_customer() { self.sr.language.clone() } else { "en".to_string() };
-        let mut body = self.ctx.templates.render(&language, d.kind.template(), &context)?;
+        let mut body = self.ctx.templates.render(&language, d.template.unwrap_or(d.kind.template()), &context)?;
         body = format!("{}\n\n{}\n", body.trim_end(), crate::mail::thread::marker(self.ctx.instance, self.sr.id));
         let seq = self.sr.take_seq();
         let message_id = message_id(self.ctx, self.sr.id, seq);
@@ -169,7 +177,8 @@ fn auto_submitted(kind: OutKind) -> Option<&'static str> {
         | OutKind::CommandError
         | OutKind::CommandConfirmation
         | OutKind::EscalationConfirmed
-        | OutKind::EscalationRefused => Some("auto-replied"),
+        | OutKind::EscalationRefused
+        | OutKind::Queue => Some("auto-replied"),
         _ => Some("auto-generated"),
     }
 }
@@ -200,7 +209,8 @@ fn record_kind(kind: OutKind) -> MessageKind {
         OutKind::CommandError => MessageKind::CommandError,
         OutKind::CommandConfirmation => MessageKind::CommandConfirmation,
         OutKind::AttachmentTooLarge => MessageKind::AttachmentTooLarge,
-        OutKind::AdminNotice => MessageKind::AdminNotice,
+        // Mail of no SR is never recorded on one; each kind still has a name.
+        OutKind::AdminNotice | OutKind::Queue | OutKind::Digest | OutKind::TeamDigest => MessageKind::AdminNotice,
     }
 }
 
