@@ -189,7 +189,12 @@ fn srgate_sr_open_with_and_without_a_daemon() {
     let desk = Desk::new(ms, false);
     let customer = ms.unique_user_at("jeanne", "example.com");
     let summary = desk.dir.path().join("summary.txt");
-    std::fs::write(&summary, "La cliente demande comment renouveler sa licence avant vendredi.\n").unwrap();
+    std::fs::write(
+        &summary,
+        "La cliente nous a appelés ce matin : elle demande comment renouveler sa licence avant vendredi, \
+         car son contrat arrive à échéance et elle ne trouve pas le formulaire sur le portail.\n",
+    )
+    .unwrap();
     // Without a daemon: the command opens the store; the mail goes with the next run.
     let out = desk.cli().output(&[
         "sr",

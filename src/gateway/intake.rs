@@ -121,7 +121,7 @@ pub fn open(
         files: Vec::new(),
     };
     let request = request_of(ctx, intake, id, None);
-    let d = opened(ctx, intake, by, "srgate sr open", first, &request, new, lookup, now)?;
+    let d = opened(ctx, intake, by, "from the command line", first, &request, new, lookup, now)?;
     Ok(machine::cap_automated(ctx, d, lookup, now))
 }
 
@@ -268,7 +268,7 @@ pub(super) fn staff_request(
     };
     let first = inbound_record(ctx, mail, MessageKind::Intake, intake.summary.clone(), now);
     let request = request_of(ctx, &intake, mail.record_id(), Some(mail));
-    let d = opened(ctx, &intake, &mail.from, "#new: a phone call", first, &request, new, lookup, now)?;
+    let d = opened(ctx, &intake, &mail.from, "a phone call, by mail with #new", first, &request, new, lookup, now)?;
     Ok(Some(StaffRequest::Opened(Box::new(d))))
 }
 
