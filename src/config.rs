@@ -124,6 +124,12 @@ pub struct Config {
     pub credentials: Vec<Credential>,
     /// Who is mailed when a credential starts failing or a secret is about to expire.
     pub admin_address: Option<String>,
+    /// Daily digests (default true): each CSE's open SRs, and the team summary to
+    /// `escalation_address`, once per business day (`digest = false` turns them off).
+    pub digest: bool,
+    /// When the digests go out, local time in the policy's zone (`digest_at = "09:00"`);
+    /// `None`: when business hours start that day.
+    pub digest_at: Option<jiff::civil::Time>,
 }
 
 /// Service tier of an account.

@@ -8,11 +8,12 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use srgate::config::Config;
 use srgate::daemon::{self, Gateway};
+use srgate::gateway::intake::Intake;
 use srgate::io::control::{self, Request, Response};
 use srgate::io::store::{Store, StoreError};
 use srgate::report;
 use srgate::setup::Setup;
-use srgate::sr::State;
+use srgate::sr::{Priority, State};
 use srgate::time::Clock;
 use srgate::triage::triage;
 use tokio::io::AsyncWriteExt;
@@ -146,6 +147,34 @@ enum SrCommand {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// Open an SR for a customer (a phone call): triaged by the rules on the text, the
+    /// customer acknowledged with its number and the text.
+    Open {
+        /// The customer's address.
+        #[arg(long)]
+        customer: String,
+        /// The customer's name.
+        #[arg(long)]
+        name: Option<String>,
+        /// The SR's subject.
+        #[arg(long)]
+        subject: String,
+        /// The CSE who gets it (roster address or name; default: the rules decide).
+        #[arg(long)]
+        assignee: Option<String>,
+        /// P1 to P4 (default: the rules decide).
+        #[arg(long)]
+        priority: Option<String>,
+        /// The summary of the request: a file, or `-` for standard input (default: the subject).
+        #[arg(long)]
+        body_file: Option<PathBuf>,
+        /// Print the new SR as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Without a daemon only: decide as if the clock read this instant (RFC 3339).
+        #[arg(long, hide = true)]
+        now: Option<String>,
     },
 }
 
@@ -305,6 +334,41 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                         println!("{}", serde_json::to_string_pretty(&value)?);
                     } else {
                         print!("{}", report::show_text(&value));
+                    }
+                }
+                SrCommand::Open { customer, name, subject, assignee, priority, body_file, json, now } => {
+                    let priority = match priority.as_deref().map(str::to_ascii_uppercase).as_deref() {
+                        None => None,
+                        Some("P1") => Some(Priority::P1),
+                        Some("P2") => Some(Priority::P2),
+                        Some("P3") => Some(Priority::P3),
+                        Some("P4") => Some(Priority::P4),
+                        Some(other) => bail!("--priority {other}: use P1, P2, P3 or P4"),
+                    };
+                    let summary = match body_file {
+                        Some(f) if f.as_os_str() == "-" => {
+                            std::io::read_to_string(std::io::stdin()).context("cannot read the text from standard input")?
+                        }
+                        Some(f) => std::fs::read_to_string(&f).with_context(|| format!("cannot read {}", f.display()))?,
+                        None => subject.clone(),
+                    };
+                    let intake = Intake { customer, name, subject, summary, assignee, priority };
+                    let (value, queued) = open_sr(&cli.config, &config, intake, now.as_deref()).await?;
+                    if json {
+                        println!("{}", serde_json::to_string_pretty(&value)?);
+                    } else {
+                        let f = |k: &str| value.get(k).and_then(|v| v.as_str()).unwrap_or("-").to_string();
+                        println!(
+                            "opened {} for {}: {} ({}, assigned to {})",
+                            f("token"),
+                            f("customer"),
+                            f("subject"),
+                            f("priority"),
+                            f("assignee")
+                        );
+                    }
+                    if queued {
+                        eprintln!("no daemon is running: the acknowledgement goes out with the next `srgate run`");
                     }
                 }
             }
@@ -544,6 +608,49 @@ async fn query(config: &Config, req: Request) -> anyhow::Result<serde_json::Valu
     match response {
         Response::Ok(v) => Ok(v),
         Response::Error(e) => bail!(e),
+    }
+}
+
+/// `sr open`: the running daemon opens the SR (its clock decides); without one, this
+/// process opens the store and does it (`--now` only then). The new SR, and whether
+/// its mail waits in the outbox for the next run.
+async fn open_sr(path: &Path, config: &Config, intake: Intake, now: Option<&str>) -> anyhow::Result<(serde_json::Value, bool)> {
+    let socket = config.control_socket();
+    let request = Request::SrOpen { intake: intake.clone() };
+    let answered = if now.is_some() { None } else { control::ask(&socket, &request).await? };
+    let (response, queued) = match answered {
+        Some(r) => (r, false),
+        None => {
+            let setup = load_setup(path)?;
+            secure_data_dir(&setup.config)?;
+            let gw = match Gateway::open(setup, clock_at(now)?) {
+                Ok(gw) => gw,
+                Err(e) if now.is_some() && matches!(e.downcast_ref::<StoreError>(), Some(StoreError::Locked(_))) => {
+                    bail!("a daemon is running on this data directory: --now needs the store to itself")
+                }
+                Err(e) if matches!(e.downcast_ref::<StoreError>(), Some(StoreError::Locked(_))) => {
+                    // A daemon holds the store but its socket did not answer yet (starting up): ask once more.
+                    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                    let r = control::ask(&socket, &request)
+                        .await?
+                        .context("a daemon holds the store but does not answer on its control socket")?;
+                    return match r {
+                        Response::Ok(v) => Ok((v, false)),
+                        Response::Error(e) => bail!(e),
+                    };
+                }
+                Err(e) => return Err(e),
+            };
+            let sr = tokio::task::spawn_blocking(move || gw.open_sr(intake)).await.context("opening the SR failed")?;
+            match sr {
+                Ok(sr) => (Response::Ok(report::sr_json(&sr)), true),
+                Err(e) => (Response::Error(e), true),
+            }
+        }
+    };
+    match response {
+        Response::Ok(v) => Ok((v, queued)),
+        Response::Error(e) => bail!("cannot open the SR: {e}"),
     }
 }
 

@@ -260,6 +260,26 @@ impl Policy {
         self.holidays.iter().any(|h| h.falls_on(date))
     }
 
+    /// Whether `date` (in the policy's zone) has business hours: a working weekday, not a holiday.
+    pub fn is_business_day(&self, date: Date) -> bool {
+        self.window(date).is_some()
+    }
+
+    /// The local date of `t` in the policy's zone.
+    pub fn local_date(&self, t: Timestamp) -> Date {
+        self.date_of(t)
+    }
+
+    /// `date` at `time` in the policy's zone, as an instant.
+    pub fn local_instant(&self, date: Date, time: Time) -> Timestamp {
+        self.instant(date, time)
+    }
+
+    /// When business hours open on `date`, or `None` on a closed day.
+    pub fn opening_on(&self, date: Date) -> Option<Timestamp> {
+        self.window(date).map(|(open, _)| open)
+    }
+
     /// The business window of `date` as instants, or `None` on a closed day.
     fn window(&self, date: Date) -> Option<(Timestamp, Timestamp)> {
         if self.is_holiday(date) {

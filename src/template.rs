@@ -38,7 +38,92 @@ pub const REQUIRED: &[&str] = &[
     "command_error",
     "command_confirmation",
     "attachment_too_large",
+    "queue",
+    "digest",
+    "team_digest",
+    "desk_error",
+    "acknowledgement_phone",
 ];
+
+/// The templates of mail that belongs to no SR (a CSE's queue, the daily digests):
+/// rendered with a [`DeskContext`], always in English (they go to staff).
+pub const DESK: &[&str] = &["queue", "digest", "team_digest", "desk_error"];
+
+/// One SR in a queue or a digest, as the templates show it.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct QueueEntry {
+    /// `[SR#N]`.
+    pub token: String,
+    /// `P1`..`P4`.
+    pub priority: String,
+    /// State name.
+    pub state: String,
+    /// The customer's address.
+    pub customer: String,
+    /// The SR's subject.
+    pub subject: String,
+    /// The assigned CSE's name, or empty.
+    pub assignee: String,
+    /// How long it has been open ("3d 4h", "25m").
+    pub age: String,
+    /// What happens next and when ("contact attempt 2 Friday 6 March 2026, 10:30 CET",
+    /// "hold ends …", "closes for no response …"), or empty.
+    pub next: String,
+    /// When the first response is (was) due, in the policy's time zone, or empty.
+    pub first_response_due: String,
+    /// True when the first response came late, or is overdue.
+    pub first_response_missed: bool,
+}
+
+/// SRs in one state, by priority (the team digest).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct StateCount {
+    /// State name.
+    pub state: String,
+    /// P1 SRs.
+    pub p1: u64,
+    /// P2 SRs.
+    pub p2: u64,
+    /// P3 SRs.
+    pub p3: u64,
+    /// P4 SRs.
+    pub p4: u64,
+    /// All of them.
+    pub total: u64,
+}
+
+/// What the templates of [`DESK`] can use.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DeskContext {
+    /// The support desk's display name.
+    pub support_name: String,
+    /// The support address.
+    pub support_address: String,
+    /// The CSE the mail is for (empty for the team digest).
+    pub cse_name: String,
+    /// Their address.
+    pub cse_email: String,
+    /// The day, in the policy's time zone ("Tuesday 3 March 2026").
+    pub date: String,
+    /// The CSE's open SRs by priority, oldest first within one (queue and digest).
+    pub srs: Vec<QueueEntry>,
+    /// SRs not closed, by state and priority (team digest).
+    pub by_state: Vec<StateCount>,
+    /// SRs not closed (team digest).
+    pub open_total: u64,
+    /// First-response targets missed since the previous business day began (team digest).
+    pub missed: Vec<QueueEntry>,
+    /// The oldest SRs not closed (team digest).
+    pub oldest: Vec<QueueEntry>,
+    /// SRs not closed that nobody is assigned to (team digest).
+    pub unassigned: Vec<QueueEntry>,
+    /// The subject of the mail answered (desk_error).
+    pub subject: String,
+    /// What was wrong with a `#new` or `#queue` (desk_error).
+    pub errors: Vec<String>,
+    /// The valid commands (desk_error).
+    pub commands_help: String,
+}
 
 /// What every template can use.
 #[derive(Debug, Clone, Serialize)]
@@ -212,7 +297,7 @@ impl Templates {
                 Err(e) => errors.push(Diagnostic { file: path.clone(), line: e.line(), message: e.to_string() }),
             }
         }
-        let sample = sample_context();
+        let (sample, desk) = (sample_context(), sample_desk());
         let mut signed = std::collections::HashSet::new();
         for key in &names {
             match env.get_template(key) {
@@ -221,7 +306,10 @@ impl Templates {
                 }
                 _ => {}
             }
-            if let Err(e) = env.get_template(key).and_then(|t| t.render(minijinja::value::Serde(&sample))) {
+            let rendered = env.get_template(key).and_then(|t| {
+                if is_desk(key) { t.render(minijinja::value::Serde(&desk)) } else { t.render(minijinja::value::Serde(&sample)) }
+            });
+            if let Err(e) = rendered {
                 let path = sources.get(key).map(|(p, _)| p.clone()).unwrap_or_else(|| dir.join(key));
                 errors.push(Diagnostic { file: path, line: e.line(), message: e.to_string() });
             }
@@ -282,6 +370,52 @@ fn read_folder(
         }
     }
     Ok(())
+}
+
+/// True for `<lang>/<name>.txt` keys of [`DESK`] templates.
+fn is_desk(key: &str) -> bool {
+    key.rsplit('/').next().and_then(|f| f.strip_suffix(".txt")).is_some_and(|name| DESK.contains(&name))
+}
+
+impl Templates {
+    /// Renders the [`DESK`] template `name` (in English: it goes to staff).
+    pub fn render_desk(&self, name: &str, ctx: &DeskContext) -> Result<String, RenderError> {
+        let key = format!("en/{name}.txt");
+        let err = |e: minijinja::Error| RenderError { name: key.clone(), message: e.to_string() };
+        self.env.get_template(&key).and_then(|t| t.render(minijinja::value::Serde(ctx))).map_err(err)
+    }
+}
+
+/// A desk context with every field filled, for checking the [`DESK`] templates.
+pub fn sample_desk() -> DeskContext {
+    let entry = QueueEntry {
+        token: "[SR#100001]".into(),
+        priority: "P2".into(),
+        state: "awaiting_customer".into(),
+        customer: "jane@example.com".into(),
+        subject: "Sample subject".into(),
+        assignee: "Sam Engineer".into(),
+        age: "2d 3h".into(),
+        next: "contact attempt 2 Friday 6 March 2026, 10:30 CET".into(),
+        first_response_due: "Monday 2 March 2026, 14:00 CET".into(),
+        first_response_missed: true,
+    };
+    DeskContext {
+        support_name: "Support".into(),
+        support_address: "support@example.test".into(),
+        cse_name: "Sam Engineer".into(),
+        cse_email: "sam@example.test".into(),
+        date: "Tuesday 3 March 2026".into(),
+        srs: vec![entry.clone()],
+        by_state: vec![StateCount { state: "open".into(), p1: 0, p2: 1, p3: 2, p4: 0, total: 3 }],
+        open_total: 3,
+        missed: vec![entry.clone()],
+        oldest: vec![entry.clone()],
+        unassigned: vec![entry],
+        subject: "Call with Jane".into(),
+        errors: vec!["#new jane: write #new customer@example.com".into()],
+        commands_help: "#new ...".into(),
+    }
 }
 
 /// A context with every field filled, for checking templates.

@@ -169,7 +169,14 @@ fn client_credentials_with_a_secret_keep_mail_flowing_across_token_refreshes_in_
     let support = address("cc");
     // The secret expires in ten days: inside the 14-day notice.
     let expires = jiff::Timestamp::now().checked_add(jiff::SignedDuration::from_hours(240)).unwrap().strftime("%Y-%m-%d").to_string();
-    let creds = credential(w.server, "app", "app-secret", "client_credentials", "client_secret_file = \"client-secret\"", &format!("client_secret_expires = \"{expires}\""));
+    let creds = credential(
+        w.server,
+        "app",
+        "app-secret",
+        "client_credentials",
+        "client_secret_file = \"client-secret\"",
+        &format!("client_secret_expires = \"{expires}\""),
+    );
     let desk = OAuthDesk::new(&[("support", &support, "app")], &creds);
     let check = desk.cli().output(&["check"]);
     assert!(check.status.success(), "{}", text(&check));
@@ -185,7 +192,11 @@ fn client_credentials_with_a_secret_keep_mail_flowing_across_token_refreshes_in_
     }
     // One notice of the coming expiry, however often the credentials task looks.
     let notices = w.ms.wait_for_messages(&desk.admin, "INBOX", 1, Duration::from_secs(20));
-    assert!(notices.first().is_some_and(|n| String::from_utf8_lossy(n).contains("client secret of credential app expires")), "{}", desk.log());
+    assert!(
+        notices.first().is_some_and(|n| String::from_utf8_lossy(n).contains("client secret of credential app expires")),
+        "{}",
+        desk.log()
+    );
     w.ms.wait_queue_empty(Duration::from_secs(20));
     assert_eq!(w.ms.count_messages(&desk.admin, "INBOX"), 1, "the expiry is announced once");
     let obtained = desk.log().matches("access token obtained").count();

@@ -251,6 +251,8 @@ pub fn compile_with(path: &Path, source: &str, groups: GroupLookup<'_>) -> Resul
     let mut max_participants: usize = 10;
     let mut credentials = Vec::new();
     let mut admin_address: Option<String> = None;
+    let mut digest = true;
+    let mut digest_at: Option<jiff::civil::Time> = None;
 
     let mut present = std::collections::HashSet::new();
     for (key, value) in root.get_ref() {
@@ -330,6 +332,15 @@ pub fn compile_with(path: &Path, source: &str, groups: GroupLookup<'_>) -> Resul
                 store_cache_mb = c.value(value).unwrap_or(store_cache_mb);
                 if !(4..=65_536).contains(&store_cache_mb) {
                     c.error(Some(value.span()), format!("`store_cache_mb`: {store_cache_mb} is out of range (4 to 65536)"));
+                }
+            }
+            "digest" => digest = c.value(value).unwrap_or(true),
+            "digest_at" => {
+                if let Some(text) = c.value::<String>(value) {
+                    match jiff::civil::Time::strptime("%H:%M", text.trim()) {
+                        Ok(t) => digest_at = Some(t),
+                        Err(_) => c.error(Some(value.span()), format!("`digest_at`: `{text}` is not a time of day (\"09:00\")")),
+                    }
                 }
             }
             "control_socket" => control_socket_path = c.value::<PathBuf>(value),
@@ -449,6 +460,8 @@ pub fn compile_with(path: &Path, source: &str, groups: GroupLookup<'_>) -> Resul
         control_socket_path,
         credentials: compiled_credentials,
         admin_address,
+        digest,
+        digest_at,
     })
 }
 

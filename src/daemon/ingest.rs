@@ -292,6 +292,19 @@ impl Gateway {
             Ok(GatewayOutcome::Suspicious { why }) => {
                 return self.quarantine_locked(mb, (source, Some(key)), hash, why, Known::Parsed(mail), files, now);
             }
+            // Staff mail on no SR that is answered (`#queue`, a `#new` that cannot be done).
+            Ok(GatewayOutcome::Answer { mails }) => {
+                let outbox = match super::writes::render_outbox(&mails, now) {
+                    Ok(outbox) => outbox,
+                    Err(e) => {
+                        let why = format!("cannot render mail: {e}");
+                        return self.quarantine_locked(mb, (source, Some(key)), hash, why, Known::Parsed(mail), files, now);
+                    }
+                };
+                info!(answers = outbox.len(), "staff mail on no SR answered");
+                self.store.commit(&Commit { outbox, ..pending(seen(0)) })?;
+                return Ok(Outcome::Processed);
+            }
             Ok(GatewayOutcome::Unmatched { classification }) => {
                 let reason = format!(
                     "{:?} mail matching no SR: kept, no SR, no reply ({})",

@@ -5,6 +5,7 @@
 //! - [`delivery`]: the outbox, over a pool of SMTP connections;
 //! - [`scheduler`]: scheduled work from the due index (contact attempts, closures, …);
 //! - [`credentials`]: OAuth2 tokens refreshed ahead of expiry, failing credentials told to the administrator;
+//! - [`desk`]: the daily digests (from the scheduler's pass) and SRs opened from the command line;
 //! - [`signals`]: SIGTERM/SIGINT (stop) and SIGHUP (reload);
 //! - the control socket ([`crate::io::control`]) and `/metrics` ([`crate::io::http`]).
 //!
@@ -24,6 +25,7 @@
 
 mod credentials;
 mod delivery;
+mod desk;
 mod endpoints;
 mod ingest;
 mod mailbox;
@@ -47,6 +49,7 @@ use crate::metrics::Metrics;
 use crate::setup::Setup;
 use crate::time::Clock;
 
+pub use desk::COMMAND_LINE;
 pub use mailbox::CycleStats;
 
 /// Everything a running gateway holds.
@@ -213,12 +216,13 @@ pub async fn run(gw: Arc<Gateway>) -> anyhow::Result<()> {
         let bound = ControlSocket::bind(&path, group.clone()).context("cannot set up the control socket")?;
         let bound = Arc::new(Mutex::new(Some(bound)));
         let store = gw.store.clone();
+        let desk = gw.clone() as Arc<dyn crate::io::control::Desk>;
         tasks.spawn("control", move |stop| {
-            let (path, group, store) = (path.clone(), group.clone(), store.clone());
+            let (path, group, store, desk) = (path.clone(), group.clone(), store.clone(), desk.clone());
             let ready = bound.lock().unwrap_or_else(|p| p.into_inner()).take();
             async move {
                 match ready.map_or_else(|| ControlSocket::bind(&path, group), Ok) {
-                    Ok(socket) => socket.serve(store, stop).await,
+                    Ok(socket) => socket.serve(store, desk, stop).await,
                     Err(e) => error!(error = %e, "cannot set up the control socket"),
                 }
             }

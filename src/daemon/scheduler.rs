@@ -1,6 +1,7 @@
 //! The scheduler task: scheduled work from the due index (deferred assignment,
-//! first-response warnings, hold ends, contact attempts, closures), and the
-//! pruning of automated-mail records the hourly cap no longer needs.
+//! first-response warnings, hold ends, contact attempts, closures), the daily
+//! digests when due (see [`super::desk`]), and the pruning of automated-mail
+//! records the hourly cap no longer needs.
 //!
 //! It reads only the due index up to `now`, never every SR. Each SR's entry is
 //! the one the store made at its last commit, so an entry written under an
@@ -80,7 +81,8 @@ impl Gateway {
             }
         }
         self.store.prune_automated(now - AUTOMATED_KEPT, 10_000)?;
-        if done > 0 {
+        let digests = self.digest_if_due(now)?;
+        if done + digests > 0 {
             self.store.make_durable()?;
             self.outbox_ready.notify_one();
         }

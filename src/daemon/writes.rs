@@ -54,7 +54,7 @@ impl Gateway {
 }
 
 /// The outbox items of `mails`, rendered.
-fn render_outbox(mails: &[outbound::OutMail], now: Timestamp) -> Result<Vec<OutboxItem>, outbound::RenderError> {
+pub(super) fn render_outbox(mails: &[outbound::OutMail], now: Timestamp) -> Result<Vec<OutboxItem>, outbound::RenderError> {
     mails
         .iter()
         .map(|m| {

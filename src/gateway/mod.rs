@@ -11,11 +11,15 @@
 //! - [`suspicious`]: mail in a CSE's name that is not authenticated: recorded, never obeyed.
 //! - [`tick`]: scheduled work (deferred assignment, targets, contact attempts, holds, closure).
 //! - [`outgoing`]: building and recording the mails.
+//! - [`intake`]: an SR a CSE opens for a customer (`#new`, `srgate sr open`); staff mail on no SR.
+//! - [`queue`]: a CSE's open SRs (`#queue`) and the daily digests; mail of no SR.
 
 mod customer;
+pub mod intake;
 mod machine;
 mod new_sr;
 mod outgoing;
+pub mod queue;
 mod staff;
 mod suspicious;
 mod tick;
@@ -50,6 +54,8 @@ pub trait Lookup {
     fn contact(&self, address: &str) -> Option<Contact>;
     /// How many automated mails went to `address` since `since`.
     fn automated_since(&self, address: &str, since: Timestamp) -> u32;
+    /// The SRs not closed that are assigned to `cse`, as facts (messages and events may be empty).
+    fn open_srs_of(&self, cse: &str) -> Vec<Sr>;
 }
 
 /// Fixed inputs of every decision.
@@ -177,6 +183,12 @@ pub enum Outcome {
         /// What failed, in words.
         why: String,
     },
+    /// Staff mail on no SR that is answered and changes nothing else (a CSE's `#queue`,
+    /// a `#new` that cannot be done): the answers, of no SR (`sr` = 0).
+    Answer {
+        /// The mails to send.
+        mails: Vec<OutMail>,
+    },
 }
 
 /// True when `mail` is from a roster CSE and authenticated as such (unless
@@ -274,10 +286,15 @@ pub fn decide(
         // In a CSE's name but not authenticated: never obeyed, never an SR of its own.
         (_, None, Some(why)) => return Ok(Outcome::Suspicious { why }),
         (_, Some(sr), Some(why)) => suspicious::record(ctx, mail, sr, &why, now)?,
-        (_, None, None) => {
-            let related = mentioned(mail, lookup);
-            new_sr::open(ctx, mail, new, related, now)?
-        }
+        // Staff mail on no SR: `#new` / `#queue` first.
+        (_, None, None) => match intake::staff_request(ctx, mail, new, lookup, now)? {
+            Some(intake::StaffRequest::Opened(d)) => *d,
+            Some(intake::StaffRequest::Answer(mails)) => return Ok(Outcome::Answer { mails }),
+            None => {
+                let related = mentioned(mail, lookup);
+                new_sr::open(ctx, mail, new, related, now)?
+            }
+        },
         (_, Some(sr), None) if ctx.config.cse_by_email(&mail.from).is_some() => staff::respond(ctx, mail, sr, now)?,
         (_, Some(sr), None) => customer::write(ctx, mail, sr, new, lookup, now)?,
     };
@@ -348,6 +365,9 @@ mod tests {
         fn automated_since(&self, address: &str, _: Timestamp) -> u32 {
             if self.0 == "*" || address == self.0 { u32::MAX } else { 0 }
         }
+        fn open_srs_of(&self, _: &str) -> Vec<Sr> {
+            Vec::new()
+        }
         fn sr_exists(&self, _: u64) -> bool {
             false
         }
@@ -362,6 +382,12 @@ mod tests {
         }
         fn automated_since(&self, _: &str, _: Timestamp) -> u32 {
             0
+        }
+        fn open_srs_of(&self, cse: &str) -> Vec<Sr> {
+            let mut srs: Vec<Sr> =
+                self.srs.values().filter(|s| s.state != sr::State::Closed && s.assignee.as_deref() == Some(cse)).cloned().collect();
+            srs.sort_by_key(|s| s.id);
+            srs
         }
         fn sr_exists(&self, id: u64) -> bool {
             self.srs.contains_key(&id)

@@ -8,7 +8,7 @@ use crate::mail::auth;
 use crate::mail::inbound::Inbound;
 use crate::mail::outbound::OutKind;
 use crate::mail::thread;
-use crate::sr::{Direction, FileRef, MessageKind, MessageRecord, Sr, lifecycle};
+use crate::sr::{Direction, FileRef, MessageKind, MessageRecord, Priority, Sr, lifecycle};
 use crate::template::{Extra, RenderError};
 use crate::triage::{self, Triage};
 
@@ -92,12 +92,69 @@ pub(super) fn join_copied(ctx: Ctx<'_>, mail: &Inbound, sr: &mut Sr, now: Timest
     Some(format!("The mail copied {list}, but {} already has {max} participants (max_participants): they were not added.", sr.token()))
 }
 
+/// An SR a CSE opens for a customer (see [`super::intake`]): who it is for and who
+/// opened it, its first message as recorded (the CSE's summary), and what the CSE decided.
+#[derive(Debug, Clone)]
+pub(super) struct OnBehalf {
+    pub opened: lifecycle::Opened,
+    pub first: MessageRecord,
+    pub priority: Option<Priority>,
+    pub assignee: Option<String>,
+}
+
+impl OnBehalf {
+    /// What the CSE decided overrides the rules: the priority (and its target), the
+    /// assignee (now, whatever the hour: an engineer has it, nobody is paged).
+    fn adjust(&self, ctx: Ctx<'_>, t: &mut Triage, now: Timestamp) {
+        if let Some(p) = self.priority {
+            t.priority = p;
+            t.first_response_due = ctx.policy.first_response_due(p, now);
+        }
+        if let Some(a) = &self.assignee {
+            t.assignee = Some(a.clone());
+            t.assignment = format!("opened by {}", self.opened.by);
+            t.assign_at = None;
+            t.page_oncall = false;
+        }
+    }
+}
+
 /// Opens SR `new.id` for `mail`; `related` are SRs it mentions.
 pub(super) fn open(ctx: Ctx<'_>, mail: &Inbound, new: &NewSr<'_>, related: Vec<u64>, now: Timestamp) -> Result<Decision, RenderError> {
-    let t: Triage = triage::triage(ctx, mail, new, now);
-    let first = inbound_record(ctx, mail, MessageKind::CustomerNew, mail.new_text.clone(), now);
+    open_sr(ctx, mail, None, new, related, now)
+}
+
+/// Opens SR `new.id`: the one way every SR is opened. `mail` is the request as its
+/// customer's (for an SR a CSE opens, made from the CSE's summary, and `behalf` says
+/// who opened it); `related` are SRs it mentions.
+pub(super) fn open_sr(
+    ctx: Ctx<'_>,
+    mail: &Inbound,
+    behalf: Option<OnBehalf>,
+    new: &NewSr<'_>,
+    related: Vec<u64>,
+    now: Timestamp,
+) -> Result<Decision, RenderError> {
+    let mut t: Triage = triage::triage(ctx, mail, new, now);
+    if let Some(b) = &behalf {
+        b.adjust(ctx, &mut t, now);
+    }
+    let phone = behalf.as_ref().map(|b| b.opened.by.clone());
+    let (first, opened) = match behalf {
+        Some(b) => (b.first, b.opened),
+        None => {
+            let first = inbound_record(ctx, mail, MessageKind::CustomerNew, mail.new_text.clone(), now);
+            let opened = lifecycle::Opened {
+                customer: mail.from.clone(),
+                customer_name: mail.from_name.clone(),
+                by: mail.from.clone(),
+                how: "opened by mail".into(),
+            };
+            (first, opened)
+        }
+    };
     let subject = thread::clean_subject(&mail.subject);
-    let mut sr = lifecycle::open(new.id, first, mail.from_name.clone(), subject, t.assignee.clone(), now);
+    let mut sr = lifecycle::open_for(new.id, opened, first, subject, t.assignee.clone(), now);
     sr.priority = t.priority;
     sr.support_address = Some(t.support_address.clone());
     sr.language = t.language.clone();
@@ -122,9 +179,17 @@ pub(super) fn open(ctx: Ctx<'_>, mail: &Inbound, new: &NewSr<'_>, related: Vec<u
     let mut out = Outgoing::new(ctx, sr, now);
     out.local_language_after_hours = t.local_language_after_hours;
     let csm = triage::csm_copy(ctx.config.account_of(&mail.from), t.priority);
-    let ack = out.to_customer(OutKind::Acknowledgement).extra(Extra { oversized: oversized.clone(), ..Extra::default() });
+    let mut ack = out.to_customer(OutKind::Acknowledgement).extra(Extra { oversized: oversized.clone(), ..Extra::default() });
+    if phone.is_some() {
+        // The customer has none of the CSE's mail: the acknowledgement starts the thread.
+        ack = ack.thread(None, Vec::new()).template("acknowledgement_phone").text(mail.new_text.clone(), Vec::new(), Vec::new());
+    }
     let cc = ack.cc.iter().cloned().chain(csm).collect();
     out.push(ack.cc(cc))?;
+    let note = match &phone {
+        Some(by) => format!("Opened by {by} for the customer (a phone call): the text above is that summary. {note}").trim().to_string(),
+        None => note,
+    };
     if let Some(cse) = out.sr.assignee.clone() {
         let note = Draft::new(OutKind::CseNotification, vec![cse])
             .thread(Some(customer_mid.clone()), vec![customer_mid.clone()])

@@ -21,6 +21,8 @@ pub(super) struct Draft {
     pub attachment_names: Vec<String>,
     pub attachments: Vec<Attachment>,
     pub extra: Extra,
+    /// The template, when not the kind's own (the acknowledgement of an SR opened by a CSE).
+    pub template: Option<&'static str>,
 }
 
 impl Draft {
@@ -35,6 +37,7 @@ impl Draft {
             attachment_names: Vec::new(),
             attachments: Vec::new(),
             extra: Extra::default(),
+            template: None,
         }
     }
 
@@ -58,6 +61,11 @@ impl Draft {
 
     pub fn extra(mut self, extra: Extra) -> Draft {
         self.extra = extra;
+        self
+    }
+
+    pub fn template(mut self, name: &'static str) -> Draft {
+        self.template = Some(name);
         self
     }
 }
@@ -121,7 +129,7 @@ impl<'a> Outgoing<'a> {
         context.extra.max_attachment_mb = self.ctx.config.max_attachment_bytes / (1024 * 1024);
         let language = if d.kind.to_customer() { self.sr.language.clone() } else { "en".to_string() };
         let identity = self.identity();
-        let (templates, name) = (self.ctx.templates, d.kind.template());
+        let (templates, name) = (self.ctx.templates, d.template.unwrap_or(d.kind.template()));
         let mut body = templates.render_as(identity.templates, &language, name, &context)?;
         if d.kind.to_customer() && !identity.signature.is_empty() && !templates.places_signature(identity.templates, &language, name) {
             body = format!("{}\n\n{}", body.trim_end(), identity.signature);
@@ -180,7 +188,8 @@ fn auto_submitted(kind: OutKind) -> Option<&'static str> {
         | OutKind::CommandError
         | OutKind::CommandConfirmation
         | OutKind::EscalationConfirmed
-        | OutKind::EscalationRefused => Some("auto-replied"),
+        | OutKind::EscalationRefused
+        | OutKind::Queue => Some("auto-replied"),
         _ => Some("auto-generated"),
     }
 }
@@ -211,7 +220,8 @@ fn record_kind(kind: OutKind) -> MessageKind {
         OutKind::CommandError => MessageKind::CommandError,
         OutKind::CommandConfirmation => MessageKind::CommandConfirmation,
         OutKind::AttachmentTooLarge => MessageKind::AttachmentTooLarge,
-        OutKind::AdminNotice => MessageKind::AdminNotice,
+        // Mail of no SR is never recorded on one; each kind still has a name.
+        OutKind::AdminNotice | OutKind::Queue | OutKind::Digest | OutKind::TeamDigest => MessageKind::AdminNotice,
     }
 }
 

@@ -163,6 +163,14 @@ fn refusals(ctx: Ctx<'_>, sr: &Sr, commands: &[Command]) -> Vec<String> {
                 errors.push(format!("#cc remove {a}: not a participant of {}", sr.token()))
             }
             Command::CcRemove(a) => participants.retain(|p| !p.eq_ignore_ascii_case(a)),
+            Command::New { address, .. } => errors.push(format!(
+                "#new {address}: opens an SR in a new mail to {} (not in a reply on {})",
+                ctx.config.support_address,
+                sr.token()
+            )),
+            Command::Queue => {
+                errors.push(format!("#queue: write it in a new mail to {} (not in a reply on {})", ctx.config.support_address, sr.token()))
+            }
             _ => {}
         }
     }
@@ -223,6 +231,7 @@ fn history(ctx: Ctx<'_>, sr: &Sr) -> Vec<HistoryEntry> {
             matches!(
                 m.kind,
                 MessageKind::CustomerNew
+                    | MessageKind::Intake
                     | MessageKind::CustomerReply
                     | MessageKind::CseReply
                     | MessageKind::Note

@@ -25,6 +25,9 @@ impl Lookup for Empty {
     fn automated_since(&self, _: &str, _: Timestamp) -> u32 {
         0
     }
+    fn open_srs_of(&self, _: &str) -> Vec<sr::Sr> {
+        Vec::new()
+    }
 }
 
 struct Fixture {

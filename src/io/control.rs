@@ -34,6 +34,7 @@ use tokio::sync::{Semaphore, mpsc};
 use super::access::{self, Group, Peer};
 use crate::backup::BackupError;
 use crate::contacts::{Contact, ContactChange};
+use crate::gateway::intake::Intake;
 use crate::io::store::Store;
 use crate::sr::State;
 
@@ -84,6 +85,19 @@ pub enum Request {
     /// A backup (see [`crate::backup`]), streamed back over the connection
     /// ([`export_from_daemon`]); never written by the daemon to a file.
     Export,
+    /// Open an SR for a customer (`srgate sr open`): decided and committed by the
+    /// gateway ([`Desk`]), answered with the new SR.
+    SrOpen {
+        /// What to open.
+        intake: Intake,
+    },
+}
+
+/// What the control socket asks of the gateway itself: requests that decide (rules,
+/// templates, the outbox), not only read or write the store.
+pub trait Desk: Send + Sync {
+    /// Opens an SR for a customer (blocking); the new SR as `sr show --json` prints it.
+    fn open_sr(&self, intake: Intake) -> Response;
 }
 
 /// The answer: a JSON value or an error message.
@@ -165,6 +179,7 @@ fn read(store: &Store, req: &Request) -> Response {
         },
         Request::ContactsAdd { .. } | Request::ContactsRemove { .. } => Err("not a read request".into()),
         Request::Export => Err("an export is streamed, not answered in one line".into()),
+        Request::SrOpen { .. } => Err("opening an SR needs the gateway, not only the store".into()),
     })();
     match result {
         Ok(v) => Response::Ok(v),
@@ -253,7 +268,7 @@ impl ControlSocket {
     }
 
     /// Serves requests until `stop` fires, then removes the socket.
-    pub async fn serve(self, store: Arc<Store>, mut stop: tokio::sync::watch::Receiver<bool>) {
+    pub async fn serve(self, store: Arc<Store>, desk: Arc<dyn Desk>, mut stop: tokio::sync::watch::Receiver<bool>) {
         let own_uid = access::own_uid();
         let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
         let group = self.group.as_ref().map(|g| g.gid);
@@ -261,9 +276,9 @@ impl ControlSocket {
             tokio::select! {
                 accepted = self.listener.accept() => {
                     let Ok((stream, _)) = accepted else { continue };
-                    let (store, slots) = (store.clone(), slots.clone());
+                    let (store, desk, slots) = (store.clone(), desk.clone(), slots.clone());
                     tokio::spawn(async move {
-                        if let Err(e) = handle(stream, store, own_uid, group, slots).await {
+                        if let Err(e) = handle(stream, store, desk, own_uid, group, slots).await {
                             tracing::debug!(error = %e, "control connection failed");
                         }
                     });
@@ -355,7 +370,14 @@ async fn send_bytes(write: &mut OwnedWriteHalf, bytes: &[u8]) -> std::io::Result
     }
 }
 
-async fn handle(stream: UnixStream, store: Arc<Store>, own_uid: u32, group: Option<u32>, slots: Arc<Semaphore>) -> std::io::Result<()> {
+async fn handle(
+    stream: UnixStream,
+    store: Arc<Store>,
+    desk: Arc<dyn Desk>,
+    own_uid: u32,
+    group: Option<u32>,
+    slots: Arc<Semaphore>,
+) -> std::io::Result<()> {
     let allowed = admitted(&stream, own_uid, group).await;
     let (read, mut write) = stream.into_split();
     if !allowed {
@@ -384,6 +406,13 @@ async fn handle(stream: UnixStream, store: Arc<Store>, own_uid: u32, group: Opti
         };
         match serde_json::from_slice::<Request>(&line) {
             Ok(Request::Export) => send_export(&mut write, store.clone()).await?,
+            Ok(Request::SrOpen { intake }) => {
+                let desk = desk.clone();
+                let response = tokio::task::spawn_blocking(move || desk.open_sr(intake))
+                    .await
+                    .unwrap_or_else(|e| Response::Error(format!("the request failed: {e}")));
+                send(&mut write, &response).await?
+            }
             Ok(req) => {
                 let store = store.clone();
                 let response = tokio::task::spawn_blocking(move || answer(&store, &req))

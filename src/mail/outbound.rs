@@ -49,6 +49,12 @@ pub enum OutKind {
     AttachmentTooLarge,
     /// A notice to `admin_address` (a failing credential, a secret about to expire); of no SR.
     AdminNotice,
+    /// A CSE's open SRs, answering their `#queue`; of no SR.
+    Queue,
+    /// A CSE's open SRs, once a business day; of no SR.
+    Digest,
+    /// The team's summary to `escalation_address`, once a business day; of no SR.
+    TeamDigest,
 }
 
 impl OutKind {
@@ -74,6 +80,9 @@ impl OutKind {
             OutKind::CommandConfirmation => "command_confirmation",
             OutKind::AttachmentTooLarge => "attachment_too_large",
             OutKind::AdminNotice => "admin_notice",
+            OutKind::Queue => "queue",
+            OutKind::Digest => "digest",
+            OutKind::TeamDigest => "team_digest",
         }
     }
 

@@ -50,6 +50,37 @@ pub enum Command {
     CcRemove(String),
     /// Send a confirmation of what was done.
     Confirm,
+    /// Open an SR for this customer (a phone call): in a new mail to the support address,
+    /// whose subject is the SR's and whose text is the CSE's summary.
+    New {
+        /// The customer's display name, when given (`#new "Jane Roe" <jane@example.com>`).
+        name: Option<String>,
+        /// The customer's address, lower-cased.
+        address: String,
+    },
+    /// Send me my open SRs (in a new mail to the support address).
+    Queue,
+}
+
+impl Command {
+    /// The command's word, as written (`#hold`).
+    pub fn word(&self) -> &'static str {
+        match self {
+            Command::Wait => "#wait",
+            Command::Open => "#open",
+            Command::Note => "#note",
+            Command::HoldFor(_) | Command::HoldUntil(_) => "#hold",
+            Command::Close => "#close",
+            Command::Priority(_) => "#priority",
+            Command::Assign(_) => "#assign",
+            Command::Escalate(_) => "#escalate",
+            Command::ContactAdd { .. } | Command::ContactRemove(_) => "#contact",
+            Command::CcAdd(_) | Command::CcRemove(_) => "#cc",
+            Command::Confirm => "#confirm",
+            Command::New { .. } => "#new",
+            Command::Queue => "#queue",
+        }
+    }
 }
 
 /// The commands, as the CSE gets them listed after a mistake.
@@ -67,7 +98,12 @@ pub const HELP: &str = "\
 #contact remove <address>      remove a designated contact
 #cc add <address>              copy someone on the SR from now on (they get what the customer gets)
 #cc remove <address>           stop copying them
-#confirm                       send me a confirmation of what was done";
+#confirm                       send me a confirmation of what was done
+
+In a new mail to the support address (not on an SR):
+#new customer@example.com      open an SR for this customer (a phone call): the subject is the SR's,
+#new \"Name\" <address>          the text your summary; #priority and #assign may follow
+#queue                         send me my open SRs (a mail with the subject \"queue\" does the same)";
 
 /// The commands of a message and the text left for the customer.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -128,6 +164,8 @@ fn parse_line(line: &str) -> Result<Command, String> {
         "escalate" => Err("#escalate needs the business impact".into()),
         "contact" => parse_contact(rest),
         "cc" => parse_cc(rest),
+        "new" => parse_new(rest),
+        "queue" => none(Command::Queue),
         _ => Err(format!("unknown command #{word}")),
     }
 }
@@ -165,6 +203,32 @@ fn parse_contact(rest: &str) -> Result<Command, String> {
         }
         _ => Err(usage.into()),
     }
+}
+
+fn parse_new(rest: &str) -> Result<Command, String> {
+    let usage = || "write #new customer@example.com or #new \"Name\" <customer@example.com>".to_string();
+    let (name, address) = match (rest.find('<'), rest.rfind('>')) {
+        (Some(open), Some(close)) if open < close && rest[close + 1..].trim().is_empty() => {
+            let name = rest[..open].trim().trim_matches('"').trim();
+            (Some(name).filter(|n| !n.is_empty()).map(str::to_string), rest[open + 1..close].trim())
+        }
+        (None, None) => (None, rest),
+        _ => return Err(usage()),
+    };
+    let address = address.to_ascii_lowercase();
+    if !is_address(&address) {
+        return Err(usage());
+    }
+    Ok(Command::New { name, address })
+}
+
+/// True when `address` looks like one mailbox's address (`local@domain.tld`, nothing
+/// around it): what `#new` and `srgate sr open` accept for a customer.
+pub fn is_address(address: &str) -> bool {
+    let shaped = address.split_once('@').is_some_and(|(local, domain)| {
+        !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && !domain.contains('@')
+    });
+    shaped && !address.contains(|c: char| c.is_whitespace() || c.is_control() || "<>\",;:()[]\\".contains(c))
 }
 
 fn parse_cc(rest: &str) -> Result<Command, String> {
@@ -212,6 +276,11 @@ mod tests {
             ("#contact remove jane@acme.example.com", Command::ContactRemove("jane@acme.example.com".into())),
             ("#cc add <Boss@Acme.example.com>", Command::CcAdd("boss@acme.example.com".into())),
             ("#cc remove boss@acme.example.com", Command::CcRemove("boss@acme.example.com".into())),
+            ("#new Jane@Example.com", Command::New { name: None, address: "jane@example.com".into() }),
+            ("#new \"Jane Roe\" <jane@example.com>", Command::New { name: Some("Jane Roe".into()), address: "jane@example.com".into() }),
+            ("#new Jean Dupont <jean@example.fr>", Command::New { name: Some("Jean Dupont".into()), address: "jean@example.fr".into() }),
+            ("#new <jane@example.com>", Command::New { name: None, address: "jane@example.com".into() }),
+            ("#queue", Command::Queue),
         ];
         for (line, expected) in cases {
             assert_eq!(parse(line).commands, vec![expected], "{line}");
@@ -230,6 +299,13 @@ mod tests {
             "#close now",
             "#cc add nobody",
             "#cc invite a@b.example",
+            "#new",
+            "#new jane",
+            "#new jane@localhost",
+            "#new a@b.example, c@d.example",
+            "#new Jane <jane@example.com",
+            "#new <jane@example.com> trailing",
+            "#queue now",
         ] {
             let p = parse(bad);
             assert_eq!(p.errors.len(), 1, "{bad}");

@@ -18,12 +18,34 @@ pub const GATEWAY: &str = "srgate";
 
 /// Opens a new SR from the customer's first mail.
 pub fn open(id: u64, first: MessageRecord, customer_name: Option<String>, subject: String, assignee: Option<String>, now: Timestamp) -> Sr {
+    let customer = first.from.clone();
+    let opened = Opened { customer: customer.clone(), customer_name, by: customer, how: "opened by mail".into() };
+    open_for(id, opened, first, subject, assignee, now)
+}
+
+/// Who an SR is for, and who opened it how (a customer by mail, or a CSE for a phone call).
+#[derive(Debug, Clone)]
+pub struct Opened {
+    /// The customer's address.
+    pub customer: String,
+    /// The customer's display name, when known.
+    pub customer_name: Option<String>,
+    /// Who opened it (the customer, a CSE, the operator).
+    pub by: String,
+    /// How, in words (the `created` event's detail).
+    pub how: String,
+}
+
+/// Opens a new SR for `opened.customer` whose first message is `first` (which may
+/// come from somebody else: the CSE who took a phone call).
+pub fn open_for(id: u64, opened: Opened, first: MessageRecord, subject: String, assignee: Option<String>, now: Timestamp) -> Sr {
+    let Opened { customer, customer_name, by, how } = opened;
     let mut sr = Sr {
         id,
         state: State::New,
         priority: Priority::P3,
         language: "en".into(),
-        customer: first.from.clone(),
+        customer,
         customer_name,
         assignee: assignee.clone(),
         subject,
@@ -55,8 +77,7 @@ pub fn open(id: u64, first: MessageRecord, customer_name: Option<String>, subjec
         next_seq: 0,
         support_address: None,
     };
-    let customer = sr.customer.clone();
-    sr.log(now, "created", &customer, "opened by mail");
+    sr.log(now, "created", &by, how);
     if let Some(a) = assignee {
         sr.log(now, "assigned", GATEWAY, a);
     }

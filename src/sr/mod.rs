@@ -121,6 +121,9 @@ pub enum MessageKind {
     AttachmentTooLarge,
     /// A notice to the administrator (never part of an SR; listed so every outgoing kind has a name).
     AdminNotice,
+    /// What opened an SR a CSE opened for a customer (a phone call, `#new` or `srgate sr open`):
+    /// the CSE's summary, from the CSE (or the operator).
+    Intake,
 }
 
 /// One message on an SR.

@@ -62,9 +62,11 @@ impl StackLines<'_> {
     }
 
     /// Top-level keys the stack needs (before any table): the test DNS server, which
-    /// serves the DKIM keys the stack signs with ([`super::dns`]).
+    /// serves the DKIM keys the stack signs with ([`super::dns`]); and no daily digests,
+    /// which would add mail to the CSEs' inboxes on business mornings (a test that wants
+    /// them replaces `digest = false`, see tests/intake_e2e.rs).
     pub fn top_level(&self) -> String {
-        super::dns::dns_resolver_line()
+        format!("{}digest = false\n", super::dns::dns_resolver_line())
     }
 
     /// The `[smtp]` table header and its connection lines; more `[smtp]` keys may follow.

@@ -80,6 +80,8 @@ pub struct Commit {
     pub automated: Vec<Automated>,
     /// Index entries of files stored for this mail.
     pub files: Vec<(String, Location)>,
+    /// The day whose daily digests this commit queues (remembered so that they go out once).
+    pub digest_day: Option<jiff::civil::Date>,
 }
 
 /// What a commit wrote.
@@ -203,6 +205,9 @@ fn write(tx: &Tx<'_>, c: &Commit, outbox_ids: &[u64], qkey: Option<u64>) -> TxRe
     for (item, id) in c.outbox.iter().zip(outbox_ids) {
         outbox::insert(tx, *id, item)?;
     }
+    if let Some(day) = c.digest_day {
+        tx.put(Tree::Meta, "digest_day", day.to_string().as_bytes())?;
+    }
     if let (Some(q), Some(k)) = (&c.quarantine, qkey) {
         tx.put(Tree::Quarantine, keys::be(k), json(q))?;
     }
@@ -238,6 +243,7 @@ fn write_sr(tx: &Tx<'_>, w: &SrWrite) -> TxResult<()> {
         }
         None => tx.remove(Tree::Wakes, keys::be(id))?,
     }
+    index_open(tx, &w.sr)?;
     for (n, m) in w.sr.messages.iter().enumerate().skip(messages_before) {
         tx.put(Tree::Messages, keys::pair(keys::be(id), keys::be(n as u64)), json(m))?;
     }
@@ -250,6 +256,21 @@ fn write_sr(tx: &Tx<'_>, w: &SrWrite) -> TxResult<()> {
         tx.put(Tree::Meta, "next_sr", keys::be(next.max(id + 1)))?;
     }
     Ok(())
+}
+
+/// The open index: an SR not closed is listed under its assignee (the entry `open_of`
+/// names is moved when the assignee changes), a closed one not at all.
+pub(super) fn index_open(tx: &Tx<'_>, sr: &Sr) -> TxResult<()> {
+    let id = sr.id;
+    if let Some(old) = tx.get(Tree::OpenOf, keys::be(id))? {
+        tx.remove(Tree::Open, keys::open(&String::from_utf8_lossy(&old), id))?;
+    }
+    if sr.state == State::Closed {
+        return tx.remove(Tree::OpenOf, keys::be(id));
+    }
+    let assignee = sr.assignee.as_deref().unwrap_or_default().to_ascii_lowercase();
+    tx.put(Tree::Open, keys::open(&assignee, id), [])?;
+    tx.put(Tree::OpenOf, keys::be(id), assignee.as_bytes())
 }
 
 /// Moves the mailbox position to `uid`. Mails are committed in UID order and a

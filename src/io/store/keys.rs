@@ -124,6 +124,25 @@ pub(super) fn stats(state: crate::sr::State, priority: crate::sr::Priority) -> S
     format!("{}/{priority:?}", state.as_str())
 }
 
+/// Open-index key: the assignee (lower-cased; empty for none), NUL, the SR.
+pub(super) fn open(assignee: &str, id: u64) -> Vec<u8> {
+    let mut k = open_prefix(assignee);
+    k.extend_from_slice(&be(id));
+    k
+}
+
+/// Every open-index key of one assignee starts with this.
+pub(super) fn open_prefix(assignee: &str) -> Vec<u8> {
+    let mut k = assignee.to_ascii_lowercase().into_bytes();
+    k.push(0);
+    k
+}
+
+/// The SR of an [`open`] key.
+pub(super) fn open_id(key: &[u8]) -> Option<u64> {
+    key.len().checked_sub(8).and_then(|at| read_u64(&key[at..]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

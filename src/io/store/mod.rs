@@ -136,7 +136,7 @@ pub struct SeenEntry {
 }
 
 /// The trees, in the order of [`Tree`].
-const TREES: [&str; 21] = [
+const TREES: [&str; 23] = [
     "srs",
     "messages",
     "events",
@@ -158,6 +158,8 @@ const TREES: [&str; 21] = [
     "automated_at",
     "stats",
     "files",
+    "open",
+    "open_of",
 ];
 
 /// One tree of the store.
@@ -206,6 +208,10 @@ enum Tree {
     Stats,
     /// SHA-256 → where the file's bytes are in the packs.
     Files,
+    /// (assignee, NUL, SR) → nothing: every SR not closed, by its assignee (empty: none).
+    Open,
+    /// SR → the assignee it is indexed under in `open`.
+    OpenOf,
 }
 
 /// The store.
@@ -372,6 +378,34 @@ impl Store {
             let id = keys::read_u64(&k?).unwrap_or_default();
             self.get_sr(id)?.ok_or_else(|| StoreError::Decode("srs".into(), format!("SR {id} vanished")))
         })
+    }
+
+    /// The SRs not closed that are assigned to `assignee` (`None`: to nobody), as their
+    /// facts (without messages and events), oldest first. Reads the open index only.
+    pub fn open_srs_assigned(&self, assignee: Option<&str>) -> Result<Vec<Sr>, StoreError> {
+        let prefix = keys::open_prefix(assignee.unwrap_or_default());
+        self.tree(Tree::Open)
+            .scan_prefix(prefix)
+            .keys()
+            .filter_map(|k| k.map(|k| keys::open_id(&k)).transpose())
+            .map(|id| self.facts(id?))
+            .collect()
+    }
+
+    /// Every SR not closed, as its facts (without messages and events). Reads the open index only.
+    pub fn open_srs(&self) -> Result<Vec<Sr>, StoreError> {
+        self.tree(Tree::Open).iter().keys().filter_map(|k| k.map(|k| keys::open_id(&k)).transpose()).map(|id| self.facts(id?)).collect()
+    }
+
+    /// The facts of SR `id` (without messages and events).
+    fn facts(&self, id: u64) -> Result<Sr, StoreError> {
+        let head = self.tree(Tree::Srs).get(keys::be(id))?.ok_or_else(|| StoreError::Decode("open".into(), format!("SR {id} vanished")))?;
+        decode("srs", &head)
+    }
+
+    /// The last day the daily digests went out (policy time zone).
+    pub fn digest_day(&self) -> Result<Option<jiff::civil::Date>, StoreError> {
+        Ok(self.tree(Tree::Meta).get("digest_day")?.and_then(|v| String::from_utf8_lossy(&v).parse().ok()))
     }
 
     /// True when the store holds no SR.
@@ -581,5 +615,12 @@ impl Lookup for Store {
 
     fn contact(&self, address: &str) -> Option<Contact> {
         self.tree(Tree::Contacts).get(address.to_ascii_lowercase()).ok().flatten().and_then(|v| decode("contacts", &v).ok())
+    }
+
+    fn open_srs_of(&self, cse: &str) -> Vec<Sr> {
+        self.open_srs_assigned(Some(cse)).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "cannot read the open SRs of {cse}");
+            Vec::new()
+        })
     }
 }

@@ -10,6 +10,8 @@
 //! - the due index had no `wakes` entry saying which key is an SR's own;
 //! - automated-mail records had no by-time twin, so they were never pruned.
 //!
+//! Layout 2 had no open index (`open`, `open_of`: every SR not closed, by assignee).
+//!
 //! Every step looks at each record and converts it only if it still has the
 //! old shape, so an upgrade interrupted by a crash simply runs again at the
 //! next open; the layout number is written last, after a durability barrier.
@@ -23,7 +25,7 @@ use super::{Store, StoreError, Tree, decode, json, keys};
 use crate::sr::Sr;
 
 /// The layout this binary writes.
-pub(super) const FORMAT: u64 = 2;
+pub(super) const FORMAT: u64 = 3;
 
 impl Store {
     /// Brings the store to [`FORMAT`] (blocking; once per data directory).
@@ -38,12 +40,31 @@ impl Store {
         let outbox = self.split_outbox()?;
         let wakes = self.rebuild_wakes()?;
         let automated = self.index_automated_by_time()?;
-        if srs + outbox + wakes + automated > 0 {
-            tracing::info!(srs, outbox, wakes, automated, "upgraded a store written by an earlier srgate");
+        let open = self.index_open_srs()?;
+        if srs + outbox + wakes + automated + open > 0 {
+            tracing::info!(srs, outbox, wakes, automated, open, "upgraded a store written by an earlier srgate");
         }
         self.make_durable()?;
         meta.insert("format", &keys::be(FORMAT))?;
         self.make_durable()
+    }
+
+    /// Lists every SR not closed in the open index (layout 3), unless it is listed already.
+    fn index_open_srs(&self) -> Result<usize, StoreError> {
+        let mut done = 0;
+        for item in self.tree(Tree::Srs).iter() {
+            let (key, value) = item?;
+            if self.tree(Tree::OpenOf).contains_key(&key)? {
+                continue;
+            }
+            let sr: Sr = decode("srs", &value)?;
+            if sr.state == crate::sr::State::Closed {
+                continue;
+            }
+            self.transact(|tx| super::commit::index_open(tx, &sr))?;
+            done += 1;
+        }
+        Ok(done)
     }
 
     /// Moves each SR's embedded messages and events to their own records.
@@ -204,7 +225,7 @@ mod tests {
         store.tree(Tree::Meta).insert("format", &keys::be(FORMAT + 1))?;
         drop(store);
         let refused = Store::open(dir.path(), std::time::Duration::ZERO, 8 << 20);
-        assert!(matches!(refused, Err(StoreError::NewerFormat(3, 2))), "a newer layout is refused");
+        assert!(matches!(refused, Err(StoreError::NewerFormat(4, 3))), "a newer layout is refused");
         Ok(())
     }
 }
