@@ -50,6 +50,17 @@ pub struct Automated {
     pub at: Timestamp,
 }
 
+/// A knowledge-base article suggested to a customer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Suggested {
+    /// The customer's address.
+    pub customer: String,
+    /// The article's id.
+    pub article: String,
+    /// When.
+    pub at: Timestamp,
+}
+
 /// The full effect of one inbound mail (or one scheduled pass on an SR), written atomically.
 #[derive(Debug, Clone, Default)]
 pub struct Commit {
@@ -78,6 +89,8 @@ pub struct Commit {
     pub contacts: Vec<ContactChange>,
     /// Automated mail sent, per recipient.
     pub automated: Vec<Automated>,
+    /// Knowledge-base articles suggested (the latest suggestion of an article to a customer replaces the one before).
+    pub suggested: Vec<Suggested>,
     /// Index entries of files stored for this mail.
     pub files: Vec<(String, Location)>,
 }
@@ -166,6 +179,9 @@ impl Store {
 }
 
 fn write(tx: &Tx<'_>, c: &Commit, outbox_ids: &[u64], qkey: Option<u64>) -> TxResult<()> {
+    for s in &c.suggested {
+        tx.put(Tree::KbSuggested, keys::suggested(&s.customer, &s.article), keys::instant(s.at))?;
+    }
     for a in &c.automated {
         tx.put(Tree::Automated, keys::automated(&a.address, a.at, &a.message_id), [])?;
         tx.put(Tree::AutomatedAt, keys::automated_by_time(&a.address, a.at, &a.message_id), [])?;

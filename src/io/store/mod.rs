@@ -33,7 +33,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use sled::transaction::TransactionError;
 
-pub use commit::{Automated, Commit, CommitStats, Seen, SrWrite};
+pub use commit::{Automated, Commit, CommitStats, Seen, SrWrite, Suggested};
 pub use dump::Dump;
 pub use files::Location;
 pub use outbox::OutboxItem;
@@ -136,7 +136,7 @@ pub struct SeenEntry {
 }
 
 /// The trees, in the order of [`Tree`].
-const TREES: [&str; 21] = [
+const TREES: [&str; 22] = [
     "srs",
     "messages",
     "events",
@@ -158,6 +158,7 @@ const TREES: [&str; 21] = [
     "automated_at",
     "stats",
     "files",
+    "kb_suggested",
 ];
 
 /// One tree of the store.
@@ -206,6 +207,8 @@ enum Tree {
     Stats,
     /// SHA-256 → where the file's bytes are in the packs.
     Files,
+    /// (customer, article id) → when the article was last suggested to the customer.
+    KbSuggested,
 }
 
 /// The store.
@@ -581,5 +584,9 @@ impl Lookup for Store {
 
     fn contact(&self, address: &str) -> Option<Contact> {
         self.tree(Tree::Contacts).get(address.to_ascii_lowercase()).ok().flatten().and_then(|v| decode("contacts", &v).ok())
+    }
+
+    fn suggested_at(&self, customer: &str, article: &str) -> Option<Timestamp> {
+        self.tree(Tree::KbSuggested).get(keys::suggested(customer, article)).ok().flatten().and_then(|v| keys::read_instant(&v))
     }
 }
