@@ -204,7 +204,7 @@ impl Kb {
             })
             .collect();
         // A stable sort keeps the files' order among equal scores.
-        out.sort_by(|a, b| b.score.cmp(&a.score));
+        out.sort_by_key(|c| std::cmp::Reverse(c.score));
         out
     }
 
