@@ -361,4 +361,29 @@ pub(super) mod tests {
         assert_eq!(store.automated_since("robot@example.com", t - jiff::SignedDuration::from_hours(1)), 0);
         Ok(())
     }
+
+    /// A suggestion is remembered per (customer, article), the latest replacing the one
+    /// before, and survives an export and import.
+    #[test]
+    fn suggestions_are_remembered_per_customer_and_article() -> Result<(), Box<dyn std::error::Error>> {
+        use crate::gateway::Lookup;
+        let dir = tempfile::tempdir()?;
+        let store = Store::open(dir.path(), std::time::Duration::ZERO, 8 << 20)?;
+        let (t1, t2): (Timestamp, Timestamp) = ("2026-03-03T10:00:00Z".parse()?, "2026-04-03T10:00:00Z".parse()?);
+        let shown = |article: &str, at| Suggested { customer: "Jane@example.com".into(), article: article.into(), at };
+        store.commit(&Commit { suggested: vec![shown("status-en", t1), shown("vpn-en", t1)], ..Commit::default() })?;
+        store.commit(&Commit { suggested: vec![shown("status-en", t2)], ..Commit::default() })?;
+        assert_eq!(store.suggested_at("jane@example.com", "status-en"), Some(t2));
+        assert_eq!(store.suggested_at("jane@example.com", "vpn-en"), Some(t1));
+        assert_eq!(store.suggested_at("john@example.com", "vpn-en"), None);
+        let records: Vec<_> = store.dump()?.into_iter().filter(|d| matches!(d, super::super::Dump::KbSuggested { .. })).collect();
+        assert_eq!(records.len(), 2);
+        let other = tempfile::tempdir()?;
+        let restored = Store::open(other.path(), std::time::Duration::ZERO, 8 << 20)?;
+        for r in &records {
+            restored.restore(r)?;
+        }
+        assert_eq!(restored.suggested_at("jane@example.com", "status-en"), Some(t2));
+        Ok(())
+    }
 }
