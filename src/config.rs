@@ -62,6 +62,10 @@ pub struct Config {
     pub rules_dir: PathBuf,
     /// Folder of mail templates (`<lang>/<name>.txt`).
     pub templates_dir: PathBuf,
+    /// Folder of knowledge-base articles (`kb_dir`, default `kb` beside the config file).
+    pub kb_dir: PathBuf,
+    /// True when `kb_dir` was written in the config: then the folder must exist.
+    pub kb_dir_set: bool,
     /// The address customers write to; From and Reply-To of everything sent (of an SR
     /// opened on another `[[address]]`: that one).
     pub support_address: String,

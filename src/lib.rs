@@ -12,6 +12,7 @@
 //! - [`rules`]: rule files (conditions → priority, product, language, tags, assignee), compiled once (pure).
 //! - [`policy`]: business hours, holidays and first-response targets from rules/policy.toml (pure).
 //! - [`lang`]: language detection of the customer's new text (pure).
+//! - [`kb`]: knowledge-base articles from `kb/` and the matcher that suggests them to new SRs (pure).
 //! - [`gateway`]: the pure decision for one inbound mail: which SR, what changes, what to send.
 //! - [`oauth`]: OAuth2 sign-in, the pure part: endpoints, token requests and replies, refresh timing, SASL strings, credential health.
 //! - [`config`]: raw TOML → validated [`config::Config`], every error with file and line.
@@ -35,6 +36,7 @@ pub mod diag;
 pub mod failpoint;
 pub mod gateway;
 pub mod io;
+pub mod kb;
 pub mod lang;
 pub mod mail;
 pub mod metrics;

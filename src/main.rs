@@ -511,13 +511,30 @@ fn explain(config: &Path, file: &Path, now: Option<&str>, json: bool) -> anyhow:
         templates: &setup.templates,
         rules: &setup.rules,
         policy: &setup.policy,
+        kb: &setup.kb,
         instance: "explain",
     };
     let no_load = std::collections::HashMap::new();
     let t = triage(ctx, &mail, &srgate::gateway::NewSr { id: 0, mailbox: &mailbox, loads: &no_load, rr: 0 }, now);
+    let query = srgate::kb::Query {
+        subject: &mail.subject,
+        text: &mail.new_text,
+        language: &t.language,
+        detected_language: t.detected_language.as_deref(),
+        product: t.product.as_deref(),
+    };
+    // Which articles the acknowledgement would list (the store's 30-day memory aside).
+    let candidates = setup.kb.candidates(&query);
+    let suggested: Vec<&str> = candidates.iter().filter(|c| c.strong()).take(srgate::kb::MAX_SUGGESTIONS).map(|c| c.id.as_str()).collect();
     if json {
         let mut v = serde_json::to_value(&t)?;
         v["now"] = serde_json::Value::String(now.to_string());
+        let mut articles = serde_json::to_value(&candidates)?;
+        for a in articles.as_array_mut().into_iter().flatten() {
+            let is = a["id"].as_str().is_some_and(|id| suggested.contains(&id));
+            a["suggested"] = serde_json::Value::Bool(is);
+        }
+        v["articles"] = articles;
         println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(ExitCode::SUCCESS);
     }
@@ -544,6 +561,20 @@ fn explain(config: &Path, file: &Path, now: Option<&str>, json: bool) -> anyhow:
     println!("  first response by  {}", setup.policy.local_display(t.first_response_due));
     if let Some(at) = t.assign_at {
         println!("  assigned at        {}", setup.policy.local_display(at));
+    }
+    if candidates.is_empty() {
+        println!("  articles           none matched");
+    }
+    for c in &candidates {
+        let verdict = if suggested.contains(&c.id.as_str()) {
+            "suggested"
+        } else if c.strong() {
+            "not suggested: three better ones"
+        } else {
+            "not suggested: score under min_score"
+        };
+        println!("  article {:?} ({}) score {} of {}: {verdict}", c.id, c.source, c.score, c.min_score);
+        println!("      matched {}", c.why());
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -738,6 +769,9 @@ fn check(path: &Path) -> anyhow::Result<ExitCode> {
             );
             for p in plans.iter().flatten() {
                 println!("{p}");
+            }
+            if !setup.kb.is_empty() {
+                println!("knowledge base: {} articles in {}", setup.kb.articles().len(), setup.config.kb_dir.display());
             }
             Ok(ExitCode::SUCCESS)
         }

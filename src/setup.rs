@@ -1,4 +1,5 @@
-//! Everything loaded from files, validated in one pass: config, rules, policy, templates.
+//! Everything loaded from files, validated in one pass: config, rules, policy, templates,
+//! knowledge base.
 //!
 //! `srgate check`, start-up and (later) reload all go through [`Setup::load`],
 //! which reports every problem of every file at once, each with file and line.
@@ -7,6 +8,7 @@ use std::path::Path;
 
 use crate::config::Config;
 use crate::diag::{Diagnostic, Diagnostics};
+use crate::kb::Kb;
 use crate::policy::Policy;
 use crate::rules::{POLICY_FILE, RosterCse, RosterView, RuleSet};
 use crate::template::Templates;
@@ -22,6 +24,8 @@ pub struct Setup {
     pub policy: Policy,
     /// The mail templates.
     pub templates: Templates,
+    /// The knowledge-base articles (empty without a `kb/` folder).
+    pub kb: Kb,
 }
 
 /// What the rules may name: the roster's engineers and the products they list.
@@ -44,9 +48,48 @@ impl Setup {
         let policy =
             if policy_path.exists() { Policy::load(&policy_path).map_err(|d| errors.extend(d.0)).ok() } else { Some(Policy::standard()) };
         let templates = Templates::load_with(&config.templates_dir, &config.address_templates()).map_err(|d| errors.extend(d.0)).ok();
-        match (rules, policy, templates) {
-            (Some(rules), Some(policy), Some(templates)) if errors.is_empty() => Ok(Setup { config, rules, policy, templates }),
+        let kb = load_kb(&config.kb_dir, config.kb_dir_set).map_err(|d| errors.extend(d.0)).ok();
+        match (rules, policy, templates, kb) {
+            (Some(rules), Some(policy), Some(templates), Some(kb)) if errors.is_empty() => {
+                Ok(Setup { config, rules, policy, templates, kb })
+            }
             _ => Err(Diagnostics(errors)),
+        }
+    }
+}
+
+/// Reads every `*.toml` file of the knowledge-base folder, in file-name order, and
+/// compiles them (see [`crate::kb`]). A missing folder is no knowledge base, unless
+/// the config named it (`explicit`): then it is an error.
+pub fn load_kb(dir: &Path, explicit: bool) -> Result<Kb, Diagnostics> {
+    if !explicit && !dir.exists() {
+        return Ok(Kb::default());
+    }
+    let entries = std::fs::read_dir(dir).map_err(|e| crate::kb::folder_error(dir, format!("kb_dir: cannot read the folder: {e}")))?;
+    let mut errors = Vec::new();
+    let mut paths: Vec<std::path::PathBuf> = Vec::new();
+    for entry in entries {
+        match entry {
+            Ok(e) if e.path().extension().is_some_and(|x| x == "toml") && e.path().is_file() => paths.push(e.path()),
+            Ok(_) => {}
+            Err(e) => errors.push(Diagnostic::in_file(dir, format!("cannot list the folder: {e}"))),
+        }
+    }
+    paths.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
+    let mut sources = Vec::new();
+    for p in paths {
+        match std::fs::read_to_string(&p) {
+            Ok(text) => sources.push((p, text)),
+            Err(e) => errors.push(Diagnostic::in_file(&p, format!("cannot read: {e}"))),
+        }
+    }
+    let borrowed: Vec<(&Path, &str)> = sources.iter().map(|(p, t)| (p.as_path(), t.as_str())).collect();
+    match Kb::compile(&borrowed) {
+        Ok(kb) if errors.is_empty() => Ok(kb),
+        Ok(_) => Err(Diagnostics(errors)),
+        Err(Diagnostics(more)) => {
+            errors.extend(more);
+            Err(Diagnostics(errors))
         }
     }
 }

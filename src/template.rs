@@ -205,6 +205,21 @@ pub struct Extra {
     pub oversized: Vec<String>,
     /// The limit on forwarded attachments, in MB.
     pub max_attachment_mb: usize,
+    /// Knowledge-base articles suggested for a new SR, best first.
+    pub articles: Vec<ArticleLink>,
+}
+
+/// A knowledge-base article as a mail shows it.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ArticleLink {
+    /// Its id.
+    pub id: String,
+    /// Its title.
+    pub title: String,
+    /// Its URL.
+    pub url: String,
+    /// Which terms found it, and where (`outage (subject), down (text)`): for staff.
+    pub why: String,
 }
 
 /// One message in a history mail.
@@ -469,6 +484,12 @@ pub fn sample_context() -> MailContext {
             hold_until: "Monday 2 March 2026, 09:00 CET".into(),
             oversized: vec!["video.mp4 (60 MB)".into()],
             max_attachment_mb: 25,
+            articles: vec![ArticleLink {
+                id: "status".into(),
+                title: "Service status and known outages".into(),
+                url: "https://status.example.com/".into(),
+                why: "outage (subject)".into(),
+            }],
         },
     }
 }

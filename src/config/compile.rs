@@ -228,6 +228,7 @@ pub fn compile_with(path: &Path, source: &str, groups: GroupLookup<'_>) -> Resul
     let mut data_dir: Option<PathBuf> = None;
     let mut rules_dir = PathBuf::from("rules");
     let mut templates_dir = PathBuf::from("templates");
+    let mut kb_dir: Option<PathBuf> = None;
     let mut support_address: Option<String> = None;
     let mut support_name = None;
     let mut addresses = Vec::new();
@@ -261,6 +262,7 @@ pub fn compile_with(path: &Path, source: &str, groups: GroupLookup<'_>) -> Resul
             "data_dir" => data_dir = c.value(value),
             "rules_dir" => rules_dir = c.value(value).unwrap_or(rules_dir),
             "templates_dir" => templates_dir = c.value(value).unwrap_or(templates_dir),
+            "kb_dir" => kb_dir = c.value(value),
             "support_address" => support_address = c.value(value),
             "support_name" => support_name = c.value(value),
             "address" => addresses = c.list::<RawAddress>("address", value),
@@ -436,6 +438,8 @@ pub fn compile_with(path: &Path, source: &str, groups: GroupLookup<'_>) -> Resul
         data_dir: c.path(&data_dir),
         rules_dir: c.path(&rules_dir),
         templates_dir: c.path(&templates_dir),
+        kb_dir_set: kb_dir.is_some(),
+        kb_dir: c.path(&kb_dir.unwrap_or_else(|| PathBuf::from("kb"))),
         support_address,
         support_name,
         addresses,

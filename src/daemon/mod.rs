@@ -128,7 +128,7 @@ impl Gateway {
     }
 
     fn ctx_of<'a>(&'a self, s: &'a Setup) -> Ctx<'a> {
-        Ctx { config: &s.config, templates: &s.templates, rules: &s.rules, policy: &s.policy, instance: &self.instance }
+        Ctx { config: &s.config, templates: &s.templates, rules: &s.rules, policy: &s.policy, kb: &s.kb, instance: &self.instance }
     }
 
     /// Takes the decision lock (a panic while it was held does not poison it for good).

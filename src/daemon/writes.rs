@@ -1,12 +1,13 @@
 //! From a decision to the store writes that carry it out: the SRs (with what
 //! they already have stored and their next wake-up), Message-IDs, the rendered
-//! outbox, load and contact changes, and the automated-mail records.
+//! outbox, load and contact changes, the automated-mail records and the
+//! knowledge-base articles suggested.
 
 use jiff::Timestamp;
 
 use super::Gateway;
 use crate::gateway::Decision;
-use crate::io::store::{Automated, Commit, OutboxItem, SrWrite};
+use crate::io::store::{Automated, Commit, OutboxItem, SrWrite, Suggested};
 use crate::mail::outbound;
 use crate::sr::{self, Sr, lifecycle};
 
@@ -41,6 +42,11 @@ impl Gateway {
             c.automated.extend(d.automated.iter().map(|(address, message_id)| Automated {
                 address: address.clone(),
                 message_id: message_id.clone(),
+                at: now,
+            }));
+            c.suggested.extend(d.suggested.iter().map(|article| Suggested {
+                customer: d.sr.customer.clone(),
+                article: article.clone(),
                 at: now,
             }));
             Ok(())

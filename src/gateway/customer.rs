@@ -6,7 +6,7 @@ use jiff::{SignedDuration, Timestamp};
 
 use super::new_sr::{self, inbound_record};
 use super::outgoing::Outgoing;
-use super::staff::push_escalation;
+use super::staff::{push_closure, push_escalation};
 use super::{Ctx, Decision, Lookup, NewSr, replies_to};
 use crate::contacts::scope_of;
 use crate::mail::inbound::Inbound;
@@ -52,7 +52,7 @@ pub(super) fn write(
 ) -> Result<Decision, RenderError> {
     let role = role(ctx, &sr, &mail.from, lookup);
     if role == Role::Stranger {
-        return stranger(ctx, mail, sr, new, now);
+        return stranger(ctx, mail, sr, new, lookup, now);
     }
     if sr.state == State::Closed {
         let window = SignedDuration::from_hours(24 * i64::from(ctx.policy.lifecycle().reopen_window_days));
@@ -63,19 +63,36 @@ pub(super) fn write(
             if !related.contains(&sr.id) {
                 related.insert(0, sr.id);
             }
-            return new_sr::open(ctx, mail, new, related, now);
+            return new_sr::open(ctx, mail, new, related, lookup, now);
         }
     }
-    let reopening = sr.state == State::Closed;
+    let request = request::detect(&mail.subject, &mail.new_text);
+    let says_solved = request == Some(Request::Solved);
+    let was_closed = sr.state == State::Closed;
     let record = inbound_record(ctx, mail, MessageKind::CustomerReply, mail.new_text.clone(), now);
-    let mut sr = if reopening { lifecycle::reopened(sr, record, now) } else { lifecycle::customer_replied(sr, record, now) };
+    let mut sr = match (was_closed, says_solved) {
+        (true, true) => lifecycle::confirmed_closed(sr, record, now),
+        (true, false) => lifecycle::reopened(sr, record, now),
+        (false, _) => lifecycle::customer_replied(sr, record, now),
+    };
+    // "Solved" closes the SR when a stranger could not have written it: see [`may_close`].
+    let closing = says_solved && !was_closed && may_close(ctx, mail, sr.id, lookup);
+    if closing {
+        sr = lifecycle::closed(sr, "resolved", &mail.from, now);
+    }
     let note = new_sr::join_copied(ctx, mail, &mut sr, now);
     let mut out = Outgoing::new(ctx, sr, now);
     let attachments: Vec<String> = mail.attachments.iter().map(|a| a.name.clone()).collect();
     let (forward, oversized) = super::forwardable(ctx, mail);
     if let Some(update) = out.to_cse(OutKind::CustomerUpdate) {
-        let reopened = reopening.then(|| format!("The customer reopened {}.", out.sr.token()));
-        let info = reopened.into_iter().chain(note).collect::<Vec<_>>().join("\n\n");
+        let token = out.sr.token();
+        let status = match (was_closed, says_solved, closing) {
+            (true, true, _) => Some(format!("The customer says the problem is solved; {token} stays closed.")),
+            (true, false, _) => Some(format!("The customer reopened {token}.")),
+            (false, _, true) => Some(format!("The customer says the problem is solved: {token} is closed as resolved.")),
+            _ => None,
+        };
+        let info = status.into_iter().chain(note).collect::<Vec<_>>().join("\n\n");
         out.push(update.text(mail.new_text.clone(), attachments, forward).extra(Extra {
             info,
             oversized: oversized.clone(),
@@ -86,10 +103,25 @@ pub(super) fn write(
         let notice = out.to_customer(OutKind::AttachmentTooLarge).extra(Extra { oversized, ..Extra::default() });
         out.push(notice)?;
     }
-    if let Some(req) = request::detect(&mail.subject, &mail.new_text) {
-        handle_request(&mut out, req, &mail.from)?;
+    if closing {
+        push_closure(&mut out)?;
+    }
+    match request {
+        Some(Request::Solved) if closing || was_closed => {}
+        Some(req) => handle_request(&mut out, req, &mail.from)?,
+        None => {}
     }
     Ok(Decision::new(out.sr, false, out.mails))
+}
+
+/// True when a customer's "solved" may close the SR by itself: the mail is
+/// authenticated (DMARC pass, or a trusted verdict), or it answers one of our mails
+/// on this SR (whose Message-IDs, with this store's random instance tag, only the
+/// recipients have seen). Otherwise anyone who guesses an SR number could close it:
+/// the CSE is asked instead.
+fn may_close(ctx: Ctx<'_>, mail: &Inbound, id: u64, lookup: &impl Lookup) -> bool {
+    crate::mail::auth::customer_authenticated(mail, &ctx.config.trusted_authserv_ids)
+        || mail.referenced_ids().any(|r| super::is_own_id(ctx, r) && lookup.sr_of_message(r) == Some(id))
 }
 
 fn handle_request(out: &mut Outgoing<'_>, req: Request, by: &str) -> Result<(), RenderError> {
@@ -133,6 +165,16 @@ fn handle_request(out: &mut Outgoing<'_>, req: Request, by: &str) -> Result<(), 
             out.sr.log(now, "close_requested", by, "");
             tell_cse(out, format!("The customer says {} can be closed. Reply with #close to close it.", out.sr.token()))
         }
+        Request::Solved => {
+            out.sr.log(now, "close_requested", by, "says solved; the mail is not authenticated and answers none of our mails");
+            tell_cse(
+                out,
+                format!(
+                    "The customer says {} is solved, but the mail is neither authenticated nor an answer to one of our mails, so it was not closed. Reply with #close to close it.",
+                    out.sr.token()
+                ),
+            )
+        }
     }
 }
 
@@ -145,8 +187,8 @@ fn tell_cse(out: &mut Outgoing<'_>, info: String) -> Result<(), RenderError> {
 
 /// A stranger wrote on `old`: a new SR refers to it, and `old`'s CSE is told, at most
 /// once a day per SR (a stranger writing again and again must not flood the CSE).
-fn stranger(ctx: Ctx<'_>, mail: &Inbound, old: Sr, new: &NewSr<'_>, now: Timestamp) -> Result<Decision, RenderError> {
-    let mut opened = new_sr::open(ctx, mail, new, vec![old.id], now)?;
+fn stranger(ctx: Ctx<'_>, mail: &Inbound, old: Sr, new: &NewSr<'_>, lookup: &impl Lookup, now: Timestamp) -> Result<Decision, RenderError> {
+    let mut opened = new_sr::open(ctx, mail, new, vec![old.id], lookup, now)?;
     let told_lately = old.events.iter().any(|e| e.kind == "stranger" && now.duration_since(e.at) < SignedDuration::from_hours(24));
     let mut o = old;
     o.log(now, "stranger", &mail.from, format!("wrote on this SR; opened {}", crate::sr::token(opened.sr.id)));

@@ -181,7 +181,7 @@ fn opened(
         assignee: intake.assignee.clone(),
     };
     let related = super::mentioned(request, lookup);
-    let d = super::new_sr::open_sr(ctx, request, Some(behalf), new, related, now)?;
+    let d = super::new_sr::open_sr(ctx, request, Some(behalf), new, related, lookup, now)?;
     if ctx.config.cse_by_email(by).is_none() || d.sr.assignee.as_deref().is_some_and(|a| a.eq_ignore_ascii_case(by)) {
         return Ok(d);
     }
@@ -200,7 +200,15 @@ fn opened(
     )?;
     let mut outgoing = d.outgoing;
     outgoing.extend(out.mails);
-    Ok(Decision { sr: out.sr, outgoing, created: d.created, also: d.also, contact_changes: d.contact_changes, automated: d.automated })
+    Ok(Decision {
+        sr: out.sr,
+        outgoing,
+        created: d.created,
+        also: d.also,
+        contact_changes: d.contact_changes,
+        automated: d.automated,
+        suggested: d.suggested,
+    })
 }
 
 /// Staff mail on no SR: `#new` opens an SR for the customer, `#queue` (or the subject
@@ -276,6 +284,8 @@ pub(super) fn staff_request(
 
 #[cfg(test)]
 pub(super) mod tests {
+    /// No knowledge base.
+    static NO_KB: crate::kb::Kb = crate::kb::Kb::empty();
     use std::collections::HashMap;
     use std::path::Path;
 
@@ -332,7 +342,7 @@ email = "bob@example.test"
         }
 
         pub fn ctx(&self) -> Ctx<'_> {
-            Ctx { config: &self.config, templates: &self.templates, rules: &self.rules, policy: &self.policy, instance: "t1" }
+            Ctx { config: &self.config, templates: &self.templates, rules: &self.rules, policy: &self.policy, kb: &NO_KB, instance: "t1" }
         }
     }
 

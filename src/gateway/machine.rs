@@ -126,6 +126,10 @@ pub(super) fn cap_automated(ctx: Ctx<'_>, mut d: Decision, lookup: &impl Lookup,
         }
         d.sr.log(now, "auto_reply_suppressed", lifecycle::GATEWAY, format!("{cap} automated mails to {to} in the last hour: no more"));
     }
+    // Articles count as shown only when the acknowledgement that lists them goes out.
+    if !d.outgoing.iter().any(|m| m.kind == crate::mail::outbound::OutKind::Acknowledgement) {
+        d.suggested.clear();
+    }
     d
 }
 

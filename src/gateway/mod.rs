@@ -34,6 +34,7 @@ pub use tick::tick;
 
 use crate::config::Config;
 use crate::contacts::{Contact, ContactChange};
+use crate::kb::Kb;
 use crate::mail::auth;
 use crate::mail::classify::{Class, Classification, classify};
 use crate::mail::inbound::Inbound;
@@ -56,6 +57,12 @@ pub trait Lookup {
     fn automated_since(&self, address: &str, since: Timestamp) -> u32;
     /// The SRs not closed that are assigned to `cse`, as facts (messages and events may be empty).
     fn open_srs_of(&self, cse: &str) -> Vec<Sr>;
+    /// When knowledge-base article `article` was last suggested to `customer`, if ever
+    /// (a store that keeps no such record answers `None`).
+    fn suggested_at(&self, customer: &str, article: &str) -> Option<Timestamp> {
+        let _ = (customer, article);
+        None
+    }
 }
 
 /// Fixed inputs of every decision.
@@ -69,6 +76,8 @@ pub struct Ctx<'a> {
     pub rules: &'a RuleSet,
     /// Business hours, targets and the lifecycle.
     pub policy: &'a Policy,
+    /// The knowledge-base articles.
+    pub kb: &'a Kb,
     /// This store's random instance tag, part of every Message-ID we make.
     pub instance: &'a str,
 }
@@ -158,11 +167,14 @@ pub struct Decision {
     pub contact_changes: Vec<ContactChange>,
     /// Automated mail sent: (recipient, Message-ID), one per recipient (for the per-address cap).
     pub automated: Vec<(String, String)>,
+    /// Knowledge-base articles (ids) suggested to the SR's customer now: the store
+    /// remembers them, so that none is suggested to them again within 30 days.
+    pub suggested: Vec<String>,
 }
 
 impl Decision {
     fn new(sr: Sr, created: bool, outgoing: Vec<OutMail>) -> Decision {
-        Decision { sr, created, outgoing, also: None, contact_changes: Vec::new(), automated: Vec::new() }
+        Decision { sr, created, outgoing, also: None, contact_changes: Vec::new(), automated: Vec::new(), suggested: Vec::new() }
     }
 }
 
@@ -292,7 +304,7 @@ pub fn decide(
             Some(intake::StaffRequest::Answer(mails)) => return Ok(Outcome::Answer { mails }),
             None => {
                 let related = mentioned(mail, lookup);
-                new_sr::open(ctx, mail, new, related, now)?
+                new_sr::open(ctx, mail, new, related, lookup, now)?
             }
         },
         (_, Some(sr), None) if ctx.config.cse_by_email(&mail.from).is_some() => staff::respond(ctx, mail, sr, now)?,
@@ -448,6 +460,7 @@ email = "bob@example.test"
         templates: Templates,
         rules: RuleSet,
         policy: Policy,
+        kb: Kb,
     }
 
     impl Fixture {
@@ -455,13 +468,16 @@ email = "bob@example.test"
             let config = config();
             let rules = RuleSet::load_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("rules"), &crate::setup::roster_view(&config))
                 .expect("rules");
-            Fixture { config, templates: templates(), rules, policy: Policy::standard() }
+            let kb = crate::setup::load_kb(&Path::new(env!("CARGO_MANIFEST_DIR")).join("kb"), true).expect("kb");
+            Fixture { config, templates: templates(), rules, policy: Policy::standard(), kb }
         }
 
         fn ctx(&self) -> Ctx<'_> {
-            Ctx { config: &self.config, templates: &self.templates, rules: &self.rules, policy: &self.policy, instance: "t1" }
+            Ctx { config: &self.config, templates: &self.templates, rules: &self.rules, policy: &self.policy, kb: &self.kb, instance: "t1" }
         }
     }
+
+    mod kb;
 
     #[test]
     fn the_whole_path() {

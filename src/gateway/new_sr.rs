@@ -3,13 +3,14 @@
 use jiff::Timestamp;
 
 use super::outgoing::{Draft, Outgoing};
-use super::{Ctx, Decision, NewSr};
+use super::{Ctx, Decision, Lookup, NewSr};
+use crate::kb;
 use crate::mail::auth;
 use crate::mail::inbound::Inbound;
 use crate::mail::outbound::OutKind;
 use crate::mail::thread;
 use crate::sr::{Direction, FileRef, MessageKind, MessageRecord, Priority, Sr, lifecycle};
-use crate::template::{Extra, RenderError};
+use crate::template::{ArticleLink, Extra, RenderError};
 use crate::triage::{self, Triage};
 
 /// The record of a received mail, with its stored files (the original and each attachment).
@@ -92,6 +93,21 @@ pub(super) fn join_copied(ctx: Ctx<'_>, mail: &Inbound, sr: &mut Sr, now: Timest
     Some(format!("The mail copied {list}, but {} already has {max} participants (max_participants): they were not added.", sr.token()))
 }
 
+/// The knowledge-base articles to suggest for a new SR from `mail` triaged as `t`: the
+/// best matches the customer was not shown within [`kb::REPEAT_AFTER_DAYS`].
+fn articles(ctx: Ctx<'_>, mail: &Inbound, t: &Triage, lookup: &impl Lookup, now: Timestamp) -> Vec<ArticleLink> {
+    let query = kb::Query {
+        subject: &mail.subject,
+        text: &mail.new_text,
+        language: &t.language,
+        detected_language: t.detected_language.as_deref(),
+        product: t.product.as_deref(),
+    };
+    let window = jiff::SignedDuration::from_hours(24 * kb::REPEAT_AFTER_DAYS);
+    let shown_lately = |id: &str| lookup.suggested_at(&mail.from, id).is_some_and(|at| now.duration_since(at) < window);
+    ctx.kb.suggest(&query, shown_lately).into_iter().map(|c| ArticleLink { why: c.why(), id: c.id, title: c.title, url: c.url }).collect()
+}
+
 /// An SR a CSE opens for a customer (see [`super::intake`]): who it is for and who
 /// opened it, its first message as recorded (the CSE's summary), and what the CSE decided.
 #[derive(Debug, Clone)]
@@ -120,8 +136,15 @@ impl OnBehalf {
 }
 
 /// Opens SR `new.id` for `mail`; `related` are SRs it mentions.
-pub(super) fn open(ctx: Ctx<'_>, mail: &Inbound, new: &NewSr<'_>, related: Vec<u64>, now: Timestamp) -> Result<Decision, RenderError> {
-    open_sr(ctx, mail, None, new, related, now)
+pub(super) fn open(
+    ctx: Ctx<'_>,
+    mail: &Inbound,
+    new: &NewSr<'_>,
+    related: Vec<u64>,
+    lookup: &impl Lookup,
+    now: Timestamp,
+) -> Result<Decision, RenderError> {
+    open_sr(ctx, mail, None, new, related, lookup, now)
 }
 
 /// Opens SR `new.id`: the one way every SR is opened. `mail` is the request as its
@@ -133,6 +156,7 @@ pub(super) fn open_sr(
     behalf: Option<OnBehalf>,
     new: &NewSr<'_>,
     related: Vec<u64>,
+    lookup: &impl Lookup,
     now: Timestamp,
 ) -> Result<Decision, RenderError> {
     let mut t: Triage = triage::triage(ctx, mail, new, now);
@@ -172,6 +196,12 @@ pub(super) fn open_sr(
         sr.log(now, "related", &mail.from, crate::sr::token(*id));
     }
     sr.related = related;
+    // A phone SR's acknowledgement carries the CSE's summary, not suggestions.
+    let articles = if phone.is_some() { Vec::new() } else { articles(ctx, mail, &t, lookup, now) };
+    if !articles.is_empty() {
+        let ids: Vec<&str> = articles.iter().map(|a| a.id.as_str()).collect();
+        sr.log(now, "kb_suggested", lifecycle::GATEWAY, ids.join(", "));
+    }
     let customer_mid = mail.record_id();
     let (forward, oversized) = super::forwardable(ctx, mail);
     let attachments = mail.attachments.iter().map(|a| a.name.clone()).collect::<Vec<_>>();
@@ -179,7 +209,11 @@ pub(super) fn open_sr(
     let mut out = Outgoing::new(ctx, sr, now);
     out.local_language_after_hours = t.local_language_after_hours;
     let csm = triage::csm_copy(ctx.config.account_of(&mail.from), t.priority);
-    let mut ack = out.to_customer(OutKind::Acknowledgement).extra(Extra { oversized: oversized.clone(), ..Extra::default() });
+    let mut ack = out.to_customer(OutKind::Acknowledgement).extra(Extra {
+        oversized: oversized.clone(),
+        articles: articles.clone(),
+        ..Extra::default()
+    });
     if phone.is_some() {
         // The customer has none of the CSE's mail: the acknowledgement starts the thread.
         ack = ack.thread(None, Vec::new()).template("acknowledgement_phone").text(mail.new_text.clone(), Vec::new(), Vec::new());
@@ -194,7 +228,7 @@ pub(super) fn open_sr(
         let note = Draft::new(OutKind::CseNotification, vec![cse])
             .thread(Some(customer_mid.clone()), vec![customer_mid.clone()])
             .text(mail.new_text.clone(), attachments.clone(), forward)
-            .extra(Extra { oversized: oversized.clone(), info: note, ..Extra::default() });
+            .extra(Extra { oversized: oversized.clone(), info: note, articles: articles.clone(), ..Extra::default() });
         out.push(note)?;
     }
     if let (true, Some(pager)) = (t.page_oncall, ctx.config.oncall_address.clone()) {
@@ -205,5 +239,7 @@ pub(super) fn open_sr(
         );
         out.push(page)?;
     }
-    Ok(Decision::new(out.sr, true, out.mails))
+    let mut d = Decision::new(out.sr, true, out.mails);
+    d.suggested = articles.into_iter().map(|a| a.id).collect();
+    Ok(d)
 }

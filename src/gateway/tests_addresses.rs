@@ -9,6 +9,9 @@ use super::*;
 use crate::mail::outbound::OutKind;
 use crate::sr;
 
+/// No knowledge base.
+static NO_KB: crate::kb::Kb = crate::kb::Kb::empty();
+
 /// A store that knows nothing and never caps.
 struct Empty;
 
@@ -72,7 +75,7 @@ signature = "Soporte Ejemplo, Madrid"
     }
 
     fn ctx(&self) -> Ctx<'_> {
-        Ctx { config: &self.config, templates: &self.templates, rules: &self.rules, policy: &self.policy, instance: "t1" }
+        Ctx { config: &self.config, templates: &self.templates, rules: &self.rules, policy: &self.policy, kb: &NO_KB, instance: "t1" }
     }
 }
 

@@ -102,6 +102,15 @@ pub fn customer_replied(mut sr: Sr, message: MessageRecord, now: Timestamp) -> S
     sr
 }
 
+/// A customer confirmed on a closed SR that the problem is solved: recorded, and it stays closed.
+pub fn confirmed_closed(mut sr: Sr, message: MessageRecord, now: Timestamp) -> Sr {
+    let by = message.from.clone();
+    sr.messages.push(message);
+    sr.updated_at = now;
+    sr.log(now, "customer_reply", &by, "says solved: stays closed");
+    sr
+}
+
 /// A customer replied to a closed SR within the reopening window.
 pub fn reopened(mut sr: Sr, message: MessageRecord, now: Timestamp) -> Sr {
     sr.closed_at = None;

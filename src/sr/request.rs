@@ -1,7 +1,9 @@
-//! Customer requests written as people write: escalate, change the priority, close.
+//! Customer requests written as people write: escalate, change the priority, close,
+//! and "solved" (the problem is gone: the SR may close as resolved).
 //!
 //! Looked for in the subject and the first line of the new text, in English,
-//! French, German, Italian and Spanish.
+//! French, German, Italian and Spanish; "solved" in the first lines of the new
+//! text only (see [`solved`]).
 
 use std::sync::LazyLock;
 
@@ -21,6 +23,8 @@ pub enum Request {
     Priority(Priority),
     /// Close the SR (the CSE decides).
     Close,
+    /// The customer says the problem is solved (or writes `#close`).
+    Solved,
 }
 
 static ESCALATE: LazyLock<Regex> = LazyLock::new(|| {
@@ -61,7 +65,131 @@ pub fn detect(subject: &str, text: &str) -> Option<Request> {
         };
         return Some(Request::Priority(p));
     }
+    if solved(text) {
+        return Some(Request::Solved);
+    }
     CLOSE.is_match(&head).then_some(Request::Close)
+}
+
+/// Words that say the problem is solved, in five languages (matched on the text
+/// folded to lower case without accents, on word boundaries).
+static SOLVED: LazyLock<Regex> = LazyLock::new(|| {
+    crate::pattern::literal(
+        r"\b(solved|resolved|(that|this|which|it) (has )?fixed it|fixed it|problem (is )?fixed|(c'est|c est|est|probleme|bien) (resolu|regle)e?s?|resolue?s?|gelost|behoben|risolt[oaie]|resuelt[oa]s?|solucionad[oa]s?)\b|(?m:^)\s*#close\b",
+    )
+});
+
+/// Words before "solved" that undo it: negations, and the words of a wish or a
+/// condition ("needs to be solved", "wenn gelöst", "quando risolto").
+const UNDOING: &[&str] = &[
+    // en
+    "not",
+    "no",
+    "never",
+    "nothing",
+    "without",
+    "nor",
+    "cannot",
+    "be",
+    "will",
+    "would",
+    "should",
+    "must",
+    "need",
+    "needs",
+    "when",
+    "once",
+    "until",
+    "if",
+    "hope",
+    "hopefully",
+    "yet", // fr
+    "pas",
+    "plus",
+    "jamais",
+    "ni",
+    "sans",
+    "aucun",
+    "aucune",
+    "rien",
+    "être",
+    "sera",
+    "doit",
+    "devrait",
+    "quand",
+    "lorsque",
+    "avant",
+    "dès",
+    "espère", // de
+    "nicht",
+    "kein",
+    "keine",
+    "nie",
+    "niemals",
+    "ohne",
+    "werden",
+    "wird",
+    "muss",
+    "müssen",
+    "soll",
+    "sollte",
+    "wenn",
+    "sobald",
+    "bis",
+    "hoffentlich", // it
+    "non",
+    "mai",
+    "senza",
+    "né",
+    "essere",
+    "sarà",
+    "deve",
+    "dovrebbe",
+    "quando",
+    "appena",
+    "finché",
+    "spero", // es
+    "nunca",
+    "sin",
+    "tampoco",
+    "ser",
+    "será",
+    "debe",
+    "debería",
+    "cuando",
+    "hasta",
+    "espero",
+    "ojalá",
+];
+
+/// True when the customer's new text says the problem is solved: "solved", "that
+/// fixed it", "c'est résolu", "gelöst", "risolto", "resuelto" (and their forms),
+/// or a `#close` line, in the first three non-empty lines; not when a negation or
+/// a wish comes up to four words before ("not solved", "pas résolu", "noch nicht
+/// gelöst", "non è risolto", "no está resuelto", "needs to be solved"), nor in
+/// a question ("Is it solved?").
+pub fn solved(text: &str) -> bool {
+    // Inline answers keep `>` lines in the new text: those are our words, not the customer's.
+    let head: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('>')).take(3).collect();
+    let head = crate::kb::fold(&head.join("\n"));
+    SOLVED.find_iter(&head).any(|m| !undone(&head[..m.start()]) && !question(&head[m.end()..]))
+}
+
+/// True when one of the last four words of `before` (this sentence only) undoes what follows.
+fn undone(before: &str) -> bool {
+    let sentence = before.rsplit(['.', '!', '?', '\n', ';']).next().unwrap_or(before);
+    let folded: Vec<String> = UNDOING.iter().map(|w| crate::kb::fold(w)).collect();
+    sentence
+        .split(|c: char| !(c.is_alphanumeric() || c == '\''))
+        .filter(|w| !w.is_empty())
+        .rev()
+        .take(4)
+        .any(|w| w.ends_with("n't") || folded.iter().any(|u| u == w))
+}
+
+/// True when the sentence that goes on with `after` ends with a question mark.
+fn question(after: &str) -> bool {
+    after.find(['.', '!', '?', '\n', ';']).is_some_and(|i| after[i..].starts_with('?'))
 }
 
 /// The first line without its escalation words, as a last-resort impact ("escalate: line down" → "line down").
@@ -107,8 +235,45 @@ mod tests {
     }
 
     #[test]
+    fn solved_in_five_languages_and_not_when_negated() {
+        for yes in [
+            "Solved, thank you!",
+            "Thanks, that fixed it.",
+            "Hi Ann,\nthe article did it: problem solved",
+            "Merci, c'est résolu.",
+            "C’est bien réglé, merci",
+            "Danke, das Problem ist gelöst.",
+            "Grazie, risolto!",
+            "Il problema si è risolto.",
+            "Gracias, ya está resuelto.",
+            "#close",
+            "#close\nThanks for the article.",
+        ] {
+            assert!(solved(yes), "{yes:?} says solved");
+        }
+        for no in [
+            "Not solved, the VPN still drops.",
+            "It isn't solved yet.",
+            "That didn't fix it.",
+            "Malheureusement ce n'est pas résolu.",
+            "Das Problem ist noch nicht gelöst.",
+            "Purtroppo non è risolto.",
+            "No, no está resuelto.",
+            "Is it solved?",
+            "This needs to be solved by Friday.",
+            "Here are the logs.\nThe tunnel drops every hour.\nPlease advise.\nSolved would be nice.",
+            "> solved",
+            "We have unsolved issues and #close is not what we want",
+        ] {
+            assert!(!solved(no), "{no:?} does not say solved");
+        }
+        assert_eq!(detect("Re: [SR#100001] VPN", "That fixed it, thanks!"), Some(Request::Solved));
+    }
+
+    #[test]
     fn close_requests_and_plain_replies() {
-        assert_eq!(detect("Re: x", "Resolved, thank you!"), Some(Request::Close));
+        assert_eq!(detect("Re: x", "Resolved, thank you!"), Some(Request::Solved));
+        assert_eq!(detect("Re: x", "Please close the ticket."), Some(Request::Close));
         assert_eq!(detect("Re: x", "Vous pouvez fermer le ticket."), Some(Request::Close));
         assert_eq!(detect("Re: x", "Das Ticket kann geschlossen werden."), Some(Request::Close));
         assert_eq!(detect("Re: x", "Here are the logs you asked for."), None);

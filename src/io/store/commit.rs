@@ -50,6 +50,17 @@ pub struct Automated {
     pub at: Timestamp,
 }
 
+/// A knowledge-base article suggested to a customer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Suggested {
+    /// The customer's address.
+    pub customer: String,
+    /// The article's id.
+    pub article: String,
+    /// When.
+    pub at: Timestamp,
+}
+
 /// The full effect of one inbound mail (or one scheduled pass on an SR), written atomically.
 #[derive(Debug, Clone, Default)]
 pub struct Commit {
@@ -78,6 +89,8 @@ pub struct Commit {
     pub contacts: Vec<ContactChange>,
     /// Automated mail sent, per recipient.
     pub automated: Vec<Automated>,
+    /// Knowledge-base articles suggested (the latest suggestion of an article to a customer replaces the one before).
+    pub suggested: Vec<Suggested>,
     /// Index entries of files stored for this mail.
     pub files: Vec<(String, Location)>,
     /// The day whose daily digests this commit queues (remembered so that they go out once).
@@ -168,6 +181,9 @@ impl Store {
 }
 
 fn write(tx: &Tx<'_>, c: &Commit, outbox_ids: &[u64], qkey: Option<u64>) -> TxResult<()> {
+    for s in &c.suggested {
+        tx.put(Tree::KbSuggested, keys::suggested(&s.customer, &s.article), keys::instant(s.at))?;
+    }
     for a in &c.automated {
         tx.put(Tree::Automated, keys::automated(&a.address, a.at, &a.message_id), [])?;
         tx.put(Tree::AutomatedAt, keys::automated_by_time(&a.address, a.at, &a.message_id), [])?;
@@ -364,6 +380,31 @@ pub(super) mod tests {
         assert_eq!(store.prune_automated(t, 100)?, 0, "records at the cut-off stay");
         assert_eq!(store.prune_automated(t + jiff::SignedDuration::from_hours(2), 100)?, 3);
         assert_eq!(store.automated_since("robot@example.com", t - jiff::SignedDuration::from_hours(1)), 0);
+        Ok(())
+    }
+
+    /// A suggestion is remembered per (customer, article), the latest replacing the one
+    /// before, and survives an export and import.
+    #[test]
+    fn suggestions_are_remembered_per_customer_and_article() -> Result<(), Box<dyn std::error::Error>> {
+        use crate::gateway::Lookup;
+        let dir = tempfile::tempdir()?;
+        let store = Store::open(dir.path(), std::time::Duration::ZERO, 8 << 20)?;
+        let (t1, t2): (Timestamp, Timestamp) = ("2026-03-03T10:00:00Z".parse()?, "2026-04-03T10:00:00Z".parse()?);
+        let shown = |article: &str, at| Suggested { customer: "Jane@example.com".into(), article: article.into(), at };
+        store.commit(&Commit { suggested: vec![shown("status-en", t1), shown("vpn-en", t1)], ..Commit::default() })?;
+        store.commit(&Commit { suggested: vec![shown("status-en", t2)], ..Commit::default() })?;
+        assert_eq!(store.suggested_at("jane@example.com", "status-en"), Some(t2));
+        assert_eq!(store.suggested_at("jane@example.com", "vpn-en"), Some(t1));
+        assert_eq!(store.suggested_at("john@example.com", "vpn-en"), None);
+        let records: Vec<_> = store.dump()?.into_iter().filter(|d| matches!(d, super::super::Dump::KbSuggested { .. })).collect();
+        assert_eq!(records.len(), 2);
+        let other = tempfile::tempdir()?;
+        let restored = Store::open(other.path(), std::time::Duration::ZERO, 8 << 20)?;
+        for r in &records {
+            restored.restore(r)?;
+        }
+        assert_eq!(restored.suggested_at("jane@example.com", "status-en"), Some(t2));
         Ok(())
     }
 }

@@ -1,6 +1,6 @@
 //! The store's bookkeeping as records a backup can carry and a restore can write:
 //! queued mail, pending flags, mailbox positions, the automated-mail records,
-//! the dedupe set and the file index. (SRs, contacts and quarantine records
+//! the knowledge-base suggestions, the dedupe set and the file index. (SRs, contacts and quarantine records
 //! have their own lines in [`crate::backup`].)
 
 use base64::Engine as _;
@@ -50,6 +50,15 @@ pub enum Dump {
         at: Timestamp,
         /// Its Message-ID.
         message_id: String,
+    },
+    /// A knowledge-base article suggested to a customer (not again within 30 days).
+    KbSuggested {
+        /// The customer's address.
+        customer: String,
+        /// The article's id.
+        article: String,
+        /// When.
+        at: Timestamp,
     },
     /// A dedupe key.
     Seen {
@@ -112,6 +121,11 @@ impl Store {
             let message_id = String::from_utf8_lossy(&rest[nul + 1..]).into_owned();
             out.push(Dump::Automated { address, at, message_id });
         }
+        for entry in self.tree(Tree::KbSuggested).iter() {
+            let (k, v) = entry?;
+            let (Some((customer, article)), Some(at)) = (keys::read_suggested(&k), keys::read_instant(&v)) else { continue };
+            out.push(Dump::KbSuggested { customer, article, at });
+        }
         for entry in self.tree(Tree::Seen).iter() {
             let (k, v) = entry?;
             let fingerprint = v.get(8..40).map(hex);
@@ -147,6 +161,9 @@ impl Store {
             Dump::Automated { address, at, message_id } => {
                 self.tree(Tree::Automated).insert(keys::automated(address, *at, message_id), &[])?;
                 self.tree(Tree::AutomatedAt).insert(keys::automated_by_time(address, *at, message_id), &[])?;
+            }
+            Dump::KbSuggested { customer, article, at } => {
+                self.tree(Tree::KbSuggested).insert(keys::suggested(customer, article), keys::instant(*at).to_vec())?;
             }
             Dump::Seen { key, sr, fingerprint } => {
                 let mut v = keys::be(*sr).to_vec();

@@ -88,6 +88,22 @@ pub(super) fn automated_range(address: &str, since: Timestamp) -> (Vec<u8>, Vec<
     (start, end)
 }
 
+/// Knowledge-base suggestion key: the customer's address (lower case), NUL, the article's id.
+pub(super) fn suggested(customer: &str, article: &str) -> Vec<u8> {
+    let mut k = customer.to_ascii_lowercase().into_bytes();
+    k.push(0);
+    k.extend_from_slice(article.as_bytes());
+    k
+}
+
+/// The (customer, article) of a [`suggested`] key.
+pub(super) fn read_suggested(key: &[u8]) -> Option<(String, String)> {
+    let nul = key.iter().position(|b| *b == 0)?;
+    let customer = String::from_utf8(key[..nul].to_vec()).ok()?;
+    let article = String::from_utf8(key.get(nul + 1..)?.to_vec()).ok()?;
+    Some((customer, article))
+}
+
 /// Automated-mail key, by time (for pruning): instant, address, NUL, Message-ID.
 pub(super) fn automated_by_time(address: &str, t: Timestamp, message_id: &str) -> Vec<u8> {
     let mut k = instant(t).to_vec();

@@ -33,7 +33,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use sled::transaction::TransactionError;
 
-pub use commit::{Automated, Commit, CommitStats, Seen, SrWrite};
+pub use commit::{Automated, Commit, CommitStats, Seen, SrWrite, Suggested};
 pub use dump::Dump;
 pub use files::Location;
 pub use outbox::OutboxItem;
@@ -136,7 +136,7 @@ pub struct SeenEntry {
 }
 
 /// The trees, in the order of [`Tree`].
-const TREES: [&str; 23] = [
+const TREES: [&str; 24] = [
     "srs",
     "messages",
     "events",
@@ -160,6 +160,7 @@ const TREES: [&str; 23] = [
     "files",
     "open",
     "open_of",
+    "kb_suggested",
 ];
 
 /// One tree of the store.
@@ -212,6 +213,8 @@ enum Tree {
     Open,
     /// SR → the assignee it is indexed under in `open`.
     OpenOf,
+    /// (customer, article id) → when the article was last suggested to the customer.
+    KbSuggested,
 }
 
 /// The store.
@@ -622,5 +625,9 @@ impl Lookup for Store {
             tracing::error!(error = %e, "cannot read the open SRs of {cse}");
             Vec::new()
         })
+    }
+
+    fn suggested_at(&self, customer: &str, article: &str) -> Option<Timestamp> {
+        self.tree(Tree::KbSuggested).get(keys::suggested(customer, article)).ok().flatten().and_then(|v| keys::read_instant(&v))
     }
 }
