@@ -112,6 +112,9 @@ pub struct Extra {
     pub oversized: Vec<String>,
     /// The limit on forwarded attachments, in MB.
     pub max_attachment_mb: usize,
+    /// Who forwarded the customer's mail to support (`Name (address)`), on the
+    /// acknowledgement of an SR opened from a colleague's forward; empty otherwise.
+    pub forwarded_by: String,
 }
 
 /// One message in a history mail.
@@ -273,6 +276,7 @@ pub fn sample_context() -> MailContext {
             hold_until: "Monday 2 March 2026, 09:00 CET".into(),
             oversized: vec!["video.mp4 (60 MB)".into()],
             max_attachment_mb: 25,
+            forwarded_by: "Carla Colleague (carla@example.test)".into(),
         },
     }
 }

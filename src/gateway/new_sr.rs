@@ -92,8 +92,60 @@ pub(super) fn join_copied(ctx: Ctx<'_>, mail: &Inbound, sr: &mut Sr, now: Timest
     Some(format!("The mail copied {list}, but {} already has {max} participants (max_participants): they were not added.", sr.token()))
 }
 
+/// A mail that reached support through a colleague's forward (see [`super::forward`]).
+#[derive(Debug, Clone)]
+pub(super) struct Via {
+    /// The forwarder's address.
+    pub forwarder: String,
+    /// How the customer is told who forwarded it: `Name (address)`, or the address.
+    pub display: String,
+    /// How the forward carried the original, in words (`a Gmail forward`).
+    pub shape: &'static str,
+    /// The original's date, as the forward gives it.
+    pub date: Option<String>,
+    /// The forwarder's own text above the forward block.
+    pub note: String,
+    /// True when the forwarder joins the SR as a participant (a colleague of an internal
+    /// domain; a roster CSE is staff, and hears of the SR as staff does).
+    pub joins: bool,
+}
+
 /// Opens SR `new.id` for `mail`; `related` are SRs it mentions.
 pub(super) fn open(ctx: Ctx<'_>, mail: &Inbound, new: &NewSr<'_>, related: Vec<u64>, now: Timestamp) -> Result<Decision, RenderError> {
+    open_via(ctx, mail, new, related, None, now)
+}
+
+/// Records on a new SR that it came through `via`: the event `forwarded_by`, the
+/// forwarder's note as a `note` event (never customer text), an internal colleague as a
+/// participant (copied like the others, within `max_participants`). The words for the CSE.
+fn forwarded(ctx: Ctx<'_>, via: &Via, sr: &mut Sr, now: Timestamp) -> String {
+    let sent = via.date.as_deref().map(|d| format!(", sent {d}")).unwrap_or_default();
+    let customer = sr.customer.clone();
+    sr.log(now, "forwarded_by", &via.forwarder, format!("{} forwarded the mail of {customer} ({}{sent})", via.forwarder, via.shape));
+    if !via.note.is_empty() {
+        sr.log(now, "note", &via.forwarder, via.note.clone());
+    }
+    let known = sr.participants.iter().any(|p| p.eq_ignore_ascii_case(&via.forwarder));
+    if via.joins && !known && sr.participants.len() < ctx.config.max_participants {
+        sr.participants.push(via.forwarder.clone());
+        sr.log(now, "participant_added", &via.forwarder, via.forwarder.clone());
+    }
+    let mut info = format!("{} forwarded this mail of {customer} to support ({}{sent}); the SR is the customer's.", via.display, via.shape);
+    if !via.note.is_empty() {
+        info.push_str(&format!("\n\nTheir note (not sent to the customer):\n{}", via.note));
+    }
+    info
+}
+
+/// Opens SR `new.id` for `mail`, which came through `via` when it is a colleague's forward.
+pub(super) fn open_via(
+    ctx: Ctx<'_>,
+    mail: &Inbound,
+    new: &NewSr<'_>,
+    related: Vec<u64>,
+    via: Option<&Via>,
+    now: Timestamp,
+) -> Result<Decision, RenderError> {
     let t: Triage = triage::triage(ctx, mail, new, now);
     let first = inbound_record(ctx, mail, MessageKind::CustomerNew, mail.new_text.clone(), now);
     let subject = thread::clean_subject(&mail.subject);
@@ -109,7 +161,11 @@ pub(super) fn open(ctx: Ctx<'_>, mail: &Inbound, new: &NewSr<'_>, related: Vec<u
     sr.first_response_due = Some(t.first_response_due);
     sr.assign_at = t.assign_at;
     // An unauthenticated mail's copies do not join: its acknowledgement goes to its sender only.
-    let note = join_copied(ctx, mail, &mut sr, now).unwrap_or_default();
+    // A forward's copies are the forwarder's, not the customer's: only the forwarder joins.
+    let note = match via {
+        None => join_copied(ctx, mail, &mut sr, now).unwrap_or_default(),
+        Some(via) => forwarded(ctx, via, &mut sr, now),
+    };
     for id in &related {
         sr.log(now, "related", &mail.from, crate::sr::token(*id));
     }
@@ -121,7 +177,8 @@ pub(super) fn open(ctx: Ctx<'_>, mail: &Inbound, new: &NewSr<'_>, related: Vec<u
     let mut out = Outgoing::new(ctx, sr, now);
     out.local_language_after_hours = t.local_language_after_hours;
     let csm = triage::csm_copy(ctx.config.account_of(&mail.from), t.priority);
-    let ack = out.to_customer(OutKind::Acknowledgement).extra(Extra { oversized: oversized.clone(), ..Extra::default() });
+    let forwarded_by = via.map(|v| v.display.clone()).unwrap_or_default();
+    let ack = out.to_customer(OutKind::Acknowledgement).extra(Extra { oversized: oversized.clone(), forwarded_by, ..Extra::default() });
     let cc = ack.cc.iter().cloned().chain(csm).collect();
     out.push(ack.cc(cc))?;
     if let Some(cse) = out.sr.assignee.clone() {
