@@ -63,7 +63,8 @@ fn forward_differences(want: &Value, actual: &Value) -> Vec<String> {
         [("text_contains", text, true), ("text_excludes", text, false), ("note_contains", note, true), ("note_excludes", note, false)]
     {
         for s in strings(key).into_iter().filter(|s| haystack.contains(s) != present) {
-            wrong.push(format!("forward.{key}: {s:?} in {haystack:?}"));
+            let relation = if present { "missing from" } else { "found in" };
+            wrong.push(format!("forward.{key}: {s:?} {relation} {haystack:?}"));
         }
     }
     wrong

@@ -263,12 +263,8 @@ fn unreadable_and_unauthenticated_forwards_are_their_senders() {
     let name_only = sample("en_outlook_forward_name_only.eml", ("ann.seller@example.test", &desk.cse), ("-", "-"), &desk.support);
     ms.send(&name_only, &desk.cse, &[&desk.support]);
     // A colleague's forward that was not signed (forged, or not through our server): not trusted.
-    let forged = sample(
-        "en_gmail_forward.eml",
-        ("ann.seller@example.test", &colleague),
-        ("tom.baker@customer.example", &customer),
-        &desk.support,
-    );
+    let forged =
+        sample("en_gmail_forward.eml", ("ann.seller@example.test", &colleague), ("tom.baker@customer.example", &customer), &desk.support);
     ms.append(&desk.support, "INBOX", &forged);
     // The same from a customer's domain, signed: an ordinary customer mail.
     let outsider = sample("fr_gmail_forward.eml", ("luc.commercial@example.test", &other), ("-", "-"), &desk.support);

@@ -354,7 +354,8 @@ pub fn compile_with(path: &Path, source: &str, groups: GroupLookup<'_>) -> Resul
             }
             "internal_domains" => {
                 let domains: Vec<String> = c.value(value).unwrap_or_default();
-                internal_domains = domains.iter().map(|d| d.trim().trim_start_matches('@').trim_end_matches('.').to_ascii_lowercase()).collect();
+                internal_domains =
+                    domains.iter().map(|d| d.trim().trim_start_matches('@').trim_end_matches('.').to_ascii_lowercase()).collect();
                 internal_span = Some(value.span());
             }
             other => c.error(Some(key.span()), format!("unknown key `{other}`")),

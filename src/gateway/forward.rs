@@ -32,7 +32,13 @@ struct Forwarder {
 /// Opens the SR a forward makes, when `mail` (naming no SR) is one: for the original
 /// sender, or for the forwarder with the reason recorded. `None`: not a forward from a
 /// colleague; the caller opens the SR as for any mail.
-pub(super) fn open(ctx: Ctx<'_>, mail: &Inbound, new: &NewSr<'_>, lookup: &impl Lookup, now: Timestamp) -> Result<Option<Decision>, RenderError> {
+pub(super) fn open(
+    ctx: Ctx<'_>,
+    mail: &Inbound,
+    new: &NewSr<'_>,
+    lookup: &impl Lookup,
+    now: Timestamp,
+) -> Result<Option<Decision>, RenderError> {
     let Some(found) = mail.forward.as_ref() else { return Ok(None) };
     let forwarder = match forwarder(ctx, mail) {
         Ok(Some(f)) => f,
@@ -101,7 +107,14 @@ fn refused(ctx: Ctx<'_>, mail: &Inbound, original: &Original) -> Option<String> 
 }
 
 /// Opens the SR for the forwarder, as for any mail, and records why the forward was not used.
-fn as_today(ctx: Ctx<'_>, mail: &Inbound, new: &NewSr<'_>, lookup: &impl Lookup, why: &str, now: Timestamp) -> Result<Decision, RenderError> {
+fn as_today(
+    ctx: Ctx<'_>,
+    mail: &Inbound,
+    new: &NewSr<'_>,
+    lookup: &impl Lookup,
+    why: &str,
+    now: Timestamp,
+) -> Result<Decision, RenderError> {
     let mut d = new_sr::open(ctx, mail, new, mentioned(mail, lookup), now)?;
     d.sr.log(now, "forward_not_used", &mail.from, format!("the SR is the sender's: {why}"));
     Ok(d)

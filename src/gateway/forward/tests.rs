@@ -187,7 +187,10 @@ fn an_attached_original_brings_its_files_and_date() {
     let mut mail = crate::mail::inbound::parse(raw.as_bytes()).expect("parses");
     mail.authentication = Authentication { checked: Checked::Verified, dkim_pass: vec!["example.test".into()], ..Default::default() };
     let d = f.decide(&mail);
-    assert_eq!((d.sr.customer.as_str(), d.sr.subject.as_str(), d.sr.messages[0].text.as_str()), ("jane@customer.example", "Printer", "It burns."));
+    assert_eq!(
+        (d.sr.customer.as_str(), d.sr.subject.as_str(), d.sr.messages[0].text.as_str()),
+        ("jane@customer.example", "Printer", "It burns.")
+    );
     assert_eq!(d.sr.messages[0].attachments, vec!["log.txt"]);
     assert!(events(&d, "forwarded_by")[0].detail.contains("2026-03-02T16:12:00+01:00"), "{:?}", d.sr.events);
     let notice = d.outgoing.iter().find(|m| m.kind == OutKind::CseNotification).expect("the CSE is told");

@@ -34,11 +34,26 @@ fn gmail_in_three_languages() {
 #[test]
 fn outlook_in_five_languages() {
     let cases = [
-        ("FW: Printer", "From: Jane Doe <jane@customer.example>\nSent: Tuesday, March 3, 2026 10:00 AM\nTo: Ann <ann@example.test>\nSubject: Printer"),
-        ("WG: Drucker", "Von: Jane Doe <jane@customer.example>\nGesendet: Dienstag, 3. März 2026 10:00\nAn: Ann <ann@example.test>\nBetreff: Printer"),
-        ("TR: Imprimante", "De : Jane Doe <jane@customer.example>\nEnvoyé : mardi 3 mars 2026 10:00\nÀ : Ann <ann@example.test>\nObjet : Printer"),
-        ("I: Stampante", "Da: Jane Doe <jane@customer.example>\nInviato: martedì 3 marzo 2026 10:00\nA: Ann <ann@example.test>\nOggetto: Printer"),
-        ("RV: Impresora", "De: Jane Doe <jane@customer.example>\nEnviado el: martes, 3 de marzo de 2026 10:00\nPara: Ann <ann@example.test>\nAsunto: Printer"),
+        (
+            "FW: Printer",
+            "From: Jane Doe <jane@customer.example>\nSent: Tuesday, March 3, 2026 10:00 AM\nTo: Ann <ann@example.test>\nSubject: Printer",
+        ),
+        (
+            "WG: Drucker",
+            "Von: Jane Doe <jane@customer.example>\nGesendet: Dienstag, 3. März 2026 10:00\nAn: Ann <ann@example.test>\nBetreff: Printer",
+        ),
+        (
+            "TR: Imprimante",
+            "De : Jane Doe <jane@customer.example>\nEnvoyé : mardi 3 mars 2026 10:00\nÀ : Ann <ann@example.test>\nObjet : Printer",
+        ),
+        (
+            "I: Stampante",
+            "Da: Jane Doe <jane@customer.example>\nInviato: martedì 3 marzo 2026 10:00\nA: Ann <ann@example.test>\nOggetto: Printer",
+        ),
+        (
+            "RV: Impresora",
+            "De: Jane Doe <jane@customer.example>\nEnviado el: martes, 3 de marzo de 2026 10:00\nPara: Ann <ann@example.test>\nAsunto: Printer",
+        ),
     ];
     for (subject, block) in cases {
         let text = format!("Please open an SR for Jane.\n\nAnn\n\n{block}\n\nHello,\nthe printer is on fire.\n\nJane\n");
@@ -164,7 +179,8 @@ fn senders_as_clients_write_them() {
 
 #[test]
 fn forward_subjects() {
-    for s in ["Fwd: x", "FW: x", "Fw:x", "WG: x", "TR: x", "RV: x", "I: x", "ENC: x", "RE: FW: x", "[EXT] Fwd: x", "AW: WG: x", "转发: x"] {
+    for s in ["Fwd: x", "FW: x", "Fw:x", "WG: x", "TR: x", "RV: x", "I: x", "ENC: x", "RE: FW: x", "[EXT] Fwd: x", "AW: WG: x", "转发: x"]
+    {
         assert!(is_forward_subject(s), "{s}");
     }
     for s in ["Re: x", "AW: x", "Printer", "Info: x", "Trouble", "Request: x", "RIF: x"] {
@@ -196,7 +212,9 @@ fn hostile_text_is_read_in_time_without_panics() {
     assert!(inline(&long, "Fwd: x").is_some_and(|f| f.original.is_none()));
     let many = "From: a\nSent: b\n".repeat(50_000);
     let _ = inline(&many, "FW: x");
-    for text in ["", "\n", "：", "From:", "From：<@>", "---------- Forwarded message ---------", "Begin forwarded message:\n>", "é：ü\r\r\n"] {
+    for text in
+        ["", "\n", "：", "From:", "From：<@>", "---------- Forwarded message ---------", "Begin forwarded message:\n>", "é：ü\r\r\n"]
+    {
         let _ = inline(text, "Fwd: x");
     }
 }
