@@ -115,6 +115,10 @@ pub struct Config {
     pub public_domains: Vec<String>,
     /// The most addresses besides the customer that take part in one SR (default 10).
     pub max_participants: usize,
+    /// Mail domains of the organisation itself (`internal_domains`, lower case): an
+    /// authenticated mail from one of them (or a subdomain) that forwards a customer's
+    /// mail opens the SR for the original sender (see [`crate::mail::forward`]).
+    pub internal_domains: Vec<String>,
     /// What is allowed but unwise (plaintext to a remote server, …): `srgate check`
     /// prints each as `file:line: warning: …` and `run` logs them at start.
     pub warnings: Vec<Diagnostic>,
@@ -303,6 +307,14 @@ impl Config {
     pub fn account_of(&self, address: &str) -> Option<&Account> {
         let domain = address.rsplit('@').next()?.to_ascii_lowercase();
         self.accounts.iter().find(|a| a.domains.contains(&domain))
+    }
+
+    /// True when `address` is of an internal domain (`internal_domains`, or a subdomain of one).
+    /// Says nothing about who sent a mail in that name: see [`crate::gateway`].
+    pub fn is_internal(&self, address: &str) -> bool {
+        let Some((_, domain)) = address.rsplit_once('@') else { return false };
+        let domain = domain.trim().trim_end_matches('.').to_ascii_lowercase();
+        self.internal_domains.iter().any(|d| domain == *d || domain.strip_suffix(d.as_str()).is_some_and(|rest| rest.ends_with('.')))
     }
 
     /// The `[[credential]]` named `name`.

@@ -148,5 +148,23 @@ pub fn inspect_json(raw: &[u8]) -> Value {
         "attachments": mail.attachments.iter().map(|a| json!({"name": a.name, "content_type": a.content_type, "size": a.data.len()})).collect::<Vec<_>>(),
         "new_text": mail.new_text,
         "quote_cut": mail.quote_cut.map(crate::mail::quote::Rule::as_str),
+        "forward": mail.forward.as_ref().map(forward_json),
     })
+}
+
+/// The forward a mail carries, as `mail inspect --json` shows it.
+fn forward_json(f: &crate::mail::forward::Forward) -> Value {
+    let original = f.original.as_ref().map(|o| {
+        json!({
+            "from": o.from,
+            "name": o.name,
+            "subject": o.subject,
+            "clean_subject": o.subject.as_deref().map(crate::mail::thread::clean_subject),
+            "date": o.date,
+            "text": o.text,
+            "attachments": o.attachments.iter().map(|a| a.name.clone()).collect::<Vec<_>>(),
+            "message_id": o.message_id,
+        })
+    });
+    json!({"shape": f.shape.as_str(), "note": f.note, "original": original})
 }

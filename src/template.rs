@@ -207,6 +207,9 @@ pub struct Extra {
     pub max_attachment_mb: usize,
     /// Knowledge-base articles suggested for a new SR, best first.
     pub articles: Vec<ArticleLink>,
+    /// Who forwarded the customer's mail to support (`Name (address)`), on the
+    /// acknowledgement of an SR opened from a colleague's forward; empty otherwise.
+    pub forwarded_by: String,
 }
 
 /// A knowledge-base article as a mail shows it.
@@ -490,6 +493,7 @@ pub fn sample_context() -> MailContext {
                 url: "https://status.example.com/".into(),
                 why: "outage (subject)".into(),
             }],
+            forwarded_by: "Carla Colleague (carla@example.test)".into(),
         },
     }
 }

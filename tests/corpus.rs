@@ -26,6 +26,50 @@ fn trimmed_lines(s: &str) -> String {
     s.lines().map(str::trim_end).collect::<Vec<_>>().join("\n").trim_end().to_string()
 }
 
+/// How the forward a mail carries (`actual`, as `mail inspect --json` shows it) differs
+/// from `want`: `shape`, `note`; `"original": null` for a forward whose sender cannot be
+/// read, else the original's `from`, `name`, `clean_subject`, `date`, `attachments`,
+/// `message_id` exactly; `text_contains`/`text_excludes` and `note_contains`/`note_excludes`
+/// as substrings.
+fn forward_differences(want: &Value, actual: &Value) -> Vec<String> {
+    if actual.is_null() {
+        return vec![format!("forward: expected {want} got none")];
+    }
+    let mut wrong = Vec::new();
+    for key in ["shape", "note"] {
+        if let Some(w) = want.get(key).filter(|w| **w != actual[key]) {
+            wrong.push(format!("forward.{key}: expected {w} got {}", actual[key]));
+        }
+    }
+    let original = &actual["original"];
+    if want.get("original").is_some_and(Value::is_null) {
+        if !original.is_null() {
+            wrong.push(format!("forward.original: expected none got {original}"));
+        }
+        return wrong;
+    }
+    if original.is_null() {
+        wrong.push("forward.original: expected one, the sender could not be read".to_string());
+        return wrong;
+    }
+    for key in ["from", "name", "clean_subject", "date", "attachments", "message_id"] {
+        if let Some(w) = want.get(key).filter(|w| **w != original[key]) {
+            wrong.push(format!("forward.{key}: expected {w} got {}", original[key]));
+        }
+    }
+    let strings = |key: &str| want[key].as_array().into_iter().flatten().filter_map(Value::as_str).collect::<Vec<_>>();
+    let (text, note) = (original["text"].as_str().unwrap_or(""), actual["note"].as_str().unwrap_or(""));
+    for (key, haystack, present) in
+        [("text_contains", text, true), ("text_excludes", text, false), ("note_contains", note, true), ("note_excludes", note, false)]
+    {
+        for s in strings(key).into_iter().filter(|s| haystack.contains(s) != present) {
+            let relation = if present { "missing from" } else { "found in" };
+            wrong.push(format!("forward.{key}: {s:?} {relation} {haystack:?}"));
+        }
+    }
+    wrong
+}
+
 #[test]
 fn the_corpus_reads_as_expected() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
@@ -74,6 +118,9 @@ fn the_corpus_reads_as_expected() {
             if !actual["signals"].as_array().into_iter().flatten().any(|x| x.as_str().is_some_and(|x| x.starts_with(s))) {
                 wrong.push(format!("no signal {s:?} in {}", actual["signals"]));
             }
+        }
+        if let Some(want) = expected.get("forward") {
+            wrong.extend(forward_differences(want, &actual["forward"]));
         }
         if let Some(case) = expected.get("case") {
             let entry = by_case.entry(case.to_string()).or_insert((0, 0));

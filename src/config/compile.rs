@@ -250,6 +250,8 @@ pub fn compile_with(path: &Path, source: &str, groups: GroupLookup<'_>) -> Resul
     let mut control_socket_path: Option<PathBuf> = None;
     let mut public_domains: Vec<String> = Vec::new();
     let mut max_participants: usize = 10;
+    let mut internal_domains: Vec<String> = Vec::new();
+    let mut internal_span = None;
     let mut credentials = Vec::new();
     let mut admin_address: Option<String> = None;
     let mut digest = true;
@@ -366,6 +368,12 @@ pub fn compile_with(path: &Path, source: &str, groups: GroupLookup<'_>) -> Resul
                     c.error(Some(value.span()), format!("`max_participants`: {max_participants} is more than 100"));
                 }
             }
+            "internal_domains" => {
+                let domains: Vec<String> = c.value(value).unwrap_or_default();
+                internal_domains =
+                    domains.iter().map(|d| d.trim().trim_start_matches('@').trim_end_matches('.').to_ascii_lowercase()).collect();
+                internal_span = Some(value.span());
+            }
             other => c.error(Some(key.span()), format!("unknown key `{other}`")),
         }
     }
@@ -403,6 +411,7 @@ pub fn compile_with(path: &Path, source: &str, groups: GroupLookup<'_>) -> Resul
     let cses = compile_roster(&mut c, cses);
     let addresses = c.addresses(addresses, &cses);
     let accounts = compile_accounts(&mut c, accounts, &public_domains);
+    check_internal_domains(&mut c, &internal_domains, &public_domains, internal_span);
     check_credential_use(&mut c, &compiled_credentials, smtp.as_ref(), &mailboxes, admin_address.is_some());
     for (key, addr) in [("oncall_address", &oncall_address), ("escalation_address", &escalation_address), ("admin_address", &admin_address)]
     {
@@ -459,6 +468,7 @@ pub fn compile_with(path: &Path, source: &str, groups: GroupLookup<'_>) -> Resul
         store_cache_mb,
         public_domains,
         max_participants,
+        internal_domains,
         warnings: c.warnings,
         control_socket_group,
         control_socket_path,
@@ -467,6 +477,21 @@ pub fn compile_with(path: &Path, source: &str, groups: GroupLookup<'_>) -> Resul
         digest,
         digest_at,
     })
+}
+
+/// Each of `internal_domains` is a mail domain, and none is public: mail from an internal
+/// domain may forward a customer's mail in their name, so anyone's domain cannot be one.
+fn check_internal_domains(c: &mut Compiler<'_>, domains: &[String], public: &[String], span: Option<std::ops::Range<usize>>) {
+    for d in domains {
+        if d.is_empty() || !d.contains('.') || d.contains(['@', ' ', '\t', '*']) {
+            c.error(span.clone(), format!("`internal_domains`: `{d}` is not a mail domain (\"example.com\")"));
+        } else if crate::contacts::is_public_domain(d, public) {
+            c.error(
+                span.clone(),
+                format!("`internal_domains`: `{d}` is a public mail domain: anyone can have an address there, so it cannot be internal"),
+            );
+        }
+    }
 }
 
 /// Every `credential` named by a mailbox or `[smtp]` exists; an unused one, or

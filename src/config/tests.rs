@@ -241,3 +241,25 @@ fn bad_addresses_are_reported_together_with_their_lines() {
         assert!(errs.contains(expected), "missing {expected:?} in:\n{errs}");
     }
 }
+
+#[test]
+fn internal_domains_are_mail_domains_and_never_public() {
+    assert!(compile(Path::new("c.toml"), GOOD).expect("valid").internal_domains.is_empty());
+    let c = compile(Path::new("c.toml"), &format!("internal_domains = [\"Corp.Example.\", \"@branch.example\"]\n{GOOD}")).expect("valid");
+    assert_eq!(c.internal_domains, vec!["corp.example", "branch.example"]);
+    assert!(c.is_internal("ann@corp.example") && c.is_internal("bob@EU.Corp.Example") && c.is_internal("carla@branch.example"));
+    assert!(!c.is_internal("eve@evilcorp.example") && !c.is_internal("eve@corp.example.evil.example") && !c.is_internal("corp.example"));
+    for (value, why) in
+        [("\"gmail.com\"", "public mail domain"), ("\"localhost\"", "not a mail domain"), ("\"a@b.example\"", "not a mail domain")]
+    {
+        let errs = compile(Path::new("c.toml"), &format!("public_domains = [\"isp.example\"]\ninternal_domains = [{value}]\n{GOOD}"))
+            .expect_err(value)
+            .to_string();
+        assert!(errs.contains("c.toml:2:") && errs.contains(why), "{value}: {errs}");
+    }
+    // A public domain named by `public_domains`, wherever that key is in the file.
+    let errs = compile(Path::new("c.toml"), &format!("internal_domains = [\"isp.example\"]\npublic_domains = [\"isp.example\"]\n{GOOD}"))
+        .expect_err("public")
+        .to_string();
+    assert!(errs.contains("public mail domain"), "{errs}");
+}

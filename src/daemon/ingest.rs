@@ -172,6 +172,9 @@ fn files_of(p: &Prepared) -> Vec<(String, &[u8])> {
             let mut out = vec![(hash.clone(), raw.as_slice())];
             if let Ok(mail) = parsed.as_ref() {
                 out.extend(mail.attachments.iter().map(|a| (a.sha256(), a.data.as_slice())));
+                // A forwarded mail's own files, should its SR be opened for its sender.
+                let forwarded = mail.forward.iter().filter_map(|f| f.original.as_ref()).flat_map(|o| o.attachments.iter());
+                out.extend(forwarded.map(|a| (a.sha256(), a.data.as_slice())));
             }
             out
         }

@@ -139,6 +139,7 @@ fn request_of(ctx: Ctx<'_>, intake: &Intake, message_id: String, mail: Option<&I
         to: vec![mail.map_or(ctx.config.support_address.as_str(), |m| ctx.config.written_to(&m.to, &m.cc, &m.delivered_to)).to_string()],
         cc: Vec::new(),
         delivered_to: Vec::new(),
+        forward: None,
         subject: intake.subject.clone(),
         in_reply_to: Vec::new(),
         references: Vec::new(),
@@ -181,7 +182,7 @@ fn opened(
         assignee: intake.assignee.clone(),
     };
     let related = super::mentioned(request, lookup);
-    let d = super::new_sr::open_sr(ctx, request, Some(behalf), new, related, lookup, now)?;
+    let d = super::new_sr::open_sr(ctx, request, super::new_sr::Origin::Phone(Box::new(behalf)), new, related, lookup, now)?;
     if ctx.config.cse_by_email(by).is_none() || d.sr.assignee.as_deref().is_some_and(|a| a.eq_ignore_ascii_case(by)) {
         return Ok(d);
     }

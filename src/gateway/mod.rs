@@ -6,6 +6,7 @@
 //! transaction. Nothing here reads the clock, the network or the disk.
 //!
 //! - [`new_sr`]: a mail that opens an SR (triage, acknowledgement, notification, page).
+//! - [`forward`]: a colleague's forward of a customer's mail: the SR is the original sender's.
 //! - [`staff`]: a CSE's mail: commands, relay, state change.
 //! - [`customer`]: a mail from the customer's side: reply, requests, reopening; strangers.
 //! - [`suspicious`]: mail in a CSE's name that is not authenticated: recorded, never obeyed.
@@ -15,6 +16,7 @@
 //! - [`queue`]: a CSE's open SRs (`#queue`) and the daily digests; mail of no SR.
 
 mod customer;
+mod forward;
 pub mod intake;
 mod machine;
 mod new_sr;
@@ -223,7 +225,8 @@ pub fn impersonation(ctx: Ctx<'_>, mail: &Inbound) -> Option<String> {
 
 /// True when the decision on `mail` depends on who really sent it, so the edge
 /// should verify its signatures first: mail in a CSE's name that nothing else
-/// authenticates yet (the provider's signal, a trusted verdict), and mail copying
+/// authenticates yet (the provider's signal, a trusted verdict), a forward from an
+/// internal domain (see [`forward`]), and mail copying
 /// anyone besides the support addresses (they may join the SR). Other mail is
 /// decided without DNS, and so is a bounce without a sender address (there is no
 /// domain to verify; it is machine mail whatever it says).
@@ -235,6 +238,10 @@ pub fn needs_authentication(config: &Config, mail: &Inbound) -> bool {
         && config.cse_by_email(&mail.from).is_some()
         && !auth::staff_verdict(mail, &config.trusted_authserv_ids).passed()
     {
+        return true;
+    }
+    // A colleague's forward opens the SR for its original sender only when authenticated.
+    if mail.forward.is_some() && config.is_internal(&mail.from) && !auth::staff_verdict(mail, &config.trusted_authserv_ids).passed() {
         return true;
     }
     // The addresses that could join the SR (see `new_sr::copied`): not the sender, the
@@ -298,14 +305,14 @@ pub fn decide(
         // In a CSE's name but not authenticated: never obeyed, never an SR of its own.
         (_, None, Some(why)) => return Ok(Outcome::Suspicious { why }),
         (_, Some(sr), Some(why)) => suspicious::record(ctx, mail, sr, &why, now)?,
-        // Staff mail on no SR: `#new` / `#queue` first.
+        // Staff mail on no SR: `#new` / `#queue` first, then a colleague's forward.
         (_, None, None) => match intake::staff_request(ctx, mail, new, lookup, now)? {
             Some(intake::StaffRequest::Opened(d)) => *d,
             Some(intake::StaffRequest::Answer(mails)) => return Ok(Outcome::Answer { mails }),
-            None => {
-                let related = mentioned(mail, lookup);
-                new_sr::open(ctx, mail, new, related, lookup, now)?
-            }
+            None => match forward::open(ctx, mail, new, lookup, now)? {
+                Some(d) => d,
+                None => new_sr::open(ctx, mail, new, mentioned(mail, lookup), lookup, now)?,
+            },
         },
         (_, Some(sr), None) if ctx.config.cse_by_email(&mail.from).is_some() => staff::respond(ctx, mail, sr, now)?,
         (_, Some(sr), None) => customer::write(ctx, mail, sr, new, lookup, now)?,

@@ -135,6 +135,56 @@ impl OnBehalf {
     }
 }
 
+/// A mail that reached support through a colleague's forward (see [`super::forward`]).
+#[derive(Debug, Clone)]
+pub(super) struct Via {
+    /// The forwarder's address.
+    pub forwarder: String,
+    /// How the customer is told who forwarded it: `Name (address)`, or the address.
+    pub display: String,
+    /// How the forward carried the original, in words (`a Gmail forward`).
+    pub shape: &'static str,
+    /// The original's date, as the forward gives it.
+    pub date: Option<String>,
+    /// The forwarder's own text above the forward block.
+    pub note: String,
+    /// True when the forwarder joins the SR as a participant (a colleague of an internal
+    /// domain; a roster CSE is staff, and hears of the SR as staff does).
+    pub joins: bool,
+}
+
+/// Records on a new SR that it came through `via`: the event `forwarded_by`, the
+/// forwarder's note as a `note` event (never customer text), an internal colleague as a
+/// participant (copied like the others, within `max_participants`). The words for the CSE.
+fn forwarded(ctx: Ctx<'_>, via: &Via, sr: &mut Sr, now: Timestamp) -> String {
+    let sent = via.date.as_deref().map(|d| format!(", sent {d}")).unwrap_or_default();
+    let customer = sr.customer.clone();
+    sr.log(now, "forwarded_by", &via.forwarder, format!("{} forwarded the mail of {customer} ({}{sent})", via.forwarder, via.shape));
+    if !via.note.is_empty() {
+        sr.log(now, "note", &via.forwarder, via.note.clone());
+    }
+    let known = sr.participants.iter().any(|p| p.eq_ignore_ascii_case(&via.forwarder));
+    if via.joins && !known && sr.participants.len() < ctx.config.max_participants {
+        sr.participants.push(via.forwarder.clone());
+        sr.log(now, "participant_added", &via.forwarder, via.forwarder.clone());
+    }
+    let mut info = format!("{} forwarded this mail of {customer} to support ({}{sent}); the SR is the customer's.", via.display, via.shape);
+    if !via.note.is_empty() {
+        info.push_str(&format!("\n\nTheir note (not sent to the customer):\n{}", via.note));
+    }
+    info
+}
+
+/// How an SR comes to be opened.
+pub(super) enum Origin<'a> {
+    /// A customer's own mail.
+    Mail,
+    /// A CSE opens it for a customer (a phone call).
+    Phone(Box<OnBehalf>),
+    /// A colleague forwarded the customer's mail.
+    Forward(&'a Via),
+}
+
 /// Opens SR `new.id` for `mail`; `related` are SRs it mentions.
 pub(super) fn open(
     ctx: Ctx<'_>,
@@ -144,21 +194,26 @@ pub(super) fn open(
     lookup: &impl Lookup,
     now: Timestamp,
 ) -> Result<Decision, RenderError> {
-    open_sr(ctx, mail, None, new, related, lookup, now)
+    open_sr(ctx, mail, Origin::Mail, new, related, lookup, now)
 }
 
 /// Opens SR `new.id`: the one way every SR is opened. `mail` is the request as its
-/// customer's (for an SR a CSE opens, made from the CSE's summary, and `behalf` says
-/// who opened it); `related` are SRs it mentions.
+/// customer's (for an SR a CSE opens, made from the CSE's summary; for a forward, the
+/// original as the forward carried it); `origin` says how it came; `related` are SRs it mentions.
 pub(super) fn open_sr(
     ctx: Ctx<'_>,
     mail: &Inbound,
-    behalf: Option<OnBehalf>,
+    origin: Origin<'_>,
     new: &NewSr<'_>,
     related: Vec<u64>,
     lookup: &impl Lookup,
     now: Timestamp,
 ) -> Result<Decision, RenderError> {
+    let (behalf, via) = match origin {
+        Origin::Mail => (None, None),
+        Origin::Phone(b) => (Some(*b), None),
+        Origin::Forward(v) => (None, Some(v)),
+    };
     let mut t: Triage = triage::triage(ctx, mail, new, now);
     if let Some(b) = &behalf {
         b.adjust(ctx, &mut t, now);
@@ -191,7 +246,11 @@ pub(super) fn open_sr(
     sr.first_response_due = Some(t.first_response_due);
     sr.assign_at = t.assign_at;
     // An unauthenticated mail's copies do not join: its acknowledgement goes to its sender only.
-    let note = join_copied(ctx, mail, &mut sr, now).unwrap_or_default();
+    // A forward's copies are the forwarder's, not the customer's: only the forwarder joins.
+    let note = match via {
+        None => join_copied(ctx, mail, &mut sr, now).unwrap_or_default(),
+        Some(via) => forwarded(ctx, via, &mut sr, now),
+    };
     for id in &related {
         sr.log(now, "related", &mail.from, crate::sr::token(*id));
     }
@@ -209,9 +268,11 @@ pub(super) fn open_sr(
     let mut out = Outgoing::new(ctx, sr, now);
     out.local_language_after_hours = t.local_language_after_hours;
     let csm = triage::csm_copy(ctx.config.account_of(&mail.from), t.priority);
+    let forwarded_by = via.map(|v| v.display.clone()).unwrap_or_default();
     let mut ack = out.to_customer(OutKind::Acknowledgement).extra(Extra {
         oversized: oversized.clone(),
         articles: articles.clone(),
+        forwarded_by,
         ..Extra::default()
     });
     if phone.is_some() {

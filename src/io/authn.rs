@@ -188,9 +188,9 @@ async fn verify_with(client: &MessageAuthenticator, raw: &[u8], from_domain: &st
     found
 }
 
-/// True when `parsed` is a mail in a CSE's name that DNS could not verify yet and that
-/// arrived less than [`DNS_PATIENCE`] ago: leave it (and the mails after it) unread for the
-/// next cycle. Asks the server for its arrival (INTERNALDATE) only in that case.
+/// True when `parsed` is a mail in a CSE's name (or a forward from an internal domain)
+/// that DNS could not verify yet and that arrived less than [`DNS_PATIENCE`] ago: leave
+/// it (and the mails after it) unread for the next cycle. Asks the server for its arrival (INTERNALDATE) only in that case.
 pub async fn held_back(
     config: &Config,
     parsed: &Result<Inbound, String>,
@@ -200,7 +200,9 @@ pub async fn held_back(
 ) -> Result<bool, ImapError> {
     let Ok(mail) = parsed else { return Ok(false) };
     let staff = config.require_authenticated_staff && config.cse_by_email(&mail.from).is_some();
-    if !(staff && auth::awaits_dns(mail, &config.trusted_authserv_ids)) {
+    // A colleague's forward too: unverified, it would open the SR for the colleague.
+    let forwarder = mail.forward.is_some() && config.is_internal(&mail.from);
+    if !((staff || forwarder) && auth::awaits_dns(mail, &config.trusted_authserv_ids)) {
         return Ok(false);
     }
     let wait = conn.arrived(uid).await?.is_some_and(|at| now < at + DNS_PATIENCE);

@@ -3,7 +3,7 @@
 use mail_parser::{MessageParser, MimeHeaders};
 use sha2::{Digest, Sha256};
 
-use super::{Attachment, bare_id, dsn, quote};
+use super::{Attachment, bare_id, dsn, forward, quote};
 
 /// A received message, reduced to what the gateway uses.
 #[derive(Debug, Clone)]
@@ -63,6 +63,9 @@ pub struct Inbound {
     /// What the edge verified of its sender (DKIM, DMARC) before the decision;
     /// [`super::auth::Checked::NotChecked`] as parsed.
     pub authentication: super::auth::Authentication,
+    /// The forwarded mail it carries, inline or attached (see [`forward`]); whether
+    /// it counts depends on who forwarded it (see [`crate::gateway`]).
+    pub forward: Option<forward::Forward>,
 }
 
 impl Inbound {
@@ -325,6 +328,16 @@ fn delivered_to(headers: &[(String, String)]) -> Vec<String> {
 
 /// Parses raw message bytes.
 pub fn parse(raw: &[u8]) -> Result<Inbound, Unreadable> {
+    parse_at(raw, true)
+}
+
+/// Parses a mail attached to another (a forwarded `message/rfc822`): like [`parse`],
+/// without looking for forwards inside it (one level is read, never a chain).
+pub fn parse_nested(raw: &[u8]) -> Result<Inbound, Unreadable> {
+    parse_at(raw, false)
+}
+
+fn parse_at(raw: &[u8], outer: bool) -> Result<Inbound, Unreadable> {
     check_headers(raw)?;
     let msg = MessageParser::default().parse(raw).ok_or(Unreadable::NotAMessage)?;
     if msg.parts.len() > MAX_PARTS {
@@ -397,6 +410,7 @@ pub fn parse(raw: &[u8]) -> Result<Inbound, Unreadable> {
     let content_language = headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("Content-Language")).map(|(_, v)| v.clone());
     let subject = msg.subject().unwrap_or_default().trim().to_string();
     let fingerprint = fingerprint(&from, &subject, &text, &attachments);
+    let forward = if outer { forward::find(&msg, &text, &subject, &new_text) } else { None };
     Ok(Inbound {
         content_type,
         report_type,
@@ -421,6 +435,7 @@ pub fn parse(raw: &[u8]) -> Result<Inbound, Unreadable> {
         text,
         attachments,
         authentication: super::auth::Authentication::default(),
+        forward,
     })
 }
 

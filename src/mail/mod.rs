@@ -3,6 +3,7 @@
 //! - [`inbound`]: raw bytes → [`inbound::Inbound`] (mail-parser), total: bad mail is an error value, never a panic.
 //! - [`dsn`]: the fields of delivery-status and feedback-report parts, the Message-IDs a report returns.
 //! - [`classify`]: human, auto-reply, bulk, bounce, delay, report or our own mail, with the signals that decided.
+//! - [`forward`]: the original mail inside a forward (inline blocks of the common clients, attached `message/rfc822`).
 //! - [`thread`]: the threading keys of a mail (subject token, referenced Message-IDs) and subject cleaning.
 //! - [`quote`]: the writer's new text, without the quoted history.
 //! - [`outbound`]: an [`outbound::OutMail`] → RFC 5322 bytes (lettre's builder).
@@ -12,6 +13,7 @@
 pub mod auth;
 pub mod classify;
 pub mod dsn;
+pub mod forward;
 pub mod inbound;
 pub mod outbound;
 pub mod quote;

@@ -139,6 +139,27 @@ pub fn cut_html(html: &str) -> Cut {
     html::cut(html)
 }
 
+/// True when `line` is a forward marker (`---------- Forwarded message ---------`,
+/// `-------- Weitergeleitete Nachricht --------`, `Begin forwarded message:`,
+/// `Début du message réexpédié :` and the other forms the cutter knows).
+pub fn is_forward_marker_line(line: &str) -> bool {
+    let trimmed = line.trim();
+    trimmed.len() <= MAX_MARKER_LEN && is_forward_marker(&normalise(trimmed))
+}
+
+/// True when `line` is an Outlook separator (`-----Original Message-----`,
+/// `-----Ursprüngliche Nachricht-----`, `-----Message d'origine-----` …).
+pub fn is_original_message_line(line: &str) -> bool {
+    let trimmed = line.trim();
+    trimmed.len() <= MAX_MARKER_LEN && is_outlook_separator(&normalise(trimmed))
+}
+
+/// True when `line` is a rule (at least eight `_`, `-` or `=` and nothing else),
+/// as Outlook puts above the header block of a forwarded or quoted mail.
+pub fn is_rule_line_text(line: &str) -> bool {
+    is_rule_line(line.trim())
+}
+
 /// The result of a scan: the text, the rule that cut, and whether the text is
 /// the writer's own (not a fallback).
 struct Scan {

@@ -274,7 +274,8 @@ pub struct Event {
     /// `on_hold`, `hold_ended`, `closed`, `reopened`, `priority_changed`, `priority_requested`,
     /// `reassigned`, `escalated`, `escalation_refused`, `close_requested`, `contact_added`,
     /// `contact_removed`, `first_response_warning`, `stranger`, `delivery_failed`, `quarantined`,
-    /// `suspicious`: mail in a CSE's name that was not authenticated).
+    /// `suspicious`: mail in a CSE's name that was not authenticated; `forwarded_by`: the SR came
+    /// through a colleague's forward; `forward_not_used`: a forward opened the SR for its sender).
     pub kind: String,
     /// Who caused it (an address, or `srgate`).
     pub by: String,
