@@ -358,6 +358,8 @@ pub fn message_id(ctx: Ctx<'_>, id: u64, seq: u64) -> String {
 }
 
 #[cfg(test)]
+mod testkit;
+#[cfg(test)]
 mod tests_addresses;
 
 #[cfg(test)]

@@ -9,29 +9,7 @@ use super::*;
 use crate::mail::outbound::OutKind;
 use crate::sr;
 
-/// No knowledge base.
-static NO_KB: crate::kb::Kb = crate::kb::Kb::empty();
-
-/// A store that knows nothing and never caps.
-struct Empty;
-
-impl Lookup for Empty {
-    fn sr_exists(&self, _: u64) -> bool {
-        false
-    }
-    fn sr_of_message(&self, _: &str) -> Option<u64> {
-        None
-    }
-    fn contact(&self, _: &str) -> Option<Contact> {
-        None
-    }
-    fn automated_since(&self, _: &str, _: Timestamp) -> u32 {
-        0
-    }
-    fn open_srs_of(&self, _: &str) -> Vec<sr::Sr> {
-        Vec::new()
-    }
-}
+use super::testkit::{NO_KB, NoStore as Empty};
 
 struct Fixture {
     config: Config,

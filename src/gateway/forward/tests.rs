@@ -3,11 +3,8 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use jiff::Timestamp;
-
 use crate::config::Config;
-use crate::contacts::Contact;
-use crate::gateway::{Ctx, Decision, Lookup, NewSr, Outcome, decide, needs_authentication};
+use crate::gateway::{Ctx, Decision, NewSr, Outcome, decide, needs_authentication};
 use crate::mail::auth::{Authentication, Checked};
 use crate::mail::inbound::Inbound;
 use crate::mail::outbound::OutKind;
@@ -16,28 +13,7 @@ use crate::rules::RuleSet;
 use crate::sr::Priority;
 use crate::template::Templates;
 
-struct Nothing;
-
-impl Lookup for Nothing {
-    fn sr_exists(&self, _: u64) -> bool {
-        false
-    }
-    fn sr_of_message(&self, _: &str) -> Option<u64> {
-        None
-    }
-    fn contact(&self, _: &str) -> Option<Contact> {
-        None
-    }
-    fn automated_since(&self, _: &str, _: Timestamp) -> u32 {
-        0
-    }
-    fn open_srs_of(&self, _: &str) -> Vec<crate::sr::Sr> {
-        Vec::new()
-    }
-}
-
-/// No knowledge base.
-static NO_KB: crate::kb::Kb = crate::kb::Kb::empty();
+use crate::gateway::testkit::{NO_KB, NoStore as Nothing};
 
 struct Fixture {
     config: Config,
