@@ -388,14 +388,17 @@ pub fn compile_with(path: &Path, source: &str, groups: GroupLookup<'_>) -> Resul
         _ => {}
     }
     let mut compiled_credentials: Vec<crate::config::Credential> = Vec::new();
+    let mut credential_spans = Vec::new();
     for (raw, span) in credentials {
         if let Some(cred) = c.credential(raw, &span) {
             if compiled_credentials.iter().any(|o| o.name == cred.name) {
                 c.error(Some(span.clone()), format!("two [[credential]] sections are named `{}`", cred.name));
             }
+            credential_spans.push(span);
             compiled_credentials.push(cred);
         }
     }
+    let smtp_span = smtp.as_ref().map(|(_, span)| span.clone());
     let smtp = smtp.map(|(s, span)| compile_smtp(&mut c, s, &span));
     if !present.contains("smtp") {
         c.error(whole.clone(), "missing section [smtp]");
@@ -406,13 +409,24 @@ pub fn compile_with(path: &Path, source: &str, groups: GroupLookup<'_>) -> Resul
     if cses.is_empty() && !present.contains("cse") {
         c.error(whole.clone(), "no [[cse]] configured: the roster needs at least one engineer");
     }
-    let mailboxes: Vec<Mailbox> =
-        mailboxes.into_iter().enumerate().map(|(i, (m, span))| compile_mailbox(&mut c, m, i + 1, &span)).collect();
+    let mut logins: Vec<(String, Option<String>, std::ops::Range<usize>)> = Vec::new();
+    let mailboxes: Vec<Mailbox> = mailboxes
+        .into_iter()
+        .enumerate()
+        .map(|(i, (m, span))| {
+            let mb = compile_mailbox(&mut c, m, i + 1, &span);
+            logins.push((format!("[[mailbox]] `{}`", mb.name), mb.login.credential().map(str::to_string), span));
+            mb
+        })
+        .collect();
+    if let (Some(s), Some(span)) = (&smtp, smtp_span) {
+        logins.push(("[smtp]".into(), s.login.as_ref().and_then(Login::credential).map(str::to_string), span));
+    }
     let cses = compile_roster(&mut c, cses);
     let addresses = c.addresses(addresses, &cses);
     let accounts = compile_accounts(&mut c, accounts, &public_domains);
     check_internal_domains(&mut c, &internal_domains, &public_domains, internal_span);
-    check_credential_use(&mut c, &compiled_credentials, smtp.as_ref(), &mailboxes, admin_address.is_some());
+    check_credential_use(&mut c, &compiled_credentials, &credential_spans, &logins, admin_address.is_some());
     for (key, addr) in [("oncall_address", &oncall_address), ("escalation_address", &escalation_address), ("admin_address", &admin_address)]
     {
         if let Some(a) = addr.as_deref().filter(|a| !looks_like_address(a)) {
@@ -494,26 +508,30 @@ fn check_internal_domains(c: &mut Compiler<'_>, domains: &[String], public: &[St
     }
 }
 
-/// Every `credential` named by a mailbox or `[smtp]` exists; an unused one, or
-/// credentials without `admin_address` to hear of their trouble, are warned of.
-fn check_credential_use(c: &mut Compiler<'_>, credentials: &[Credential], smtp: Option<&Smtp>, mailboxes: &[Mailbox], admin: bool) {
-    let whole = Some(0..0);
+/// Every `credential` named by a mailbox or `[smtp]` (`logins`: section, credential
+/// named, its span) exists; an unused one (at its span in `spans`), or credentials
+/// without `admin_address` to hear of their trouble, are warned of.
+fn check_credential_use(
+    c: &mut Compiler<'_>,
+    credentials: &[Credential],
+    spans: &[std::ops::Range<usize>],
+    logins: &[(String, Option<String>, std::ops::Range<usize>)],
+    admin: bool,
+) {
     let mut used = std::collections::HashSet::new();
-    let smtp_use = smtp.and_then(|s| s.login.as_ref()).and_then(Login::credential).map(|n| ("[smtp]".to_string(), n));
-    let uses = mailboxes.iter().filter_map(|m| m.login.credential().map(|n| (format!("[[mailbox]] `{}`", m.name), n))).chain(smtp_use);
-    for (section, name) in uses {
-        if credentials.iter().any(|cred| cred.name == name) {
-            used.insert(name.to_string());
+    for (section, name, span) in logins.iter().filter_map(|(section, name, span)| Some((section, name.as_ref()?, span))) {
+        if credentials.iter().any(|cred| &cred.name == name) {
+            used.insert(name.clone());
         } else {
-            c.error(whole.clone(), format!("{section}: there is no [[credential]] named `{name}`"));
+            c.error(Some(span.clone()), format!("{section}: there is no [[credential]] named `{name}`"));
         }
     }
-    for cred in credentials.iter().filter(|cred| !used.contains(&cred.name)) {
-        c.warning(whole.clone(), format!("[[credential]] `{}` is not used by any mailbox or [smtp]", cred.name));
+    for (cred, span) in credentials.iter().zip(spans).filter(|(cred, _)| !used.contains(&cred.name)) {
+        c.warning(Some(span.clone()), format!("[[credential]] `{}` is not used by any mailbox or [smtp]", cred.name));
     }
-    if !credentials.is_empty() && !admin {
+    if let (false, Some(span)) = (admin, spans.first()) {
         c.warning(
-            whole.clone(),
+            Some(span.clone()),
             "OAuth2 credentials without `admin_address`: nobody is mailed when one starts failing or its secret is about to expire",
         );
     }

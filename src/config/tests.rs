@@ -157,7 +157,7 @@ fn credential_mistakes_are_named_with_their_lines() {
     assert!(compile(Path::new("c.toml"), &good).is_ok(), "{:?}", compile(Path::new("c.toml"), &good).err().map(|e| e.to_string()));
     let missing = good.replace("credential = \"m365\"\n[[mailbox]]", "credential = \"nope\"\n[[mailbox]]");
     let text = compile(Path::new("c.toml"), &missing).expect_err("unknown credential").to_string();
-    assert!(text.contains("there is no [[credential]] named `nope`"), "{text}");
+    assert!(text.contains("c.toml:5: [smtp]: there is no [[credential]] named `nope`"), "{text}");
     let plain = good
         .replace("provider = \"microsoft\"", "provider = \"generic\"\ntoken_url = \"http://idp.example.com/token\"")
         .replace("tenant = \"contoso.onmicrosoft.com\"\n", "");

@@ -23,8 +23,8 @@ use super::Gateway;
 use crate::config::{Login, Mailbox};
 use crate::io::imap::{self, Connection, ImapError, SignIn};
 use crate::io::oauth::TokenSource;
-use crate::io::store::{Commit, OutboxItem};
-use crate::mail::outbound::{self, OutKind, OutMail};
+use crate::io::store::Commit;
+use crate::mail::outbound::{OutKind, OutMail};
 use crate::oauth::Alert;
 
 /// How often the task looks at the credentials at most (token expiry wakes it sooner).
@@ -95,20 +95,9 @@ impl Gateway {
             auto_submitted: Some("auto-generated"),
             date: now,
         };
-        let item = OutboxItem {
-            sr: 0,
-            kind: mail.kind,
-            from: mail.from.clone(),
-            to: mail.to.clone(),
-            message_id: mail.message_id.clone(),
-            queued_at: now,
-            attempts: 0,
-            next_attempt_at: now,
-            last_error: None,
-            bytes: outbound::render(&mail)?,
-        };
+        let outbox = super::writes::render_outbox(std::slice::from_ref(&mail), now)?;
         info!(subject = %alert.subject(), "mailing the administrator");
-        let commit = Commit { outbox: vec![item], ..Commit::default() };
+        let commit = Commit { outbox, ..Commit::default() };
         self.blocking(move |gw| gw.store.commit(&commit)).await??;
         self.make_durable().await?;
         self.outbox_ready.notify_one();

@@ -121,8 +121,8 @@ impl TokenSource {
 
     async fn get(&self, refused: Option<String>) -> Result<Bearer, TokenError> {
         let mut held = self.held.lock().await;
+        self.reload(&mut held).await;
         let now = crate::time::wall_now();
-        self.reload_if_changed(&mut held);
         if let Some(bad) = &refused
             && held.tokens.access_token.as_deref() == Some(bad.as_str())
         {
@@ -171,31 +171,24 @@ impl TokenSource {
 
     /// Reads the tokens file at first use, and again when someone else (`srgate auth
     /// login`) replaced it; a `refresh_token_file` with new contents brings its token in.
-    fn reload_if_changed(&self, held: &mut Held) {
-        let path = self.files.tokens();
-        let on_disk = files::modified(&path);
-        if !held.loaded || (on_disk.is_some() && on_disk != held.stamp) {
-            match CredentialFiles::read::<Tokens>(&path) {
-                Ok(Some((tokens, stamp))) => {
-                    held.tokens = tokens;
-                    held.stamp = Some(stamp);
-                }
-                Ok(None) => {}
-                Err(e) => warn!(credential = %self.name(), error = %e, "cannot read the saved tokens"),
-            }
-            held.loaded = true;
+    /// The file system is asked on a blocking thread.
+    async fn reload(&self, held: &mut Held) {
+        let (files, credential, loaded, stamp, tokens) =
+            (self.files.clone(), self.credential.clone(), held.loaded, held.stamp, held.tokens.clone());
+        let fresh = tokio::task::spawn_blocking(move || on_disk(&files, &credential, loaded, stamp, tokens)).await;
+        if let Ok(Some((tokens, stamp))) = fresh {
+            held.tokens = tokens;
+            held.stamp = stamp;
         }
-        if let Some(seeded) = seed_from_file(&self.credential, &held.tokens) {
-            info!(credential = %self.name(), "a new refresh token was read from refresh_token_file");
-            held.tokens = seeded;
-        }
+        held.loaded = true;
     }
 
     /// A server accepted a token.
+    /// Health is written on a change of state, and a success at most once a minute.
     pub fn succeeded(&self) {
         let now = crate::time::wall_now();
-        let was_failing = self.health().failing_since.is_some();
-        if was_failing || self.health().last_success.is_none_or(|t| now.duration_since(t).as_secs() >= 60) {
+        let health = self.health();
+        if health.failing_since.is_some() || health.last_success.is_none_or(|t| now.duration_since(t).as_secs() >= 60) {
             self.update_health(|h| h.succeeded(now));
         }
     }
@@ -225,7 +218,7 @@ impl TokenSource {
     /// When the access token held becomes due for refresh.
     pub async fn refresh_at(&self) -> Option<Timestamp> {
         let mut held = self.held.lock().await;
-        self.reload_if_changed(&mut held);
+        self.reload(&mut held).await;
         held.tokens.refresh_at()
     }
 
@@ -251,6 +244,31 @@ impl TokenSource {
             *guard = next;
         }
     }
+}
+
+/// The tokens as they are on disk, when they differ from `tokens` (read at `stamp`;
+/// `loaded`: read before): the tokens file when it is new, then a new `refresh_token_file`.
+fn on_disk(
+    files: &CredentialFiles,
+    credential: &Credential,
+    loaded: bool,
+    stamp: Option<SystemTime>,
+    mut tokens: Tokens,
+) -> Option<(Tokens, Option<SystemTime>)> {
+    let (path, mut stamp, mut changed) = (files.tokens(), stamp, false);
+    let modified = files::modified(&path);
+    if !loaded || (modified.is_some() && modified != stamp) {
+        match CredentialFiles::read::<Tokens>(&path) {
+            Ok(Some((read, at))) => (tokens, stamp, changed) = (read, Some(at), true),
+            Ok(None) => {}
+            Err(e) => warn!(credential = %credential.name, error = %e, "cannot read the saved tokens"),
+        }
+    }
+    if let Some(seeded) = seed_from_file(credential, &tokens) {
+        info!(credential = %credential.name, "a new refresh token was read from refresh_token_file");
+        (tokens, changed) = (seeded, true);
+    }
+    changed.then_some((tokens, stamp))
 }
 
 /// The tokens with the refresh token of `refresh_token_file`, when the file holds
