@@ -53,10 +53,10 @@ pub fn login(config: &Config, name: &str, out: &mut dyn Write) -> anyhow::Result
 /// Polls until the person has signed in.
 fn poll(credential: &Credential, device: &DeviceAuthorization) -> anyhow::Result<Tokens> {
     let mut interval = Duration::from_secs(device.interval.unwrap_or(5).clamp(1, 60));
-    let deadline = std::time::Instant::now() + Duration::from_secs(device.expires_in.min(3600));
+    let (started, valid_for) = (crate::time::Stopwatch::start(), device.expires_in.min(3600) as f64);
     loop {
         std::thread::sleep(interval);
-        if std::time::Instant::now() >= deadline {
+        if started.seconds() >= valid_for {
             bail!("the code expired before anyone signed in: run `srgate auth login {}` again", credential.name);
         }
         let now = crate::time::wall_now();
