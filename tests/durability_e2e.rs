@@ -120,7 +120,10 @@ fn recover_and_check(ms: &MailStack, desk: &Desk, customers: &[String], quaranti
     assert!(acks.iter().all(|n| *n >= 1), "{acks:?}");
     let duplicates: usize = acks.iter().map(|n| n - 1).sum();
     assert!(duplicates <= in_flight, "{duplicates} duplicate acknowledgements (at most {in_flight} were in flight)");
-    assert!(ms.count_messages(&desk.cse, "INBOX") >= answered.len(), "the CSE is told of every SR");
+    // After business hours an SR waits for its assignment and nobody is told before business
+    // starts: the CSE is told of every SR assigned (during business hours, every SR).
+    let assigned = srs.iter().filter(|s| !s["assignee"].is_null()).count();
+    assert!(ms.count_messages(&desk.cse, "INBOX") >= assigned, "the CSE is told of every assigned SR");
     eprintln!("recovered: {} SRs, {} quarantined, {duplicates} duplicate acknowledgements", srs.len(), records.len());
 }
 
