@@ -58,6 +58,7 @@ pub fn generate_store(setup: &Setup, n: usize, due: usize, now: Timestamp) -> Re
                 created: true,
                 stored: (0, 0),
                 counted_before: None,
+                before: None,
             }],
             message_ids: s.messages.iter().map(|m| (m.message_id.clone(), id)).collect(),
             seen: vec![Seen { key: format!("mid:gen-{i}@example.com"), sr: id, fingerprint: None }],

@@ -22,12 +22,14 @@ mod address;
 mod compile;
 mod credential;
 mod security;
+mod store;
 
 pub use address::{Identity, SupportAddress};
 use compile::Compiler;
 pub use compile::compile_with;
 pub use credential::{ClientSecret, Credential, Login};
 pub use security::{Protocol, Tls, TrustedCa, default_tls, is_loopback};
+pub use store::{Postgres, StoreEngine, StoreSettings};
 
 /// A password, client secret or token: never printed, never logged.
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -110,6 +112,8 @@ pub struct Config {
     /// less keeps srgate smaller (resident memory is about 110 MB plus this at a
     /// million SRs).
     pub store_cache_mb: u64,
+    /// `[store]`: sled in `data_dir` (the default) or a PostgreSQL database.
+    pub store: StoreSettings,
     /// Mail domains that are public besides the built-in list (see
     /// [`crate::contacts::PUBLIC_DOMAINS`]): never an account's, never a scope.
     pub public_domains: Vec<String>,

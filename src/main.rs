@@ -7,9 +7,11 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use srgate::config::Config;
+use srgate::config::StoreEngine;
 use srgate::daemon::{self, Gateway};
 use srgate::gateway::intake::Intake;
 use srgate::io::control::{self, Request, Response};
+use srgate::io::store::postgres::schema::migrate;
 use srgate::io::store::{Store, StoreError};
 use srgate::report;
 use srgate::setup::Setup;
@@ -97,6 +99,28 @@ enum Command {
     Auth {
         #[command(subcommand)]
         command: AuthCommand,
+    },
+    /// Apply the PostgreSQL schema files this srgate knows (`[store] engine = "postgres"`);
+    /// safe to run again.
+    Migrate,
+    /// The store itself.
+    Store {
+        #[command(subcommand)]
+        command: StoreCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum StoreCommand {
+    /// Copy everything (SRs, contacts, quarantine, outbox, positions, files) from one
+    /// configuration's store into another's, which must be empty: sled → postgres and back.
+    Copy {
+        /// The configuration whose store is read (no daemon may run on a sled store).
+        #[arg(long)]
+        from: PathBuf,
+        /// The configuration whose (empty) store is written.
+        #[arg(long)]
+        to: PathBuf,
     },
 }
 
@@ -300,7 +324,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 tracing::warn!("{}", w.as_warning());
             }
             secure_data_dir(&setup.config)?;
-            let gw = Gateway::open(setup, clock_at(now.as_deref())?).map_err(refuse_second_daemon)?;
+            let clock = clock_at(now.as_deref())?;
+            let gw = tokio::task::spawn_blocking(move || Gateway::open(setup, clock)).await?.map_err(refuse_second_daemon)?;
             if once {
                 daemon::run_once(Arc::new(gw)).await?;
             } else {
@@ -416,15 +441,18 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 bail!("a daemon is running on {}: stop it first (import needs an empty data directory)", setup.config.data_dir.display());
             }
             secure_data_dir(&setup.config)?;
-            let store = Store::open(&setup.config.data_dir, std::time::Duration::ZERO, setup.config.store_cache_mb * 1024 * 1024)
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-            let n = if file.as_os_str() == "-" {
-                srgate::backup::import(&store, std::io::stdin().lock(), &setup.policy)?
-            } else {
-                let f = std::fs::File::open(&file).with_context(|| format!("cannot read {}", file.display()))?;
-                srgate::backup::import(&store, std::io::BufReader::new(f), &setup.policy)?
-            };
-            eprintln!("imported {n} SRs into {}", setup.config.data_dir.display());
+            let place = setup.config.data_dir.display().to_string();
+            let n = tokio::task::spawn_blocking(move || -> anyhow::Result<usize> {
+                let store = Store::open_configured(&setup.config, std::time::Duration::ZERO).map_err(|e| anyhow::anyhow!("{e}"))?;
+                Ok(if file.as_os_str() == "-" {
+                    srgate::backup::import(&store, std::io::stdin().lock(), &setup.policy)?
+                } else {
+                    let f = std::fs::File::open(&file).with_context(|| format!("cannot read {}", file.display()))?;
+                    srgate::backup::import(&store, std::io::BufReader::new(f), &setup.policy)?
+                })
+            })
+            .await??;
+            eprintln!("imported {n} SRs into {place}");
             Ok(ExitCode::SUCCESS)
         }
         Command::File { command: FileCommand::Get { sha256, output } } => {
@@ -438,6 +466,34 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 Some(p) => std::fs::write(&p, &bytes).with_context(|| format!("cannot write {}", p.display()))?,
                 None => std::io::Write::write_all(&mut std::io::stdout(), &bytes)?,
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Migrate => {
+            let config = load_config(&cli.config)?;
+            let StoreEngine::Postgres(pg) = config.store.engine else {
+                bail!("[store] engine is sled: there is no database schema to migrate");
+            };
+            let applied = tokio::task::spawn_blocking(move || migrate(&pg)).await??;
+            for m in &applied {
+                println!("applied {:04}_{}.sql", m.version, m.name);
+            }
+            println!("the database schema is at version {}", srgate::io::store::postgres::schema::current_version());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Store { command: StoreCommand::Copy { from, to } } => {
+            let (source, target) = (load_setup(&from)?, load_setup(&to)?);
+            secure_data_dir(&source.config)?;
+            secure_data_dir(&target.config)?;
+            let copied = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+                let read = Store::open_configured(&source.config, std::time::Duration::ZERO)?;
+                let write = Store::open_configured(&target.config, std::time::Duration::ZERO)?;
+                Ok(srgate::backup::copy(&read, &write, &target.policy)?)
+            })
+            .await??;
+            eprintln!(
+                "copied {} SRs, {} contacts, {} quarantine records, {} queued mails, {} other records, {} files",
+                copied.srs, copied.contacts, copied.quarantine, copied.outbox, copied.bookkeeping, copied.files
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Auth { command: AuthCommand::Login { credential } } => {
@@ -612,23 +668,38 @@ fn secure_data_dir(config: &Config) -> anyhow::Result<()> {
 }
 
 /// Opens the store for a command while no daemon holds it. `Ok(None)` when a daemon
-/// holds it after all (starting up, its socket not yet answering).
+/// holds it after all (starting up, its socket not yet answering). Blocking.
 fn open_store(config: &Config) -> anyhow::Result<Option<Store>> {
     secure_data_dir(config)?;
-    match Store::open(&config.data_dir, std::time::Duration::ZERO, config.store_cache_mb * 1024 * 1024) {
+    match Store::open_configured(config, std::time::Duration::ZERO) {
         Ok(store) => Ok(Some(store)),
         Err(StoreError::Locked(_)) => Ok(None),
         Err(e) => Err(e.into()),
     }
 }
 
+/// Opens the store off the runtime (the PostgreSQL client blocks): see [`open_store`].
+async fn open_store_blocking(config: &Config) -> anyhow::Result<Option<Store>> {
+    let config = config.clone();
+    tokio::task::spawn_blocking(move || open_store(&config)).await?
+}
+
+/// Answers a request from the store itself, off the runtime; `None` when a daemon holds it.
+async fn answer_directly(config: &Config, req: Request) -> anyhow::Result<Option<Response>> {
+    let config = config.clone();
+    tokio::task::spawn_blocking(move || Ok(open_store(&config)?.map(|store| control::answer(&store, &req)))).await?
+}
+
 /// Answers a request: from the running daemon when there is one, else from the store directly.
 async fn query(config: &Config, req: Request) -> anyhow::Result<serde_json::Value> {
     let socket = config.control_socket();
-    let response = match control::ask(&socket, &req).await? {
+    // A shared database needs no daemon: any machine with the configuration reads it.
+    let shared = matches!(config.store.engine, StoreEngine::Postgres(_));
+    let asked = if shared { None } else { control::ask(&socket, &req).await? };
+    let response = match asked {
         Some(r) => r,
-        None => match open_store(config)? {
-            Some(store) => control::answer(&store, &req),
+        None => match answer_directly(config, req.clone()).await? {
+            Some(response) => response,
             None => {
                 // A daemon holds the store but its socket did not answer yet (starting up): retry once.
                 tokio::time::sleep(std::time::Duration::from_millis(500)).await;
@@ -654,7 +725,8 @@ async fn open_sr(path: &Path, config: &Config, intake: Intake, now: Option<&str>
         None => {
             let setup = load_setup(path)?;
             secure_data_dir(&setup.config)?;
-            let gw = match Gateway::open(setup, clock_at(now)?) {
+            let clock = clock_at(now)?;
+            let gw = match tokio::task::spawn_blocking(move || Gateway::open(setup, clock)).await? {
                 Ok(gw) => gw,
                 Err(e) if now.is_some() && matches!(e.downcast_ref::<StoreError>(), Some(StoreError::Locked(_))) => {
                     bail!("a daemon is running on this data directory: --now needs the store to itself")
@@ -735,7 +807,7 @@ async fn export_into(config: &Config, out: &mut (impl tokio::io::AsyncWrite + Un
     if let Some(n) = control::export_from_daemon(&socket, out).await? {
         return Ok(n);
     }
-    match open_store(config)? {
+    match open_store_blocking(config).await? {
         Some(store) => Ok(control::ExportStream::start(Arc::new(store)).copy_to(out).await?),
         None => {
             tokio::time::sleep(std::time::Duration::from_millis(500)).await;
@@ -759,6 +831,17 @@ fn check(path: &Path) -> anyhow::Result<ExitCode> {
                     eprintln!("{}: {p}", path.display());
                 }
                 return Ok(ExitCode::FAILURE);
+            }
+            if let StoreEngine::Postgres(pg) = &setup.config.store.engine {
+                // The client blocks: on a thread of its own, not the runtime's.
+                match std::thread::scope(|s| s.spawn(|| srgate::io::store::postgres::schema::verify(pg)).join()) {
+                    Ok(Ok(version)) => println!("store: postgres at {}, schema version {version} (as this srgate expects)", pg.host),
+                    Ok(Err(e)) => {
+                        eprintln!("{}: [store]: {e}", path.display());
+                        return Ok(ExitCode::FAILURE);
+                    }
+                    Err(_) => bail!("the database check failed"),
+                }
             }
             println!(
                 "{}: ok ({} rules, {} CSEs, {} mailboxes)",

@@ -31,6 +31,8 @@ struct Inner {
     /// Per credential: access-token expiry, secret expiry (Unix seconds), failing.
     credentials: BTreeMap<String, (Option<f64>, Option<f64>, bool)>,
     refresh_failures: BTreeMap<String, u64>,
+    /// With a shared store: mailbox → whether this gateway holds its lease.
+    owned: BTreeMap<String, bool>,
 }
 
 /// The daemon's counters.
@@ -98,6 +100,14 @@ impl Metrics {
         });
     }
 
+    /// With a shared store: whether this gateway holds `mailbox`'s lease (reads it) or
+    /// another gateway does (this one stands by).
+    pub fn mailbox_owned(&self, mailbox: &str, owned: bool) {
+        self.with(|m| {
+            m.owned.insert(mailbox.to_string(), owned);
+        });
+    }
+
     /// `mailbox` failed, for a short `reason` ([`health_reason`]): what `/healthz` says of it.
     pub fn mailbox_failed(&self, mailbox: &str, reason: &str) {
         self.with(|m| {
@@ -157,6 +167,10 @@ impl Metrics {
         self.with(|m| {
             let mut problems = Vec::new();
             for (name, limit) in mailboxes {
+                if m.owned.get(name) == Some(&false) {
+                    // Another gateway reads it; this one stands by.
+                    continue;
+                }
                 match (m.mailbox_error.get(name), m.last_poll.get(name)) {
                     (Some(reason), _) => problems.push(format!("mailbox {name}: {reason}")),
                     (None, Some(t)) if now - t <= *limit => {}
@@ -173,7 +187,14 @@ impl Metrics {
             if let Some(e) = &m.smtp_error {
                 problems.push(format!("smtp: cannot connect: {e}"));
             }
-            if problems.is_empty() { Ok("ok\n".into()) } else { Err(problems.join("\n") + "\n") }
+            let owners: String = m
+                .owned
+                .iter()
+                .map(|(name, owned)| {
+                    format!("mailbox {name}: {}\n", if *owned { "owned (read here)" } else { "standby (another gateway reads it)" })
+                })
+                .collect();
+            if problems.is_empty() { Ok(format!("ok\n{owners}")) } else { Err(problems.join("\n") + "\n" + &owners) }
         })
     }
 
@@ -206,6 +227,12 @@ impl Metrics {
             let _ = writeln!(o, "# HELP srgate_mailbox_last_poll_timestamp_seconds When each mailbox was last read completely.\n# TYPE srgate_mailbox_last_poll_timestamp_seconds gauge");
             for (k, v) in &m.last_poll {
                 let _ = writeln!(o, "srgate_mailbox_last_poll_timestamp_seconds{{mailbox=\"{}\"}} {v:.3}", escape(k));
+            }
+            if !m.owned.is_empty() {
+                let _ = writeln!(o, "# HELP srgate_mailbox_owned 1 when this gateway holds the mailbox's lease and reads it, 0 when another gateway does.\n# TYPE srgate_mailbox_owned gauge");
+                for (k, owned) in &m.owned {
+                    let _ = writeln!(o, "srgate_mailbox_owned{{mailbox=\"{}\"}} {}", escape(k), u8::from(*owned));
+                }
             }
             let _ = writeln!(o, "# HELP srgate_processing_seconds Time from fetch to commit, per mail.\n# TYPE srgate_processing_seconds histogram");
             for (i, b) in BUCKETS.iter().enumerate() {

@@ -246,6 +246,7 @@ pub fn compile_with(path: &Path, source: &str, groups: GroupLookup<'_>) -> Resul
     let mut metrics_listen: Option<std::net::SocketAddr> = None;
     let mut store_stall_limit = Duration::from_secs(120);
     let mut store_cache_mb: u64 = DEFAULT_STORE_CACHE_MB;
+    let mut store = None;
     let mut control_socket_group = None;
     let mut control_socket_path: Option<PathBuf> = None;
     let mut public_domains: Vec<String> = Vec::new();
@@ -332,6 +333,7 @@ pub fn compile_with(path: &Path, source: &str, groups: GroupLookup<'_>) -> Resul
                     }
                 }
             }
+            "store" => store = c.value::<super::store::RawStore>(value).map(|s| (s, value.span())),
             "store_cache_mb" => {
                 store_cache_mb = c.value(value).unwrap_or(store_cache_mb);
                 if !(4..=65_536).contains(&store_cache_mb) {
@@ -400,6 +402,7 @@ pub fn compile_with(path: &Path, source: &str, groups: GroupLookup<'_>) -> Resul
     }
     let smtp_span = smtp.as_ref().map(|(_, span)| span.clone());
     let smtp = smtp.map(|(s, span)| compile_smtp(&mut c, s, &span));
+    let store = store.map(|(s, span)| c.store(s, &span)).unwrap_or_default();
     if !present.contains("smtp") {
         c.error(whole.clone(), "missing section [smtp]");
     }
@@ -480,6 +483,7 @@ pub fn compile_with(path: &Path, source: &str, groups: GroupLookup<'_>) -> Resul
         metrics_listen,
         store_stall_limit,
         store_cache_mb,
+        store,
         public_domains,
         max_participants,
         internal_domains,

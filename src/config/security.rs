@@ -44,6 +44,8 @@ pub enum Protocol {
     Imap,
     /// `[smtp]`.
     Smtp,
+    /// `[store]` (PostgreSQL).
+    Database,
 }
 
 /// True when `host` is this machine: `localhost`, 127.0.0.0/8 or ::1.

@@ -221,7 +221,7 @@ impl Gateway {
                 Prepared::Whole { uid, raw, hash, parsed } => match parsed.as_ref() {
                     Err(why) => self.quarantine(mb, (validity, *uid), hash, why.clone(), Known::Unread(raw), files),
                     Ok(mail) => {
-                        let one = std::panic::AssertUnwindSafe(|| self.ingest_one(mb, (validity, *uid), hash, mail, files.clone()));
+                        let one = std::panic::AssertUnwindSafe(|| self.ingest_deciding_again(mb, (validity, *uid), hash, mail, &files));
                         std::panic::catch_unwind(one).unwrap_or_else(|payload| {
                             let why = panic_message(payload.as_ref());
                             error!(mailbox, uid, panic = %why, "srgate failed on this mail; quarantining it");
@@ -244,6 +244,28 @@ impl Gateway {
             }
         }
         out
+    }
+
+    /// [`Gateway::ingest_one`], decided again (up to 5 times) when another gateway
+    /// changed the SR between this gateway's read and its commit.
+    fn ingest_deciding_again(
+        &self,
+        mb: &Mailbox,
+        source: (u32, u32),
+        hash: &str,
+        mail: &Inbound,
+        files: &[(String, Location)],
+    ) -> Result<Outcome, StoreError> {
+        let mut tries = 0;
+        loop {
+            match self.ingest_one(mb, source, hash, mail, files.to_vec()) {
+                Err(StoreError::Conflict(sr)) if tries < 5 => {
+                    tries += 1;
+                    debug!(sr, tries, "another gateway changed the SR meanwhile: deciding again");
+                }
+                result => return result,
+            }
+        }
     }
 
     /// Commits the effect of one parsed mail read at `source` (UIDVALIDITY, UID).

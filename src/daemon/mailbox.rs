@@ -223,22 +223,65 @@ pub(super) async fn cycle(
     Ok(stats)
 }
 
-/// One mailbox, forever: connect, read, wait (IDLE or poll), with capped backoff on errors.
+/// Waits until this gateway holds `mb`'s lease (at once with sled: one process owns
+/// the data directory). False when the daemon stops first.
+async fn wait_for_lease(gw: &Arc<Gateway>, mb: &Mailbox, stop: &mut watch::Receiver<bool>) -> bool {
+    let mut standing_by = false;
+    while !*stop.borrow() {
+        let key = mb.store_key().to_string();
+        match gw.blocking(move |gw| gw.store.own_mailbox(&key)).await {
+            Ok(Ok(true)) => {
+                if gw.store.is_shared() {
+                    gw.metrics.mailbox_owned(&mb.name, true);
+                }
+                return true;
+            }
+            Ok(Ok(false)) => {
+                if !standing_by {
+                    info!("another gateway reads this mailbox; standing by to take it over");
+                    standing_by = true;
+                }
+                gw.metrics.mailbox_owned(&mb.name, false);
+            }
+            Ok(Err(e)) => warn!(error = %e, "cannot take the mailbox's lease; trying again"),
+            Err(e) => warn!(error = %e, "cannot take the mailbox's lease; trying again"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(gw.lease_beat()) => {}
+            _ = stop.changed() => {}
+        }
+    }
+    false
+}
+
+/// True while this gateway still holds `mb`'s lease (as far as it knows: a lost
+/// lease also shows as a refused commit).
+fn still_owned(gw: &Gateway, mb: &Mailbox) -> bool {
+    gw.store.postgres().is_none_or(|pg| pg.leases().holds(mb.store_key()))
+}
+
+/// One mailbox, forever: take its lease, connect, read, wait (IDLE or poll), with
+/// capped backoff on errors. With a shared store, a gateway that loses the lease
+/// stops reading and stands by.
 pub(super) async fn watch(gw: Arc<Gateway>, mb: Mailbox, mut stop: watch::Receiver<bool>) {
     let mut failures: u32 = 0;
     while !*stop.borrow() {
+        if !wait_for_lease(&gw, &mb, &mut stop).await {
+            return;
+        }
         let result = async {
             let mut conn = gw.connect_mailbox(&mb).await?;
             info!(idle = conn.idle_supported(), "connected");
             failures = 0;
             loop {
                 cycle(&gw, &mut conn, &mb, &stop).await?;
-                if *stop.borrow() {
+                if *stop.borrow() || !still_owned(&gw, &mb) {
                     conn.logout().await;
                     return anyhow::Ok(());
                 }
                 if conn.idle_supported() {
-                    let wait = mb.poll_interval.min(Duration::from_secs(25 * 60));
+                    // With a shared store, IDLE ends every failover_after so that a lost lease is noticed.
+                    let wait = mb.poll_interval.min(Duration::from_secs(25 * 60)).min(gw.lease_check());
                     let (c, wake) = conn.idle(wait, &mut stop).await?;
                     conn = c;
                     if wake == Wake::Interrupted {
@@ -247,13 +290,29 @@ pub(super) async fn watch(gw: Arc<Gateway>, mb: Mailbox, mut stop: watch::Receiv
                     }
                 } else {
                     tokio::select! {
-                        _ = tokio::time::sleep(mb.poll_interval) => {}
+                        _ = tokio::time::sleep(mb.poll_interval.min(gw.lease_check())) => {}
                         _ = stop.changed() => {}
                     }
+                }
+                if !still_owned(&gw, &mb) {
+                    conn.logout().await;
+                    return Ok(());
                 }
             }
         }
         .await;
+        if let Err(e) = &result
+            && matches!(e.downcast_ref::<crate::io::store::StoreError>(), Some(crate::io::store::StoreError::Fenced(_)))
+        {
+            warn!("another gateway took this mailbox over: no longer reading it");
+            gw.metrics.mailbox_owned(&mb.name, false);
+            continue;
+        }
+        if !still_owned(&gw, &mb) && !*stop.borrow() {
+            warn!("this gateway lost the mailbox's lease: no longer reading it");
+            gw.metrics.mailbox_owned(&mb.name, false);
+            continue;
+        }
         if let Err(e) = result {
             gw.metrics.mailbox_failed(&mb.name, crate::metrics::health_reason(&e));
             failures = failures.saturating_add(1);

@@ -5,6 +5,7 @@
 //! - [`delivery`]: the outbox, over a pool of SMTP connections;
 //! - [`scheduler`]: scheduled work from the due index (contact attempts, closures, …);
 //! - [`credentials`]: OAuth2 tokens refreshed ahead of expiry, failing credentials told to the administrator;
+//! - [`leases`]: with a shared store, the mailbox leases kept alive;
 //! - [`desk`]: the daily digests (from the scheduler's pass) and SRs opened from the command line;
 //! - [`signals`]: SIGTERM/SIGINT (stop) and SIGHUP (reload);
 //! - the control socket ([`crate::io::control`]) and `/metrics` ([`crate::io::http`]).
@@ -28,6 +29,7 @@ mod delivery;
 mod desk;
 mod endpoints;
 mod ingest;
+mod leases;
 mod mailbox;
 mod scheduler;
 mod signals;
@@ -83,8 +85,7 @@ impl std::fmt::Debug for Gateway {
 impl Gateway {
     /// Opens the store for a loaded setup.
     pub fn open(setup: Setup, clock: Clock) -> anyhow::Result<Gateway> {
-        let cache = setup.config.store_cache_mb * 1024 * 1024;
-        let store = Store::open(&setup.config.data_dir, Duration::from_secs(3), cache)?;
+        let store = Store::open_configured(&setup.config, Duration::from_secs(3))?;
         let instance = store.instance()?;
         let authn = crate::io::authn::Verifier::new(&setup.config);
         let credentials = crate::io::oauth::Credentials::new(&setup.config);
@@ -147,6 +148,16 @@ impl Gateway {
         tokio::task::spawn_blocking(move || work(&gw)).await.context("a blocking task failed")
     }
 
+    /// How often a standby gateway tries to take a mailbox's lease (sled: never needed).
+    fn lease_beat(&self) -> Duration {
+        self.store.postgres().map(|pg| pg.leases().beat_every()).unwrap_or(Duration::from_secs(3))
+    }
+
+    /// How long a reading gateway goes without checking that it still holds the lease.
+    fn lease_check(&self) -> Duration {
+        self.store.postgres().map(|pg| pg.leases().beat_every() * 5).unwrap_or(Duration::MAX)
+    }
+
     /// The durability barrier, off the runtime.
     async fn make_durable(self: &Arc<Self>) -> anyhow::Result<()> {
         self.blocking(|gw| gw.store.make_durable()).await?.context("making the store durable")
@@ -170,8 +181,17 @@ pub async fn run_once(gw: Arc<Gateway>) -> anyhow::Result<()> {
             (mailer, tally)
         })
     };
+    let leases = {
+        let (gw, stop) = (gw.clone(), stop.clone());
+        tokio::spawn(leases::keep_leases(gw, stop))
+    };
     let mut failures = Vec::new();
     for mb in &gw.setup().config.mailboxes {
+        let key = mb.store_key().to_string();
+        if !gw.blocking(move |gw| gw.store.own_mailbox(&key)).await?? {
+            info!(mailbox = %mb.name, "another gateway reads this mailbox; left to it");
+            continue;
+        }
         let result = async {
             let mut conn = gw.connect_mailbox(mb).await?;
             let stats = mailbox::cycle(&gw, &mut conn, mb, &stop).await?;
@@ -192,6 +212,7 @@ pub async fn run_once(gw: Arc<Gateway>) -> anyhow::Result<()> {
         info!(scheduled, "scheduled work done");
     }
     let _ = stop_tx.send(true);
+    let _ = leases.await;
     let (mailer, (mut sent, mut failed)) = delivery.await.context("the delivery task failed")?;
     let (_, never) = watch::channel(false);
     let (last_sent, last_failed) = delivery::deliver_due(&gw, &mailer, &never).await?;
@@ -240,6 +261,10 @@ pub async fn run(gw: Arc<Gateway>) -> anyhow::Result<()> {
     {
         let gw = gw.clone();
         tasks.spawn_in(info_span!("scheduler"), "scheduler", move |stop| scheduler::schedule_forever(gw.clone(), stop));
+    }
+    if gw.store.is_shared() {
+        let gw = gw.clone();
+        tasks.spawn_in(info_span!("leases"), "leases", move |stop| leases::keep_leases(gw.clone(), stop));
     }
     if !gw.setup().config.credentials.is_empty() {
         let gw = gw.clone();

@@ -23,6 +23,7 @@ impl Gateway {
             stored: before.map(|b| (b.messages.len(), b.events.len())).unwrap_or((0, 0)),
             wake,
             counted_before: before.map(|b| (b.state, b.priority)),
+            before: before.map(Sr::facts),
         }
     }
 

@@ -45,15 +45,19 @@ fn roots(extra: Option<&TrustedCa>) -> RootCertStore {
     roots
 }
 
+/// A client configuration trusting the Mozilla roots and `extra` (IMAP, PostgreSQL).
+pub fn client_config(extra: Option<&TrustedCa>) -> Result<rustls::ClientConfig, TlsError> {
+    Ok(rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| TlsError(format!("TLS set-up: {e}")))?
+        .with_root_certificates(roots(extra))
+        .with_no_client_auth())
+}
+
 impl Connector {
     /// A connector trusting the Mozilla roots and `extra`.
     pub fn new(extra: Option<&TrustedCa>) -> Result<Connector, TlsError> {
-        let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .with_safe_default_protocol_versions()
-            .map_err(|e| TlsError(format!("TLS set-up: {e}")))?
-            .with_root_certificates(roots(extra))
-            .with_no_client_auth();
-        Ok(Connector { inner: tokio_rustls::TlsConnector::from(Arc::new(config)) })
+        Ok(Connector { inner: tokio_rustls::TlsConnector::from(Arc::new(client_config(extra)?)) })
     }
 
     /// Opens TLS over `tcp` to `host` (`port` is for messages), verifying its certificate.

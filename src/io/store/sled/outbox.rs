@@ -11,37 +11,10 @@
 //! the CSE's notification or the on-call page.
 
 use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
 
 use super::commit::{Tx, TxResult};
-use super::{Store, StoreError, Tree, decode, json, keys};
-use crate::mail::outbound::OutKind;
-
-/// An outgoing mail waiting for SMTP acceptance.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OutboxItem {
-    /// SR it belongs to.
-    pub sr: u64,
-    /// What it is.
-    pub kind: OutKind,
-    /// Envelope sender.
-    pub from: String,
-    /// Envelope recipients still to be delivered.
-    pub to: Vec<String>,
-    /// Our Message-ID.
-    pub message_id: String,
-    /// When it was queued.
-    pub queued_at: Timestamp,
-    /// Delivery attempts so far.
-    pub attempts: u32,
-    /// Not before this instant.
-    pub next_attempt_at: Timestamp,
-    /// The last delivery error.
-    pub last_error: Option<String>,
-    /// The rendered message.
-    #[serde(skip)]
-    pub bytes: Vec<u8>,
-}
+use super::{SledStore, StoreError, Tree, decode, json, keys};
+use crate::io::store::OutboxItem;
 
 fn recipients(to: &[String]) -> Vec<u8> {
     to.iter().map(|a| a.to_ascii_lowercase()).collect::<Vec<_>>().join("\n").into_bytes()
@@ -60,7 +33,7 @@ pub(super) fn insert(tx: &Tx<'_>, id: u64, item: &OutboxItem) -> TxResult<()> {
     tx.put(Tree::OutboxBySr, keys::pair(keys::be(item.sr), keys::be(id)), recipients(&item.to))
 }
 
-impl Store {
+impl SledStore {
     fn outbox_head(&self, id: u64) -> Result<Option<OutboxItem>, StoreError> {
         self.tree(Tree::Outbox).get(keys::be(id))?.map(|v| decode("outbox", &v)).transpose()
     }
@@ -154,7 +127,8 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::io::store::Commit;
+    use crate::io::store::{Commit, Store};
+    use crate::mail::outbound::OutKind;
 
     fn item(sr: u64, to: &str, kind: OutKind, next: Timestamp) -> OutboxItem {
         OutboxItem {

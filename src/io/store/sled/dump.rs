@@ -4,79 +4,11 @@
 //! have their own lines in [`crate::backup`].)
 
 use base64::Engine as _;
-use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
 
 use super::files::Location;
-use super::outbox::{self, OutboxItem};
-use super::{Disposition, MailboxState, Store, StoreError, Tree, decode, json, keys};
-
-/// One bookkeeping record.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum Dump {
-    /// A mail waiting in the outbox.
-    Outbox {
-        /// Its header.
-        item: OutboxItem,
-        /// The rendered message, base64.
-        message: String,
-    },
-    /// A committed mail not yet flagged or moved on the server.
-    Pending {
-        /// Mailbox name.
-        mailbox: String,
-        /// UIDVALIDITY.
-        uid_validity: u32,
-        /// UID.
-        uid: u32,
-        /// What to do with it.
-        disposition: Disposition,
-    },
-    /// Where a mailbox's reading stands.
-    Mailbox {
-        /// Mailbox name.
-        name: String,
-        /// UIDVALIDITY.
-        uid_validity: u32,
-        /// Every UID up to this one is committed.
-        last_uid: u32,
-    },
-    /// An automated mail sent (the per-address cap).
-    Automated {
-        /// Recipient.
-        address: String,
-        /// When.
-        at: Timestamp,
-        /// Its Message-ID.
-        message_id: String,
-    },
-    /// A knowledge-base article suggested to a customer (not again within 30 days).
-    KbSuggested {
-        /// The customer's address.
-        customer: String,
-        /// The article's id.
-        article: String,
-        /// When.
-        at: Timestamp,
-    },
-    /// A dedupe key.
-    Seen {
-        /// The key.
-        key: String,
-        /// Its SR (0: none).
-        sr: u64,
-        /// The content fingerprint, hex.
-        fingerprint: Option<String>,
-    },
-    /// Where a stored file's bytes are (the packs under `data_dir/files` travel beside the backup).
-    File {
-        /// Its SHA-256.
-        sha256: String,
-        /// Where.
-        location: Location,
-    },
-}
+use super::outbox;
+use super::{SledStore, StoreError, Tree, decode, json, keys};
+use crate::io::store::{Dump, MailboxState, OutboxItem};
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -90,7 +22,7 @@ fn unhex32(s: &str) -> Option<[u8; 32]> {
     (s.len() == 64).then_some(out)
 }
 
-impl Store {
+impl SledStore {
     /// Every bookkeeping record, outbox first (oldest first).
     pub fn dump(&self) -> Result<Vec<Dump>, StoreError> {
         let mut out = Vec::new();

@@ -2,107 +2,14 @@
 
 use std::cell::Cell;
 
-use jiff::Timestamp;
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 
-use super::files::Location;
-use super::outbox::{self, OutboxItem};
-use super::{Disposition, MailboxState, QuarantineRecord, Store, StoreError, Tree, decode, json, keys};
+use super::outbox;
+use super::{SledStore, StoreError, Tree, decode, json, keys};
 use crate::contacts::ContactChange;
-use crate::sr::{FIRST_SR, Priority, Sr, State};
-
-/// One SR written by a commit.
-#[derive(Debug, Clone)]
-pub struct SrWrite {
-    /// The SR after the change, its whole history included.
-    pub sr: Sr,
-    /// True when the change created it (advances the SR counter).
-    pub created: bool,
-    /// How many of its messages and events are already stored (0, 0 when created):
-    /// the commit appends the rest.
-    pub stored: (usize, usize),
-    /// Its scheduled wake-up after the change (the store remembers the one before).
-    pub wake: Option<Timestamp>,
-    /// Its state and priority before the change (None when created), for the counts.
-    pub counted_before: Option<(State, Priority)>,
-}
-
-/// A dedupe key and what it stands for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Seen {
-    /// The key (`mid:<Message-ID>`, `sha256:<hash>`, …).
-    pub key: String,
-    /// The SR the mail went to (0 when none).
-    pub sr: u64,
-    /// The mail's content fingerprint (SHA-256), when known.
-    pub fingerprint: Option<[u8; 32]>,
-}
-
-/// An automated mail sent to one address (the per-address cap).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Automated {
-    /// The recipient.
-    pub address: String,
-    /// The mail's Message-ID (which makes the record its own).
-    pub message_id: String,
-    /// When.
-    pub at: Timestamp,
-}
-
-/// A knowledge-base article suggested to a customer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Suggested {
-    /// The customer's address.
-    pub customer: String,
-    /// The article's id.
-    pub article: String,
-    /// When.
-    pub at: Timestamp,
-}
-
-/// The full effect of one inbound mail (or one scheduled pass on an SR), written atomically.
-#[derive(Debug, Clone, Default)]
-pub struct Commit {
-    /// Mailbox it was read from.
-    pub mailbox: String,
-    /// UIDVALIDITY and UID it was read under (None for work that has no server copy).
-    pub source: Option<(u32, u32)>,
-    /// Processed or quarantined.
-    pub disposition: Option<Disposition>,
-    /// Dedupe keys written.
-    pub seen: Vec<Seen>,
-    /// The SRs after the change.
-    pub srs: Vec<SrWrite>,
-    /// Message-IDs (received and sent) to index, with their SR; an ID already
-    /// indexed keeps its SR (a reused Message-ID does not move a thread).
-    pub message_ids: Vec<(String, u64)>,
-    /// Outgoing mail.
-    pub outbox: Vec<OutboxItem>,
-    /// A quarantine record.
-    pub quarantine: Option<QuarantineRecord>,
-    /// The next round-robin turn.
-    pub next_rr: Option<u64>,
-    /// Changes to the CSEs' open-SR counts.
-    pub load_delta: Vec<(String, i64)>,
-    /// Designated contacts added or removed.
-    pub contacts: Vec<ContactChange>,
-    /// Automated mail sent, per recipient.
-    pub automated: Vec<Automated>,
-    /// Knowledge-base articles suggested (the latest suggestion of an article to a customer replaces the one before).
-    pub suggested: Vec<Suggested>,
-    /// Index entries of files stored for this mail.
-    pub files: Vec<(String, Location)>,
-    /// The day whose daily digests this commit queues (remembered so that they go out once).
-    pub digest_day: Option<jiff::civil::Date>,
-}
-
-/// What a commit wrote.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct CommitStats {
-    /// Bytes of keys and values written.
-    pub bytes: u64,
-}
+use crate::io::store::{Commit, CommitStats, MailboxState, SrWrite};
+use crate::sr::{FIRST_SR, Sr, State};
 
 /// The result of a step inside a transaction.
 pub(super) type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
@@ -146,7 +53,7 @@ impl<'a> Tx<'a> {
     }
 }
 
-impl Store {
+impl SledStore {
     /// Writes the whole effect of one mail atomically. Not durable until
     /// [`Store::make_durable`].
     pub fn commit(&self, c: &Commit) -> Result<CommitStats, StoreError> {
@@ -171,12 +78,6 @@ impl Store {
             f(&Tx::new(trees, &bytes))
         })?;
         Ok((value, bytes.get()))
-    }
-
-    /// Adds or removes a designated contact, durably.
-    pub fn change_contact(&self, change: &ContactChange) -> Result<(), StoreError> {
-        self.commit(&Commit { contacts: vec![change.clone()], ..Commit::default() })?;
-        self.make_durable()
     }
 }
 
@@ -302,7 +203,10 @@ fn advance_mailbox(tx: &Tx<'_>, name: &str, validity: u32, uid: u32) -> TxResult
 
 #[cfg(test)]
 pub(super) mod tests {
+    use jiff::Timestamp;
+
     use super::*;
+    use crate::io::store::{Automated, Store, Suggested};
     use crate::sr::{Direction, MessageKind, MessageRecord, lifecycle};
 
     /// A customer reply numbered `n` (the store's tests share it).
@@ -335,6 +239,7 @@ pub(super) mod tests {
             stored: before.map(|b| (b.messages.len(), b.events.len())).unwrap_or((0, 0)),
             wake: None,
             counted_before: before.map(|b| (b.state, b.priority)),
+            before: before.map(Sr::facts),
         };
         store.commit(&Commit { srs: vec![write(None, &sr)], ..Commit::default() })?;
         let mut costs = Vec::new();
@@ -360,7 +265,7 @@ pub(super) mod tests {
         let sr = lifecycle::open(100_001, reply(0, t), None, "Printer".into(), None, t);
         let mut shorter = sr.clone();
         shorter.messages.clear();
-        let w = SrWrite { sr: shorter, created: false, stored: (1, 1), wake: None, counted_before: None };
+        let w = SrWrite { sr: shorter, created: false, stored: (1, 1), wake: None, counted_before: None, before: None };
         assert!(matches!(store.commit(&Commit { srs: vec![w], ..Commit::default() }), Err(StoreError::HistoryRewritten(100_001))));
         Ok(())
     }
@@ -397,7 +302,7 @@ pub(super) mod tests {
         assert_eq!(store.suggested_at("jane@example.com", "status-en"), Some(t2));
         assert_eq!(store.suggested_at("jane@example.com", "vpn-en"), Some(t1));
         assert_eq!(store.suggested_at("john@example.com", "vpn-en"), None);
-        let records: Vec<_> = store.dump()?.into_iter().filter(|d| matches!(d, super::super::Dump::KbSuggested { .. })).collect();
+        let records: Vec<_> = store.dump()?.into_iter().filter(|d| matches!(d, crate::io::store::Dump::KbSuggested { .. })).collect();
         assert_eq!(records.len(), 2);
         let other = tempfile::tempdir()?;
         let restored = Store::open(other.path(), std::time::Duration::ZERO, 8 << 20)?;

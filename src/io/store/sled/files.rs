@@ -210,6 +210,25 @@ impl Packs {
         matches!(self.read_legacy(sha256), Ok(Some(_)))
     }
 
+    /// The names of the files the layout before packs keeps (one file each, `files/ab/abcd…`).
+    pub(super) fn legacy_names(&self) -> Result<Vec<String>, StoreError> {
+        let mut names = Vec::new();
+        let Ok(shards) = std::fs::read_dir(&self.files_dir) else { return Ok(names) };
+        for shard in shards.flatten() {
+            if shard.file_name().len() != 2 || !shard.path().is_dir() {
+                continue;
+            }
+            let files = std::fs::read_dir(shard.path()).map_err(|e| file_error(&shard.path(), e))?;
+            for f in files.flatten() {
+                let n = f.file_name().to_string_lossy().into_owned();
+                if n.len() == 64 && n.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    names.push(n);
+                }
+            }
+        }
+        Ok(names)
+    }
+
     /// Removes the temporary files the layout before packs could leave behind.
     pub(super) fn sweep_legacy_temporaries(&self) -> Result<usize, StoreError> {
         let mut removed = 0;

@@ -20,14 +20,15 @@
 
 use std::collections::BTreeMap;
 
-use super::outbox::{self, OutboxItem};
-use super::{Store, StoreError, Tree, decode, json, keys};
+use super::outbox;
+use super::{SledStore, StoreError, Tree, decode, json, keys};
+use crate::io::store::OutboxItem;
 use crate::sr::Sr;
 
 /// The layout this binary writes.
 pub(super) const FORMAT: u64 = 3;
 
-impl Store {
+impl SledStore {
     /// Brings the store to [`FORMAT`] (blocking; once per data directory).
     pub(super) fn upgrade(&self) -> Result<(), StoreError> {
         let meta = self.tree(Tree::Meta);
@@ -161,7 +162,7 @@ mod tests {
 
     use super::*;
     use crate::gateway::Lookup;
-    use crate::io::store::commit::tests::reply as mail;
+    use crate::io::store::sled::commit::tests::reply as mail;
     use crate::mail::outbound::OutKind;
     use crate::sr::lifecycle;
 
@@ -189,7 +190,7 @@ mod tests {
             bytes: b"Subject: ack\r\n\r\nhello\r\n".to_vec(),
         };
         {
-            let store = Store::open(dir.path(), std::time::Duration::ZERO, 8 << 20)?;
+            let store = SledStore::open(dir.path(), std::time::Duration::ZERO, 8 << 20)?;
             store.tree(Tree::Meta).remove("format")?;
             store.tree(Tree::Srs).insert(keys::be(100_001), json(&sr))?;
             let head = json(&queued);
@@ -207,7 +208,7 @@ mod tests {
             store.tree(Tree::Automated).insert(cap, &[])?;
             store.make_durable()?;
         }
-        let store = Store::open(dir.path(), std::time::Duration::ZERO, 8 << 20)?;
+        let store = SledStore::open(dir.path(), std::time::Duration::ZERO, 8 << 20)?;
         let back = store.get_sr(100_001)?.ok_or("the SR")?;
         assert_eq!((back.messages, back.events), (messages, events), "the history moved to its own records");
         let head: Sr = decode("srs", &store.tree(Tree::Srs).get(keys::be(100_001))?.ok_or("head")?)?;
@@ -220,11 +221,11 @@ mod tests {
         assert_eq!(store.automated_since("robot@example.com", t - SignedDuration::from_hours(1)), 1);
         assert_eq!(store.prune_automated(t + SignedDuration::from_hours(2), 10)?, 1, "old cap records are pruned");
         drop(store);
-        let store = Store::open(dir.path(), std::time::Duration::ZERO, 8 << 20)?;
+        let store = SledStore::open(dir.path(), std::time::Duration::ZERO, 8 << 20)?;
         assert_eq!(store.get_sr(100_001)?.ok_or("the SR")?.messages.len(), 2, "a second open changes nothing");
         store.tree(Tree::Meta).insert("format", &keys::be(FORMAT + 1))?;
         drop(store);
-        let refused = Store::open(dir.path(), std::time::Duration::ZERO, 8 << 20);
+        let refused = SledStore::open(dir.path(), std::time::Duration::ZERO, 8 << 20);
         assert!(matches!(refused, Err(StoreError::NewerFormat(4, 3))), "a newer layout is refused");
         Ok(())
     }

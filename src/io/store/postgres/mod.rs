@@ -1,0 +1,284 @@
+//! The PostgreSQL engine: one database shared by any number of gateways.
+//!
+//! Every gateway runs the same decisions as with sled; what changes is who may
+//! write what:
+//! - a mailbox is read by the gateway holding its lease ([`lease`]); every
+//!   commit for a mailbox checks the lease's fencing token inside its
+//!   transaction, so a gateway that lost the lease cannot commit for it;
+//! - an SR's write checks that the stored SR is still the one the decision read
+//!   (its row is locked for the transaction): two gateways never change one SR at
+//!   once, the later one decides again ([`StoreError::Conflict`]);
+//! - outbox items and scheduled work are claimed with `FOR UPDATE SKIP LOCKED`
+//!   and a claim that runs out, so each is done by one gateway ([`outbox`]);
+//! - SR numbers come from a sequence.
+//!
+//! The schema is the versioned files in `migrations/` ([`schema`]); a gateway
+//! refuses to open a database whose schema it does not know. A transaction is
+//! durable when it commits (`synchronous_commit` is PostgreSQL's default), so
+//! the durability barrier has nothing left to do.
+//!
+//! The client is the synchronous `postgres` crate (tokio-postgres underneath)
+//! behind an r2d2 pool: every store call already runs on a blocking thread
+//! (see `Gateway::blocking`), so a blocking client keeps the engine a plain
+//! function call like sled, with no second async path through the shell.
+
+mod commit;
+mod connect;
+pub mod lease;
+mod outbox;
+mod read;
+pub mod schema;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::SystemTime;
+
+use jiff::Timestamp;
+use postgres::types::Json;
+
+use super::StoreError;
+use crate::config::Postgres as Settings;
+
+pub use connect::Pool;
+
+/// How long an outbox item stays claimed by the gateway delivering it.
+const OUTBOX_CLAIM_SECONDS: i64 = 600;
+/// How long an SR's scheduled work stays claimed by the gateway doing it.
+const WAKE_CLAIM_SECONDS: i64 = 120;
+
+/// The PostgreSQL store.
+pub struct PgStore {
+    /// The connections (taken out only by [`Drop`]).
+    pool: Option<Pool>,
+    data_dir: PathBuf,
+    /// This gateway's name in claims and leases (host, process, start).
+    gateway: String,
+    leases: lease::Leases,
+    /// The SR number reserved from the sequence for the next SR this gateway opens.
+    reserved_sr: Mutex<Option<u64>>,
+    outbox_len: AtomicU64,
+    quarantine_len: AtomicU64,
+    counts: Mutex<BTreeMap<(String, String), u64>>,
+    /// When the oldest outbox item was queued, as last counted (`/metrics` reads it from memory).
+    outbox_oldest: Mutex<Option<Timestamp>>,
+}
+
+impl std::fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgStore").field("gateway", &self.gateway).finish_non_exhaustive()
+    }
+}
+
+/// A database failure as a store error (the message never holds the URL).
+pub(super) fn db(e: postgres::Error) -> StoreError {
+    StoreError::Database(connect::describe(&e))
+}
+
+/// A pool failure as a store error.
+fn pool_error(e: r2d2::Error) -> StoreError {
+    StoreError::Database(format!("no database connection: {e}"))
+}
+
+/// An instant as PostgreSQL's `timestamptz`.
+pub(super) fn at(t: Timestamp) -> SystemTime {
+    SystemTime::try_from(t).unwrap_or(SystemTime::UNIX_EPOCH)
+}
+
+/// A `timestamptz` back as an instant.
+pub(super) fn instant(t: SystemTime) -> Timestamp {
+    Timestamp::try_from(t).unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+/// A stored JSON value decoded.
+pub(super) fn decode<T: for<'de> serde::Deserialize<'de>>(what: &str, value: serde_json::Value) -> Result<T, StoreError> {
+    serde_json::from_value(value).map_err(|e| StoreError::Decode(what.into(), e.to_string()))
+}
+
+/// Our own record as JSON (serializing plain structs cannot fail).
+pub(super) fn json<T: serde::Serialize>(value: &T) -> Json<serde_json::Value> {
+    Json(serde_json::to_value(value).unwrap_or_default())
+}
+
+impl PgStore {
+    /// Connects to the database `settings` name and checks that its schema is the one
+    /// this srgate knows. `data_dir` still holds tokens and the control socket.
+    pub fn open(settings: &Settings, data_dir: &Path) -> Result<PgStore, StoreError> {
+        std::fs::create_dir_all(data_dir).map_err(|e| StoreError::File(data_dir.to_path_buf(), e))?;
+        let pool = connect::pool(settings)?;
+        {
+            let mut client = pool.get().map_err(pool_error)?;
+            schema::check(&mut *client)?;
+        }
+        let gateway = format!("{}:{}:{}", hostname(), std::process::id(), Timestamp::now().as_second());
+        let leases = lease::Leases::new(settings, gateway.clone());
+        let store = PgStore {
+            pool: Some(pool),
+            data_dir: data_dir.to_path_buf(),
+            gateway,
+            leases,
+            reserved_sr: Mutex::new(None),
+            outbox_len: AtomicU64::new(0),
+            quarantine_len: AtomicU64::new(0),
+            counts: Mutex::new(BTreeMap::new()),
+            outbox_oldest: Mutex::new(None),
+        };
+        store.refresh_counts()?;
+        Ok(store)
+    }
+
+    /// A pooled connection.
+    pub(super) fn client(&self) -> Result<r2d2::PooledConnection<connect::Manager>, StoreError> {
+        self.pool.as_ref().ok_or_else(|| StoreError::Database("the store is closed".into()))?.get().map_err(pool_error)
+    }
+
+    /// This gateway's leases on mailboxes.
+    pub fn leases(&self) -> &lease::Leases {
+        &self.leases
+    }
+
+    /// This gateway's name in claims and leases.
+    pub fn gateway(&self) -> &str {
+        &self.gateway
+    }
+
+    /// The data directory (tokens, the control socket).
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// Nothing to do: a transaction is durable when it commits.
+    pub fn make_durable(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    /// Nothing to do: a transaction is durable when it commits.
+    pub fn flush_to_os(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    /// Reaches the database and refreshes the figures `/metrics` reads from memory
+    /// (SRs by state and priority, outbox and quarantine sizes: other gateways change them too).
+    pub fn probe(&self) -> Result<(), StoreError> {
+        self.refresh_counts()
+    }
+
+    fn refresh_counts(&self) -> Result<(), StoreError> {
+        let mut client = self.client()?;
+        let rows = client.query("SELECT state, priority, count(*) FROM srs GROUP BY state, priority", &[]).map_err(db)?;
+        let counts = rows.iter().map(|r| ((r.get::<_, String>(0), r.get::<_, String>(1)), r.get::<_, i64>(2) as u64)).collect();
+        *self.counts.lock().unwrap_or_else(|p| p.into_inner()) = counts;
+        let row = client
+            .query_one("SELECT (SELECT count(*) FROM outbox), (SELECT count(*) FROM quarantine), (SELECT min(queued_at) FROM outbox)", &[])
+            .map_err(db)?;
+        self.outbox_len.store(row.get::<_, i64>(0) as u64, Ordering::Relaxed);
+        self.quarantine_len.store(row.get::<_, i64>(1) as u64, Ordering::Relaxed);
+        *self.outbox_oldest.lock().unwrap_or_else(|p| p.into_inner()) = row.get::<_, Option<SystemTime>>(2).map(instant);
+        Ok(())
+    }
+
+    /// SRs by (state, priority), as last counted.
+    pub fn sr_counts(&self) -> Vec<(String, String, u64)> {
+        let counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        counts.iter().map(|((s, p), n)| (s.clone(), p.clone(), *n)).collect()
+    }
+
+    /// Number of quarantine records, as last counted.
+    pub fn quarantine_len(&self) -> u64 {
+        self.quarantine_len.load(Ordering::Relaxed)
+    }
+
+    /// When the oldest outbox item was queued, as last counted (every gateway's items).
+    pub fn outbox_oldest(&self) -> Result<Option<Timestamp>, StoreError> {
+        Ok(*self.outbox_oldest.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Number of outbox items, as last counted.
+    pub fn outbox_len(&self) -> u64 {
+        self.outbox_len.load(Ordering::Relaxed)
+    }
+
+    /// This store's instance tag (made once, random, shared by every gateway).
+    pub fn instance(&self) -> Result<String, StoreError> {
+        let mut client = self.client()?;
+        let tag = format!("{:012x}", random_u64() & 0xffff_ffff_ffff);
+        client.execute("INSERT INTO srgate_meta (key, value) VALUES ('instance', $1) ON CONFLICT (key) DO NOTHING", &[&tag]).map_err(db)?;
+        let row = client.query_one("SELECT value FROM srgate_meta WHERE key = 'instance'", &[]).map_err(db)?;
+        Ok(row.get(0))
+    }
+
+    /// Sets the instance tag, SR counter and round-robin turn (a restore).
+    pub fn restore_meta(&self, instance: &str, next_sr: u64, rr: u64) -> Result<(), StoreError> {
+        let mut client = self.client()?;
+        let mut tx = client.transaction().map_err(db)?;
+        for (key, value) in [("instance", instance.to_string()), ("rr", rr.to_string())] {
+            tx.execute(
+                "INSERT INTO srgate_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+                &[&key, &value],
+            )
+            .map_err(db)?;
+        }
+        tx.execute("SELECT setval('sr_number', $1, false)", &[&(next_sr.max(crate::sr::FIRST_SR) as i64)]).map_err(db)?;
+        tx.commit().map_err(db)?;
+        *self.reserved_sr.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        Ok(())
+    }
+
+    /// The number the next SR opened by this gateway gets: reserved from the sequence
+    /// once and kept until an SR takes it (a reserved number is never another
+    /// gateway's; one left unused when the gateway stops is a gap).
+    pub fn next_sr_id(&self) -> Result<u64, StoreError> {
+        let mut reserved = self.reserved_sr.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = *reserved {
+            return Ok(n);
+        }
+        let row = self.client()?.query_one("SELECT nextval('sr_number')", &[]).map_err(db)?;
+        let n = row.get::<_, i64>(0) as u64;
+        *reserved = Some(n);
+        Ok(n)
+    }
+
+    /// Forgets the reservation once an SR took the number.
+    fn used_sr_id(&self, id: u64) {
+        let mut reserved = self.reserved_sr.lock().unwrap_or_else(|p| p.into_inner());
+        if *reserved == Some(id) {
+            *reserved = None;
+        }
+    }
+
+    /// The next round-robin turn.
+    pub fn rr_turn(&self) -> Result<u64, StoreError> {
+        let row = self.client()?.query_opt("SELECT value FROM srgate_meta WHERE key = 'rr'", &[]).map_err(db)?;
+        Ok(row.and_then(|r| r.get::<_, String>(0).parse().ok()).unwrap_or(0))
+    }
+
+    /// The last day the daily digests went out.
+    pub fn digest_day(&self) -> Result<Option<jiff::civil::Date>, StoreError> {
+        let row = self.client()?.query_opt("SELECT value FROM srgate_meta WHERE key = 'digest_day'", &[]).map_err(db)?;
+        Ok(row.and_then(|r| r.get::<_, String>(0).parse().ok()))
+    }
+}
+
+impl Drop for PgStore {
+    /// A postgres client closes its connection with a blocking call that must not run
+    /// on an async worker (a store may be dropped there): the pool goes on a thread.
+    fn drop(&mut self) {
+        if let Some(pool) = self.pool.take() {
+            let _ = std::thread::Builder::new().name("srgate-db-close".into()).spawn(move || drop(pool));
+        }
+    }
+}
+
+/// This machine's name, for the gateway's name in leases and claims.
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname").map(|h| h.trim().to_string()).unwrap_or_else(|_| "gateway".into())
+}
+
+/// A random number (std's hasher keys are seeded from the OS's randomness).
+fn random_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0));
+    h.finish()
+}

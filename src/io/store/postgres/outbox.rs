@@ -1,0 +1,101 @@
+//! Work that any gateway may do, claimed so that one does it: outbox items (each
+//! mail sent once, however many gateways deliver) and SRs' scheduled work.
+//!
+//! A claim is a row lock taken with `FOR UPDATE SKIP LOCKED` (two gateways
+//! asking at once get different rows) that writes who claimed the row and until
+//! when; a gateway that dies mid-way leaves a claim that runs out, and the work
+//! is then another's. Only the mails in flight at a crash can go out twice.
+
+use jiff::Timestamp;
+use postgres::types::Json;
+
+use super::super::{OutboxItem, StoreError};
+use super::{OUTBOX_CLAIM_SECONDS, PgStore, WAKE_CLAIM_SECONDS, at, db, decode, instant};
+
+impl PgStore {
+    /// Claims up to `limit` items due at `now` that no older item of their SR to one
+    /// of their recipients is waiting for (order per SR and recipient).
+    pub fn outbox_due(&self, now: Timestamp, limit: usize) -> Result<Vec<(u64, OutboxItem)>, StoreError> {
+        let rows = self
+            .client()?
+            .query(
+                "UPDATE outbox SET claimed_by = $3, claimed_until = now() + make_interval(secs => $4)
+                 WHERE id IN (
+                    SELECT o.id FROM outbox o
+                    WHERE o.next_attempt_at <= $1
+                      AND (o.claimed_until IS NULL OR o.claimed_until < now())
+                      AND NOT EXISTS (SELECT 1 FROM outbox older
+                                      WHERE older.sr = o.sr AND older.id < o.id AND older.recipients && o.recipients)
+                    ORDER BY o.next_attempt_at, o.id
+                    LIMIT $2
+                    FOR UPDATE SKIP LOCKED)
+                 RETURNING id, item, body, next_attempt_at",
+                &[&at(now), &(limit as i64), &self.gateway, &(OUTBOX_CLAIM_SECONDS as f64)],
+            )
+            .map_err(db)?;
+        let mut out = rows
+            .iter()
+            .map(|r| {
+                let mut item: OutboxItem = decode("outbox", r.get::<_, Json<serde_json::Value>>(1).0)?;
+                item.bytes = r.get(2);
+                Ok((r.get::<_, i64>(0) as u64, item, instant(r.get(3))))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        out.sort_by_key(|(id, _, next)| (*next, *id));
+        Ok(out.into_iter().map(|(id, item, _)| (id, item)).collect())
+    }
+
+    /// The first instant after `now` at which an item is due.
+    pub fn outbox_next_due_after(&self, now: Timestamp) -> Result<Option<Timestamp>, StoreError> {
+        let row =
+            self.client()?.query_one("SELECT min(next_attempt_at) FROM outbox WHERE next_attempt_at > $1", &[&at(now)]).map_err(db)?;
+        Ok(row.get::<_, Option<std::time::SystemTime>>(0).map(instant))
+    }
+
+    /// Removes a delivered item.
+    pub fn outbox_remove(&self, id: u64) -> Result<(), StoreError> {
+        let n = self.client()?.execute("DELETE FROM outbox WHERE id = $1", &[&(id as i64)]).map_err(db)?;
+        if n > 0 {
+            let _ = self
+                .outbox_len
+                .fetch_update(std::sync::atomic::Ordering::Relaxed, std::sync::atomic::Ordering::Relaxed, |n| Some(n.saturating_sub(1)));
+        }
+        Ok(())
+    }
+
+    /// Rewrites an item after an attempt and releases the claim.
+    pub fn outbox_update(&self, id: u64, item: &OutboxItem) -> Result<(), StoreError> {
+        let recipients: Vec<String> = item.to.iter().map(|a| a.to_ascii_lowercase()).collect();
+        self.client()?
+            .execute(
+                "UPDATE outbox SET recipients = $2, next_attempt_at = $3, attempts = $4, last_error = $5, item = $6,
+                    claimed_by = NULL, claimed_until = NULL
+                 WHERE id = $1",
+                &[&(id as i64), &recipients, &at(item.next_attempt_at), &(item.attempts as i32), &item.last_error, &super::json(item)],
+            )
+            .map_err(db)?;
+        Ok(())
+    }
+
+    /// Claims up to `limit` SRs whose scheduled work is due at `now`, earliest first.
+    /// The claim ends when the SR's next commit writes its next wake-up, or runs out.
+    pub fn due_until(&self, now: Timestamp, limit: usize) -> Result<Vec<u64>, StoreError> {
+        let rows = self
+            .client()?
+            .query(
+                "UPDATE srs SET wake_claimed_until = now() + make_interval(secs => $3)
+                 WHERE id IN (
+                    SELECT id FROM srs
+                    WHERE wake_at <= $1 AND (wake_claimed_until IS NULL OR wake_claimed_until < now())
+                    ORDER BY wake_at, id
+                    LIMIT $2
+                    FOR UPDATE SKIP LOCKED)
+                 RETURNING id, wake_at",
+                &[&at(now), &(limit as i64), &(WAKE_CLAIM_SECONDS as f64)],
+            )
+            .map_err(db)?;
+        let mut due: Vec<(std::time::SystemTime, i64)> = rows.iter().map(|r| (r.get(1), r.get(0))).collect();
+        due.sort();
+        Ok(due.into_iter().map(|(_, id)| id as u64).collect())
+    }
+}
