@@ -2,14 +2,16 @@
 # scripts/install-deps.sh -- install what srgate's demo and tests need on Debian/Ubuntu, when missing:
 # Dovecot (IMAP + LMTP), Postfix, OpenDKIM (the stack signs its domains' mail), dnsmasq (the tests'
 # DNS server: DKIM keys, DMARC and SPF records), openssl (makes the test DKIM key), mutt and swaks,
-# Node.js + npm + curl (the tests' OAuth2 authorization server, tests/oauth, run by scripts/oauth-server.sh).
+# Node.js + npm + curl (the tests' OAuth2 authorization server, tests/oauth, run by scripts/oauth-server.sh),
+# PostgreSQL (the second store engine; scripts/pgstack.sh runs a throwaway server per test binary: the
+# package's own cluster is never used, and python3 picks its free port).
 # Runs apt-get as root, or through sudo. Then installs tests/oauth's node_modules with `npm ci` (needs the
 # npm registry once; later test runs work offline) when it is missing or its package-lock.json changed.
 # Debian 12's nodejs is 18.x: hence oidc-provider 8.x (9.x needs a newer Node); any node >= 18.12 already
 # on the PATH is used as it is.
 set -euo pipefail
 
-PKGS=(dovecot-imapd dovecot-lmtpd postfix opendkim dnsmasq-base openssl mutt swaks ca-certificates nodejs npm curl)
+PKGS=(dovecot-imapd dovecot-lmtpd postfix opendkim dnsmasq-base openssl mutt swaks ca-certificates nodejs npm curl postgresql python3)
 OAUTH_APP=$(cd "$(dirname "$0")/.." && pwd -P)/tests/oauth
 
 have_all() {
@@ -17,7 +19,8 @@ have_all() {
     [ -x /usr/lib/postfix/sbin/master ] && [ -x /usr/sbin/opendkim ] && [ -x /usr/sbin/dnsmasq ] && [ -x /usr/bin/openssl ] &&
     command -v mutt >/dev/null && command -v swaks >/dev/null &&
     [ -e /etc/ssl/certs/ca-certificates.crt ] &&
-    command -v node >/dev/null && command -v npm >/dev/null && command -v curl >/dev/null
+    command -v node >/dev/null && command -v npm >/dev/null && command -v curl >/dev/null &&
+    ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v psql >/dev/null && command -v python3 >/dev/null
 }
 
 # tests/oauth/node_modules, as scripts/oauth-server.sh expects it (same stamp, same lock).

@@ -31,7 +31,7 @@ wait_for_stack_cleanup() {
     for p in /proc/[0-9]*; do
       # cmdline: sh -c <script> srgate-mailstack-watchdog <watched pid> <mailstack.sh> <dir> <keep>
       mapfile -t -d '' args 2>/dev/null <"$p/cmdline" || continue
-      case "${args[3]:-}" in srgate-mailstack-watchdog|srgate-dns-watchdog) ;; *) continue ;; esac
+      case "${args[3]:-}" in srgate-mailstack-watchdog|srgate-dns-watchdog|srgate-pg-watchdog) ;; *) continue ;; esac
       kill -0 "${args[4]:-0}" 2>/dev/null || busy=1
     done
     if [ $busy = 0 ]; then return 0; fi

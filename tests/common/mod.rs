@@ -27,6 +27,7 @@ pub mod desk;
 pub mod dns;
 pub mod lazyfs;
 pub mod oauth;
+pub mod pg;
 pub mod read;
 
 use std::io::{self, BufRead, BufReader, Read, Write};
@@ -181,6 +182,12 @@ fn start_stack() -> Result<MailStack, String> {
 
 /// Detached process that stops the stack and removes `dir` once this test process is gone.
 fn spawn_watchdog(script: &Path, dir: &Path) -> Result<(), String> {
+    spawn_watchdog_named("srgate-mailstack-watchdog", script, dir)
+}
+
+/// Detached process named `name` that runs `script stop dir` and removes `dir` once
+/// this test process is gone (scripts/test.sh waits for these by name).
+fn spawn_watchdog_named(name: &str, script: &Path, dir: &Path) -> Result<(), String> {
     const WATCH: &str = r#"
         while kill -0 "$1" 2>/dev/null; do sleep 0.5; done
         "$2" stop "$3" >/dev/null 2>&1
@@ -190,7 +197,7 @@ fn spawn_watchdog(script: &Path, dir: &Path) -> Result<(), String> {
     let args: Vec<std::ffi::OsString> = vec![
         "-c".into(),
         WATCH.into(),
-        "srgate-mailstack-watchdog".into(), // $0
+        name.into(), // $0
         std::process::id().to_string().into(),
         script.as_os_str().to_owned(),
         dir.as_os_str().to_owned(),

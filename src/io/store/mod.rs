@@ -112,8 +112,13 @@ impl Store {
     pub fn open_configured(config: &Config, patience: std::time::Duration) -> Result<Store, StoreError> {
         match &config.store.engine {
             StoreEngine::Sled => Store::open(&config.data_dir, patience, config.store_cache_mb * 1024 * 1024),
-            StoreEngine::Postgres(pg) => Ok(Store { engine: Engine::Postgres(postgres::PgStore::open(pg, &config.data_dir)?) }),
+            StoreEngine::Postgres(pg) => Store::open_postgres(pg, &config.data_dir),
         }
+    }
+
+    /// Opens the PostgreSQL store `settings` name (`data_dir` keeps tokens and the socket).
+    pub fn open_postgres(settings: &crate::config::Postgres, data_dir: &Path) -> Result<Store, StoreError> {
+        Ok(Store { engine: Engine::Postgres(postgres::PgStore::open(settings, data_dir)?) })
     }
 
     /// `sled` or `postgres`.

@@ -68,8 +68,8 @@ impl PgStore {
         }
         for (cse, delta) in &c.load_delta {
             tx.execute(
-                "INSERT INTO loads (cse, open) VALUES ($1, greatest($2, 0))
-                 ON CONFLICT (cse) DO UPDATE SET open = greatest(loads.open + $2, 0)",
+                "INSERT INTO loads (cse, open) VALUES ($1, greatest($2::bigint, 0))
+                 ON CONFLICT (cse) DO UPDATE SET open = greatest(loads.open + $2::bigint, 0)",
                 &[cse, delta],
             )
             .map_err(db)?;

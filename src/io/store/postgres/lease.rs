@@ -80,22 +80,29 @@ impl Leases {
         if inner.held.contains_key(mailbox) {
             return Ok(inner.session.is_some());
         }
-        if inner.session.is_none() {
-            inner.session = Some(self.open_session()?);
-            inner.last_beat = Some(Instant::now());
-        }
-        let Some(session) = inner.session.as_mut() else { return Ok(false) };
-        let taken = session.query_one(&format!("SELECT {LOCK}"), &[&mailbox]).map(|r| r.get::<_, bool>(0));
-        let taken = match taken {
-            Ok(t) => t,
-            Err(e) => {
-                lost(&mut inner, &e);
-                return Err(db(e));
+        // A session that died (ended by the server, the network) is replaced once.
+        let mut tries = 0;
+        let taken = loop {
+            if inner.session.is_none() {
+                inner.session = Some(self.open_session()?);
+                inner.last_beat = Some(Instant::now());
+            }
+            let Some(session) = inner.session.as_mut() else { return Ok(false) };
+            match session.query_one(&format!("SELECT {LOCK}"), &[&mailbox]).map(|r| r.get::<_, bool>(0)) {
+                Ok(taken) => break taken,
+                Err(e) => {
+                    lost(&mut inner, &e);
+                    tries += 1;
+                    if tries > 1 {
+                        return Err(db(e));
+                    }
+                }
             }
         };
         if !taken {
             return Ok(false);
         }
+        let Some(session) = inner.session.as_mut() else { return Ok(false) };
         let token = session.query_one(
             "INSERT INTO mailbox_leases (mailbox, token, owner, taken_at) VALUES ($1, 1, $2, now())
              ON CONFLICT (mailbox) DO UPDATE SET token = mailbox_leases.token + 1, owner = EXCLUDED.owner, taken_at = now()
