@@ -5,6 +5,8 @@
 //! items and scheduled work are each claimed by one gateway, and a copy between
 //! engines loses nothing.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::collections::HashSet;
