@@ -37,12 +37,14 @@ CREATE TABLE srs (
     message_count      integer NOT NULL,
     event_count        integer NOT NULL,
     wake_at            timestamptz,           -- when the SR next needs a gateway
-    wake_claimed_until timestamptz            -- a gateway is doing that work until then
+    wake_claimed_by    text,                  -- the gateway doing that work …
+    wake_claimed_until timestamptz            -- … until then (extended while it lives)
 );
 CREATE INDEX srs_open_by_assignee ON srs (coalesce(assignee, ''), id) WHERE state <> 'closed';
 CREATE INDEX srs_wake ON srs (wake_at) WHERE wake_at IS NOT NULL;
 CREATE INDEX srs_account ON srs (account) WHERE account IS NOT NULL;
 CREATE INDEX srs_customer ON srs (customer);
+CREATE INDEX srs_wake_claims ON srs (wake_claimed_by) WHERE wake_claimed_by IS NOT NULL;
 
 CREATE TABLE messages (
     sr           bigint NOT NULL REFERENCES srs (id),
@@ -112,8 +114,10 @@ CREATE TABLE outbox (
     item            jsonb NOT NULL,        -- the item as srgate reads it back
     body            bytea NOT NULL,        -- the rendered mail
     claimed_by      text,                  -- the gateway delivering it …
-    claimed_until   timestamptz            -- … until then (a dead gateway's claim runs out)
+    claimed_until   timestamptz            -- … until then: extended while the gateway lives,
+                                           -- a dead gateway's claim runs out within failover_after
 );
+CREATE INDEX outbox_claims ON outbox (claimed_by) WHERE claimed_by IS NOT NULL;
 CREATE INDEX outbox_due ON outbox (next_attempt_at, id);
 CREATE INDEX outbox_by_sr ON outbox (sr, id);
 

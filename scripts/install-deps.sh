@@ -53,6 +53,13 @@ if ! command -v apt-get >/dev/null; then
   echo "install-deps.sh: missing packages (${PKGS[*]}) and no apt-get: install them by hand." >&2
   exit 1
 fi
+# Node.js already on the PATH (e.g. a NodeSource build, which ships its own npm and conflicts with
+# Debian's npm package) is used as it is: only a missing node or npm is installed from Debian.
+if command -v node >/dev/null && command -v npm >/dev/null; then
+  PKGS=("${PKGS[@]/#nodejs/}")
+  PKGS=("${PKGS[@]/#npm/}")
+  mapfile -t PKGS < <(printf '%s\n' "${PKGS[@]}" | grep -v '^$')
+fi
 echo "install-deps.sh: installing ${PKGS[*]}"
 # Postfix: no system configuration (srgate's scripts write their own); no questions asked.
 echo 'postfix postfix/main_mailer_type select No configuration' | "${SUDO[@]}" debconf-set-selections

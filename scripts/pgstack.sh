@@ -7,8 +7,8 @@
 # Debian's `postgresql` package (15) provides the binaries; Debian's own cluster is not used.
 # The server runs as the `postgres` OS user (PostgreSQL refuses root), listens on loopback only,
 # on a free port (PGSTACK_PORT, else one picked here; written to DIR/port), with its unix socket
-# in DIR, TLS on (a self-signed certificate made here: DIR/server.crt, which clients trust as
-# their CA), `fsync` on as in production (tests measure durability), and a role `srgate`
+# in DIR, TLS on (a test CA made here, DIR/ca.crt, which clients trust, and a server certificate
+# it signs), `fsync` on as in production (tests measure durability), and a role `srgate`
 # (password in DIR/password, scram-sha-256 over TCP) that owns the databases tests create.
 # The superuser `postgres` is reached over the unix socket only (peer/trust), for the tests'
 # own work (creating databases, ending sessions).
@@ -42,10 +42,15 @@ if [ ! -d "$dir/data" ]; then
   password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
   echo "$password" >"$dir/password"
   as_postgres "$bin/initdb" -D "$dir/data" -U postgres -A trust --no-sync -E UTF8 --locale C >"$dir/initdb.log"
-  # TLS: a self-signed certificate for 127.0.0.1/localhost; clients trust it as their CA.
-  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=localhost" \
-    -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
-    -keyout "$dir/server.key" -out "$dir/server.crt" >/dev/null 2>&1
+  # TLS: a test CA (DIR/ca.crt, which clients trust) and a server certificate it signs for
+  # 127.0.0.1/localhost (verifiers accept a CA as a trust anchor, not a self-signed server certificate).
+  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=srgate test CA" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+    -keyout "$dir/ca.key" -out "$dir/ca.crt" >/dev/null 2>&1
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout "$dir/server.key" -out "$dir/server.csr" >/dev/null 2>&1
+  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >"$dir/server.ext"
+  openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" -CAcreateserial -days 3650 \
+    -extfile "$dir/server.ext" -out "$dir/server.crt" >/dev/null 2>&1
   cp "$dir/server.key" "$dir/server.crt" "$dir/data/"
   if [ "$(id -u)" = 0 ]; then chown postgres "$dir/data/server.key" "$dir/data/server.crt"; fi
   chmod 0600 "$dir/data/server.key"

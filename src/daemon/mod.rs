@@ -74,6 +74,8 @@ pub struct Gateway {
     authn: crate::io::authn::Verifier,
     /// The OAuth2 credentials' tokens (changes need a restart).
     credentials: crate::io::oauth::Credentials,
+    /// With a shared store, this daemon's lock on its data directory (sled's store holds its own).
+    _data_dir_lock: Option<std::fs::File>,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -86,6 +88,11 @@ impl Gateway {
     /// Opens the store for a loaded setup.
     pub fn open(setup: Setup, clock: Clock) -> anyhow::Result<Gateway> {
         let store = Store::open_configured(&setup.config, Duration::from_secs(3))?;
+        // One daemon per data directory, whatever the engine: its socket and tokens live there.
+        let data_dir_lock = match store.is_shared() {
+            true => Some(crate::io::store::lock_data_dir(&setup.config.data_dir, Duration::from_secs(3))?),
+            false => None,
+        };
         let instance = store.instance()?;
         let authn = crate::io::authn::Verifier::new(&setup.config);
         let credentials = crate::io::oauth::Credentials::new(&setup.config);
@@ -100,6 +107,7 @@ impl Gateway {
             decide_lock: Mutex::new(()),
             outbox_ready: Notify::new(),
             metrics: Metrics::default(),
+            _data_dir_lock: data_dir_lock,
         })
     }
 

@@ -65,8 +65,10 @@ impl StackLines<'_> {
     /// serves the DKIM keys the stack signs with ([`super::dns`]); and no daily digests,
     /// which would add mail to the CSEs' inboxes on business mornings (a test that wants
     /// them replaces `digest = false`, see tests/intake_e2e.rs).
+    /// With `SRGATE_TEST_STORE=postgres` also the store: a fresh, migrated database of
+    /// the tests' PostgreSQL ([`store_line`]), so that the same suites run on both engines.
     pub fn top_level(&self) -> String {
-        format!("{}digest = false\n", super::dns::dns_resolver_line())
+        format!("{}digest = false\n{}", super::dns::dns_resolver_line(), store_line())
     }
 
     /// The `[smtp]` table header and its connection lines; more `[smtp]` keys may follow.
@@ -99,6 +101,38 @@ impl StackLines<'_> {
         }
         lines
     }
+}
+
+/// True when the suites run on PostgreSQL (`SRGATE_TEST_STORE=postgres`; sled otherwise).
+pub fn on_postgres() -> bool {
+    std::env::var("SRGATE_TEST_STORE").is_ok_and(|v| v == "postgres")
+}
+
+/// The top-level `store = { … }` line of the engine the suites run on: nothing for
+/// sled (the default); for postgres a new database of the tests' server, migrated,
+/// reached over TLS (the server's certificate trusted as the CA).
+pub fn store_line() -> String {
+    if !on_postgres() {
+        return String::new();
+    }
+    let pg = super::pg::postgres();
+    let url = pg.fresh_database("suite");
+    let settings = srgate::config::Postgres {
+        url: srgate::config::Secret::new(url.clone()),
+        host: "127.0.0.1".into(),
+        pool_size: 2,
+        tls: srgate::config::Tls::None,
+        tls_ca: None,
+        failover_after: std::time::Duration::from_secs(15),
+    };
+    if let Err(e) = srgate::io::store::postgres::schema::migrate(&settings) {
+        panic!("cannot migrate the suite's database: {e}");
+    }
+    format!(
+        "store = {{ engine = \"postgres\", url = {}, tls = \"tls\", tls_ca_file = {} }}\n",
+        toml_string(&url),
+        toml_string(&pg.ca_file().to_string_lossy())
+    )
 }
 
 /// `s` as a TOML basic string.

@@ -57,9 +57,9 @@ impl Postgres {
         format!("postgres://srgate:{}@127.0.0.1:{}/{name}", self.password, self.port)
     }
 
-    /// The server's certificate (trust it as the CA for TLS).
+    /// The CA that signed the server's certificate (trust it for TLS).
     pub fn ca_file(&self) -> PathBuf {
-        self.dir.join("server.crt")
+        self.dir.join("ca.crt")
     }
 
     /// The TCP port.

@@ -71,6 +71,30 @@ pub enum StoreError {
     NewerFormat(u64, u64),
 }
 
+/// Takes the exclusive lock on `data_dir/lock` (creating the folder), waiting up to
+/// `patience`: one process per data directory. sled's store holds it; with postgres the
+/// daemon does (its control socket and tokens live there), not the commands.
+pub fn lock_data_dir(data_dir: &Path, patience: std::time::Duration) -> Result<std::fs::File, StoreError> {
+    std::fs::create_dir_all(data_dir).map_err(|e| StoreError::File(data_dir.to_path_buf(), e))?;
+    let lock_path = data_dir.join("lock");
+    let lock = std::fs::File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| StoreError::File(lock_path.clone(), e))?;
+    let step = std::time::Duration::from_millis(50);
+    let mut waited = std::time::Duration::ZERO;
+    while lock.try_lock().is_err() {
+        if waited >= patience {
+            return Err(StoreError::Locked(data_dir.to_path_buf()));
+        }
+        std::thread::sleep(step);
+        waited += step;
+    }
+    Ok(lock)
+}
+
 /// The engine behind a [`Store`]. (One store per process: the variants' sizes do not matter.)
 #[allow(clippy::large_enum_variant)]
 enum Engine {

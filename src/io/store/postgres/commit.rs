@@ -212,7 +212,7 @@ fn write_sr(tx: &mut Transaction<'_>, w: &SrWrite) -> Result<u64, StoreError> {
         "UPDATE srs SET state = $2, priority = $3, assignee = $4, customer = $5, language = $6, product = $7, account = $8,
             tier = $9, subject = $10, created_at = $11, updated_at = $12, first_response_due = $13, first_response_at = $14,
             closed_at = $15, close_reason = $16, contact_attempts = $17, reopen_count = $18, facts = $19,
-            message_count = $20, event_count = $21, wake_at = $22, wake_claimed_until = NULL
+            message_count = $20, event_count = $21, wake_at = $22, wake_claimed_by = NULL, wake_claimed_until = NULL
          WHERE id = $1",
         &[
             &id,

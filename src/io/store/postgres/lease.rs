@@ -136,7 +136,8 @@ impl Leases {
         Ok(session)
     }
 
-    /// Speaks on the session if it has been quiet for a beat; a session that fails
+    /// Speaks on the session if it has been quiet for a beat, extending this gateway's
+    /// claims (outbox items, scheduled work) by `failover_after`; a session that fails
     /// loses every lease at once.
     fn beat_locked(&self, inner: &mut Inner) {
         let quiet = inner.last_beat.is_none_or(|t| t.elapsed() >= self.beat_every());
@@ -144,17 +145,36 @@ impl Leases {
             return;
         }
         if let Some(session) = inner.session.as_mut() {
-            match session.batch_execute("SELECT 1") {
-                Ok(()) => inner.last_beat = Some(Instant::now()),
+            let seconds = self.failover_after.as_secs_f64();
+            let extended = session
+                .execute(
+                    "UPDATE outbox SET claimed_until = now() + make_interval(secs => $2) WHERE claimed_by = $1",
+                    &[&self.gateway, &seconds],
+                )
+                .and_then(|_| {
+                    session.execute(
+                        "UPDATE srs SET wake_claimed_until = now() + make_interval(secs => $2) WHERE wake_claimed_by = $1",
+                        &[&self.gateway, &seconds],
+                    )
+                });
+            match extended {
+                Ok(_) => inner.last_beat = Some(Instant::now()),
                 Err(e) => lost(inner, &e),
             }
         }
     }
 
-    /// Keeps the leases alive (called every [`Leases::beat_every`] by the daemon);
-    /// returns the mailboxes still held.
+    /// Keeps the leases and claims alive (called every [`Leases::beat_every`] by the
+    /// daemon, which it keeps in the database's sight even without a mailbox); returns
+    /// the mailboxes still held.
     pub fn beat(&self) -> Vec<String> {
         let mut inner = self.inner();
+        if inner.session.is_none() {
+            match self.open_session() {
+                Ok(session) => inner.session = Some(session),
+                Err(e) => tracing::warn!(error = %e, "cannot open the lease session"),
+            }
+        }
         self.beat_locked(&mut inner);
         inner.held.keys().cloned().collect()
     }

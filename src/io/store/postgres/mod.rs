@@ -43,11 +43,6 @@ use crate::config::Postgres as Settings;
 
 pub use connect::Pool;
 
-/// How long an outbox item stays claimed by the gateway delivering it.
-const OUTBOX_CLAIM_SECONDS: i64 = 600;
-/// How long an SR's scheduled work stays claimed by the gateway doing it.
-const WAKE_CLAIM_SECONDS: i64 = 120;
-
 /// The PostgreSQL store.
 pub struct PgStore {
     /// The connections (taken out only by [`Drop`]).
@@ -55,6 +50,9 @@ pub struct PgStore {
     data_dir: PathBuf,
     /// This gateway's name in claims and leases (host, process, start).
     gateway: String,
+    /// How long a claim (outbox item, scheduled work) lasts unless this gateway's
+    /// heartbeat extends it: `failover_after`.
+    claim_seconds: f64,
     leases: lease::Leases,
     /// The SR number reserved from the sequence for the next SR this gateway opens.
     reserved_sr: Mutex<Option<u64>>,
@@ -117,6 +115,7 @@ impl PgStore {
             pool: Some(pool),
             data_dir: data_dir.to_path_buf(),
             gateway,
+            claim_seconds: settings.failover_after.as_secs_f64(),
             leases,
             reserved_sr: Mutex::new(None),
             outbox_len: AtomicU64::new(0),

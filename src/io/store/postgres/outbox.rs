@@ -3,14 +3,16 @@
 //!
 //! A claim is a row lock taken with `FOR UPDATE SKIP LOCKED` (two gateways
 //! asking at once get different rows) that writes who claimed the row and until
-//! when; a gateway that dies mid-way leaves a claim that runs out, and the work
-//! is then another's. Only the mails in flight at a crash can go out twice.
+//! when: `failover_after` from now, extended by the gateway's heartbeat while it
+//! lives ([`super::lease::Leases::beat`]). A gateway that dies mid-way leaves
+//! claims that run out within `failover_after`, and the work is then another's.
+//! Only the mails in flight at a crash can go out twice.
 
 use jiff::Timestamp;
 use postgres::types::Json;
 
 use super::super::{OutboxItem, StoreError};
-use super::{OUTBOX_CLAIM_SECONDS, PgStore, WAKE_CLAIM_SECONDS, at, db, decode, instant};
+use super::{PgStore, at, db, decode, instant};
 
 impl PgStore {
     /// Claims up to `limit` items due at `now` that no older item of their SR to one
@@ -30,7 +32,7 @@ impl PgStore {
                     LIMIT $2
                     FOR UPDATE SKIP LOCKED)
                  RETURNING id, item, body, next_attempt_at",
-                &[&at(now), &(limit as i64), &self.gateway, &(OUTBOX_CLAIM_SECONDS as f64)],
+                &[&at(now), &(limit as i64), &self.gateway, &self.claim_seconds],
             )
             .map_err(db)?;
         let mut out = rows
@@ -83,7 +85,7 @@ impl PgStore {
         let rows = self
             .client()?
             .query(
-                "UPDATE srs SET wake_claimed_until = now() + make_interval(secs => $3)
+                "UPDATE srs SET wake_claimed_by = $4, wake_claimed_until = now() + make_interval(secs => $3)
                  WHERE id IN (
                     SELECT id FROM srs
                     WHERE wake_at <= $1 AND (wake_claimed_until IS NULL OR wake_claimed_until < now())
@@ -91,7 +93,7 @@ impl PgStore {
                     LIMIT $2
                     FOR UPDATE SKIP LOCKED)
                  RETURNING id, wake_at",
-                &[&at(now), &(limit as i64), &(WAKE_CLAIM_SECONDS as f64)],
+                &[&at(now), &(limit as i64), &self.claim_seconds, &self.gateway],
             )
             .map_err(db)?;
         let mut due: Vec<(std::time::SystemTime, i64)> = rows.iter().map(|r| (r.get(1), r.get(0))).collect();

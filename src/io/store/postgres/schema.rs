@@ -23,8 +23,10 @@ pub struct Migration {
 }
 
 /// Every schema file this srgate knows, oldest first.
-pub const MIGRATIONS: &[Migration] =
-    &[Migration { version: 1, name: "initial", sql: include_str!("../../../../migrations/0001_initial.sql") }];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration { version: 1, name: "initial", sql: include_str!("../../../../migrations/0001_initial.sql") },
+    Migration { version: 2, name: "views", sql: include_str!("../../../../migrations/0002_views.sql") },
+];
 
 /// The schema version this srgate runs on.
 pub fn current_version() -> i32 {

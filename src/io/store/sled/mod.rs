@@ -166,23 +166,7 @@ impl SledStore {
     /// taking the exclusive lock; waits up to `patience` for it (a command that holds
     /// the store for a moment must not stop a daemon from starting).
     pub fn open(data_dir: &Path, patience: std::time::Duration, cache_bytes: u64) -> Result<SledStore, StoreError> {
-        std::fs::create_dir_all(data_dir).map_err(|e| StoreError::File(data_dir.to_path_buf(), e))?;
-        let lock_path = data_dir.join("lock");
-        let lock = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(|e| StoreError::File(lock_path.clone(), e))?;
-        let step = std::time::Duration::from_millis(50);
-        let mut waited = std::time::Duration::ZERO;
-        while lock.try_lock().is_err() {
-            if waited >= patience {
-                return Err(StoreError::Locked(data_dir.to_path_buf()));
-            }
-            std::thread::sleep(step);
-            waited += step;
-        }
+        let lock = super::lock_data_dir(data_dir, patience)?;
         let db = sled::Config::new().path(data_dir.join("db")).cache_capacity(cache_bytes).flush_every_ms(Some(1000)).open()?;
         let barrier = durable::Barrier::open(data_dir)?;
         let trees = TREES.iter().map(|name| db.open_tree(name)).collect::<Result<Vec<_>, _>>()?;
