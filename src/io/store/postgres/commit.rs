@@ -133,9 +133,6 @@ impl PgStore {
         }
         let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
         for w in &c.srs {
-            if w.created {
-                self.used_sr_id(w.sr.id);
-            }
             if let Some((state, priority)) = w.counted_before {
                 let n = counts.entry((name(&state), name(&priority))).or_default();
                 *n = n.saturating_sub(1);
@@ -194,6 +191,12 @@ fn write_sr(tx: &mut Transaction<'_>, w: &SrWrite) -> Result<u64, StoreError> {
         if inserted == 0 {
             return Err(StoreError::Conflict(sr.id));
         }
+        // The sequence moves past the number (an import's lower numbers leave it alone).
+        tx.execute(
+            "SELECT setval('sr_number', $1, true) FROM sr_number WHERE $1 >= CASE WHEN is_called THEN last_value + 1 ELSE last_value END",
+            &[&id],
+        )
+        .map_err(db)?;
         Vec::new()
     } else {
         let row = tx

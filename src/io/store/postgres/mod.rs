@@ -10,7 +10,8 @@
 //!   once, the later one decides again ([`StoreError::Conflict`]);
 //! - outbox items and scheduled work are claimed with `FOR UPDATE SKIP LOCKED`
 //!   and a claim that runs out, so each is done by one gateway ([`outbox`]);
-//! - SR numbers come from a sequence.
+//! - SR numbers come from a sequence, moved past each number by the commit that
+//!   creates its SR (two gateways opening an SR at once: the later one decides again).
 //!
 //! The schema is the versioned files in `migrations/` ([`schema`]); a gateway
 //! refuses to open a database whose schema it does not know. A transaction is
@@ -54,8 +55,6 @@ pub struct PgStore {
     /// heartbeat extends it: `failover_after`.
     claim_seconds: f64,
     leases: lease::Leases,
-    /// The SR number reserved from the sequence for the next SR this gateway opens.
-    reserved_sr: Mutex<Option<u64>>,
     outbox_len: AtomicU64,
     quarantine_len: AtomicU64,
     counts: Mutex<BTreeMap<(String, String), u64>>,
@@ -117,7 +116,6 @@ impl PgStore {
             gateway,
             claim_seconds: settings.failover_after.as_secs_f64(),
             leases,
-            reserved_sr: Mutex::new(None),
             outbox_len: AtomicU64::new(0),
             quarantine_len: AtomicU64::new(0),
             counts: Mutex::new(BTreeMap::new()),
@@ -219,31 +217,20 @@ impl PgStore {
             .map_err(db)?;
         }
         tx.execute("SELECT setval('sr_number', $1, false)", &[&(next_sr.max(crate::sr::FIRST_SR) as i64)]).map_err(db)?;
-        tx.commit().map_err(db)?;
-        *self.reserved_sr.lock().unwrap_or_else(|p| p.into_inner()) = None;
-        Ok(())
+        tx.commit().map_err(db)
+
     }
 
-    /// The number the next SR opened by this gateway gets: reserved from the sequence
-    /// once and kept until an SR takes it (a reserved number is never another
-    /// gateway's; one left unused when the gateway stops is a gap).
+    /// The number the next SR gets: the `sr_number` sequence's next value, read without
+    /// taking it. The commit that creates the SR moves the sequence past it; when two
+    /// gateways open an SR at the same moment, the second commit finds the number taken
+    /// and its mail is decided again with the next one. Numbers stay gapless.
     pub fn next_sr_id(&self) -> Result<u64, StoreError> {
-        let mut reserved = self.reserved_sr.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(n) = *reserved {
-            return Ok(n);
-        }
-        let row = self.client()?.query_one("SELECT nextval('sr_number')", &[]).map_err(db)?;
-        let n = row.get::<_, i64>(0) as u64;
-        *reserved = Some(n);
-        Ok(n)
-    }
-
-    /// Forgets the reservation once an SR took the number.
-    fn used_sr_id(&self, id: u64) {
-        let mut reserved = self.reserved_sr.lock().unwrap_or_else(|p| p.into_inner());
-        if *reserved == Some(id) {
-            *reserved = None;
-        }
+        let row = self
+            .client()?
+            .query_one("SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END FROM sr_number", &[])
+            .map_err(db)?;
+        Ok(row.get::<_, i64>(0) as u64)
     }
 
     /// The next round-robin turn.
