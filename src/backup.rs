@@ -83,7 +83,7 @@ pub enum BackupError {
     #[error("line {0}: {1}")]
     Line(usize, String),
     /// The target store is not empty.
-    #[error("the data directory already holds SRs: import only into an empty one")]
+    #[error("the store already holds SRs: import only into an empty one (a new data_dir, or an empty database)")]
     NotEmpty,
 }
 

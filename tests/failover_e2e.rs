@@ -228,3 +228,68 @@ fn an_owner_whose_database_sessions_end_is_fenced_and_stops_reading() {
     assert!(duplicates <= 4, "{duplicates} duplicate acknowledgements: something was decided twice");
     assert!(gws[0].owns() == Some(false), "the old owner stays off the mailbox");
 }
+
+#[test]
+fn three_gateways_deliver_five_thousand_queued_mails_each_once() {
+    let ms = stack();
+    let (desk, mut gws, url) = desk_with_gateways(ms, 3);
+    // 5,000 mails queued in the database (as an SMTP outage would leave them), 10 to each of 500 customers.
+    let customers: Vec<String> = (0..500).map(|i| ms.unique_user_at(&format!("d{i}"), "example.com")).collect();
+    {
+        let settings = srgate::config::Postgres {
+            url: srgate::config::Secret::new(url.clone()),
+            host: "127.0.0.1".into(),
+            pool_size: 2,
+            tls: srgate::config::Tls::None,
+            tls_ca: None,
+            failover_after: Duration::from_secs(15),
+        };
+        let store = srgate::io::store::Store::open_postgres(&settings, &desk.dir.path().join("queue")).unwrap();
+        let now = jiff::Timestamp::now();
+        for round in 0..10 {
+            let outbox = customers
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    let n = round * customers.len() + i;
+                    let id = format!("queued{n}.{}@example.test", std::process::id());
+                    srgate::io::store::OutboxItem {
+                        sr: n as u64 + 1,
+                        kind: srgate::mail::outbound::OutKind::Acknowledgement,
+                        from: desk.support.clone(),
+                        to: vec![c.clone()],
+                        message_id: id.clone(),
+                        queued_at: now,
+                        attempts: 0,
+                        next_attempt_at: now,
+                        last_error: None,
+                        bytes: format!(
+                            "From: {}\r\nTo: {c}\r\nSubject: queued {n}\r\nMessage-ID: <{id}>\r\n\r\nQueued mail {n}.\r\n",
+                            desk.support
+                        )
+                        .into_bytes(),
+                    }
+                })
+                .collect();
+            store.commit(&srgate::io::store::Commit { outbox, ..Default::default() }).unwrap();
+        }
+    }
+    let started = Instant::now();
+    for g in &mut gws {
+        g.start();
+    }
+    let drained = wait_until(Duration::from_secs(300), Duration::from_millis(250), || {
+        gws.iter().all(|g| g.outbox() == Some(0.0)) && customers.iter().map(|c| delivered(ms, c)).sum::<usize>() >= 5_000
+    });
+    assert!(drained, "the outbox was not drained\n{}", gws[0].log());
+    ms.wait_queue_empty(Duration::from_secs(120));
+    eprintln!("parallel delivery: 5,000 queued mails delivered by three gateways in {:.1} s", started.elapsed().as_secs_f64());
+    let counts: Vec<usize> = customers.iter().map(|c| delivered(ms, c)).collect();
+    assert!(counts.iter().all(|n| *n == 10), "each mail once: {:?}", counts.iter().filter(|n| **n != 10).collect::<Vec<_>>());
+    let sent: Vec<String> = gws
+        .iter()
+        .map(|g| http_get(g.metrics_port, "/metrics").map(|(_, b)| b).unwrap_or_default())
+        .map(|b| b.lines().filter(|l| l.starts_with("srgate_mail_sent_total")).map(|l| l.to_string()).collect::<Vec<_>>().join(","))
+        .collect();
+    eprintln!("parallel delivery: sent per gateway: {sent:?}");
+}

@@ -97,7 +97,13 @@ fn sigterm_in_a_burst_exits_cleanly_and_a_backup_round_trip_is_lossless() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(stop(daemon).success());
     let copy = desk.dir.path().join("restore.toml");
-    std::fs::write(&copy, std::fs::read_to_string(desk.config()).unwrap().replace("data_dir = \"data\"", "data_dir = \"data2\"")).unwrap();
+    let mut restore = std::fs::read_to_string(desk.config()).unwrap().replace("data_dir = \"data\"", "data_dir = \"data2\"");
+    if common::config::on_postgres() {
+        // An empty store to restore into: a fresh database.
+        let line = restore.lines().find(|l| l.starts_with("store = ")).unwrap().to_string();
+        restore = restore.replace(&format!("{line}\n"), &common::config::store_line());
+    }
+    std::fs::write(&copy, restore).unwrap();
     let run = |args: &[&str]| Command::new(env!("CARGO_BIN_EXE_srgate")).arg("--config").arg(&copy).args(args).output().unwrap();
     let out = run(&["import", first.to_str().unwrap()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -173,6 +179,11 @@ fn a_full_disk_leaves_mail_unflagged_and_nothing_is_lost() {
     let _one = serial();
     if !Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0") {
         eprintln!("skipped: mounting a small filesystem needs root");
+        return;
+    }
+    if common::config::on_postgres() {
+        // The store is in the database; a full data_dir holds only tokens and the socket.
+        eprintln!("skipped: with postgres the data directory holds no store to fill");
         return;
     }
     let ms = stack();

@@ -9,6 +9,10 @@
 //! to take the lock every `failover_after / 5`, so a mailbox is read again
 //! within `failover_after` of its owner's death.
 //!
+//! A gateway whose session failed while it held leases stands back for
+//! `failover_after` before it tries for any lock again, so that a gateway with a
+//! working connection takes its mailboxes over.
+//!
 //! Fencing: whoever takes the lock also raises the mailbox's `token` in
 //! `mailbox_leases`; every commit for the mailbox checks, inside its
 //! transaction and under a share lock on that row, that the token is still the
@@ -45,6 +49,8 @@ struct Inner {
     held: BTreeMap<String, i64>,
     /// When the session last spoke.
     last_beat: Option<Instant>,
+    /// When this gateway last lost its leases (its session failed).
+    lost_at: Option<Instant>,
 }
 
 impl std::fmt::Debug for Leases {
@@ -79,6 +85,11 @@ impl Leases {
         self.beat_locked(&mut inner);
         if inner.held.contains_key(mailbox) {
             return Ok(inner.session.is_some());
+        }
+        // A gateway whose session failed stands back for failover_after: the others
+        // (whose connections did not fail) take its mailboxes over first.
+        if inner.lost_at.is_some_and(|t| t.elapsed() < self.failover_after) {
+            return Ok(false);
         }
         // A session that died (ended by the server, the network) is replaced once.
         let mut tries = 0;
@@ -228,6 +239,7 @@ impl Drop for Leases {
 /// The session failed: every lock it held is gone (or soon will be).
 fn lost(inner: &mut Inner, e: &postgres::Error) {
     if !inner.held.is_empty() {
+        inner.lost_at = Some(Instant::now());
         tracing::error!(error = %super::connect::describe(e), mailboxes = ?inner.held.keys().collect::<Vec<_>>(), "the lease session failed: these mailboxes are no longer read here");
     }
     inner.session = None;

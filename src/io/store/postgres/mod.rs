@@ -218,7 +218,6 @@ impl PgStore {
         }
         tx.execute("SELECT setval('sr_number', $1, false)", &[&(next_sr.max(crate::sr::FIRST_SR) as i64)]).map_err(db)?;
         tx.commit().map_err(db)
-
     }
 
     /// The number the next SR gets: the `sr_number` sequence's next value, read without

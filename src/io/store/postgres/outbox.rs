@@ -16,7 +16,9 @@ use super::{PgStore, at, db, decode, instant};
 
 impl PgStore {
     /// Claims up to `limit` items due at `now` that no older item of their SR to one
-    /// of their recipients is waiting for (order per SR and recipient).
+    /// of their recipients is waiting for (order per SR and recipient). Items this
+    /// gateway claimed before and did not settle (a pass cut short) are its own again:
+    /// one delivery pass runs at a time per gateway.
     pub fn outbox_due(&self, now: Timestamp, limit: usize) -> Result<Vec<(u64, OutboxItem)>, StoreError> {
         let rows = self
             .client()?
@@ -25,7 +27,7 @@ impl PgStore {
                  WHERE id IN (
                     SELECT o.id FROM outbox o
                     WHERE o.next_attempt_at <= $1
-                      AND (o.claimed_until IS NULL OR o.claimed_until < now())
+                      AND (o.claimed_until IS NULL OR o.claimed_until < now() OR o.claimed_by = $3)
                       AND NOT EXISTS (SELECT 1 FROM outbox older
                                       WHERE older.sr = o.sr AND older.id < o.id AND older.recipients && o.recipients)
                     ORDER BY o.next_attempt_at, o.id
@@ -79,7 +81,8 @@ impl PgStore {
         Ok(())
     }
 
-    /// Claims up to `limit` SRs whose scheduled work is due at `now`, earliest first.
+    /// Claims up to `limit` SRs whose scheduled work is due at `now`, earliest first
+    /// (this gateway's own earlier claims included: one scheduler pass runs at a time).
     /// The claim ends when the SR's next commit writes its next wake-up, or runs out.
     pub fn due_until(&self, now: Timestamp, limit: usize) -> Result<Vec<u64>, StoreError> {
         let rows = self
@@ -88,7 +91,7 @@ impl PgStore {
                 "UPDATE srs SET wake_claimed_by = $4, wake_claimed_until = now() + make_interval(secs => $3)
                  WHERE id IN (
                     SELECT id FROM srs
-                    WHERE wake_at <= $1 AND (wake_claimed_until IS NULL OR wake_claimed_until < now())
+                    WHERE wake_at <= $1 AND (wake_claimed_until IS NULL OR wake_claimed_until < now() OR wake_claimed_by = $4)
                     ORDER BY wake_at, id
                     LIMIT $2
                     FOR UPDATE SKIP LOCKED)

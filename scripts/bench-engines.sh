@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# scripts/bench-engines.sh [N] -- sled and PostgreSQL side by side, in one run, on this machine.
+#
+# One mail stack and one PostgreSQL (scripts/pgstack.sh, fsync on), both on loopback in a
+# temporary folder. For each engine, N new customer mails (default 2000) are written straight
+# into a fresh support mailbox's Maildir, then one `srgate run --once` (release build) is timed:
+#   ingestion  SMTP unreachable: read over IMAP, parse, decide, commit, flag (the outbox fills);
+#   end to end the same plus delivering the 2N acknowledgements and notifications to Postfix.
+# Then, on PostgreSQL, two mailboxes of N mails each: read by one gateway, and by two gateways
+# at once (two `run --once` processes; each reads the mailbox whose lease it takes).
+# Prints one line per run: mails, seconds, mails/s.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+N=${1:-2000}
+scripts/install-deps.sh >/dev/null
+cargo build --release --quiet
+BIN=$ROOT/target/release/srgate
+DIR=$(mktemp -d /tmp/srgate-be-XXXXXX)
+chmod 755 "$DIR"
+trap 'scripts/mailstack.sh stop "$DIR/stack" >/dev/null 2>&1; scripts/pgstack.sh stop "$DIR/pg" >/dev/null 2>&1; rm -rf "$DIR"' EXIT
+MAILSTACK_IMAP_PORT=${BE_IMAP_PORT:-35143} MAILSTACK_SMTP_PORT=${BE_SMTP_PORT:-36525} \
+  MAILSTACK_IMAPS_PORT=${BE_IMAPS_PORT:-35993} MAILSTACK_SMTPS_PORT=${BE_SMTPS_PORT:-36465} \
+  scripts/mailstack.sh start "$DIR/stack" >/dev/null
+. "$DIR/stack/mailstack.env"
+PGPORT=$(scripts/pgstack.sh start "$DIR/pg")
+PGPASS=$(cat "$DIR/pg/password")
+dead_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+
+# backlog USER: N new customer mails in USER@example.test's INBOX.
+backlog() {
+  local md=$DIR/stack/mail/example.test/$1/Maildir
+  mkdir -p "$md/new" "$md/cur" "$md/tmp"
+  for i in $(seq 1 "$N"); do
+    printf 'From: Customer %d <customer%d.%s@example.com>\r\nTo: %s@example.test\r\nSubject: Problem number %d\r\nMessage-ID: <be-%s-%d@example.com>\r\nDate: Tue, 3 Mar 2026 10:00:00 +0100\r\n\r\nSomething is broken (%d). %s\r\n' \
+      "$i" "$i" "$1" "$1" "$i" "$1" "$i" "$i" "$(head -c 600 /dev/zero | tr '\0' 'x')" > "$md/new/$i.be:2,"
+  done
+  [ "$(id -u)" = 0 ] && chown -R mail:mail "$DIR/stack/mail"
+}
+
+# config NAME SMTP_PORT STORE MAILBOX...: a configuration in DIR/NAME.
+config() {
+  local name=$1 smtp=$2 store=$3; shift 3
+  mkdir -p "$DIR/$name"
+  {
+    printf 'data_dir = "data"\nrules_dir = "%s/rules"\ntemplates_dir = "%s/templates"\nsupport_address = "support@example.test"\ndigest = false\n' "$ROOT" "$ROOT"
+    [ -n "$store" ] && printf 'store = { engine = "postgres", url = "%s" }\n' "$store"
+    printf '[smtp]\nhost = "127.0.0.1"\nport = %s\nconnections = 4\nretry_after = "1h"\n' "$smtp"
+    for mb in "$@"; do
+      printf '[[mailbox]]\nname = "%s"\nhost = "127.0.0.1"\nport = %s\nusername = "%s@example.test"\npassword = "secret"\n' "$mb" "$MAILSTACK_IMAP_PORT" "$mb"
+    done
+    printf '[[cse]]\nname = "Sam"\nemail = "cse1@example.test"\n[[cse]]\nname = "Alex"\nemail = "cse2@example.test"\n'
+  } > "$DIR/$name/srgate.toml"
+}
+
+database() {
+  runuser -u postgres -- psql -h "$DIR/pg" -p "$PGPORT" -U postgres -d postgres -q -c "CREATE DATABASE $1 OWNER srgate" >/dev/null
+  echo "postgres://srgate:$PGPASS@127.0.0.1:$PGPORT/$1?application_name=$1"
+}
+
+# timed LABEL MAILS COMMAND...: runs it and prints mails/s.
+timed() {
+  local label=$1 mails=$2; shift 2
+  local start end
+  start=$(date +%s.%N)
+  "$@"
+  end=$(date +%s.%N)
+  awk -v l="$label" -v n="$mails" -v s="$start" -v e="$end" 'BEGIN { printf "%-44s %6d mails %7.2f s %7.0f mails/s\n", l, n, e - s, n / (e - s) }'
+}
+
+once() { SRGATE_LOG=${BE_LOG:-error} "$BIN" --config "$DIR/$1/srgate.toml" run --once >/dev/null 2>&1 || true; }
+
+run=0
+for mode in ingestion end-to-end; do
+  smtp=$MAILSTACK_SMTP_PORT
+  [ $mode = ingestion ] && smtp=$dead_port
+  for engine in sled postgres; do
+    run=$((run + 1))
+    user=support$run
+    backlog "$user"
+    store=""
+    if [ $engine = postgres ]; then
+      store=$(database "be$run")
+      config "run$run" "$smtp" "$store" "$user"
+      "$BIN" --config "$DIR/run$run/srgate.toml" migrate >/dev/null
+    else
+      config "run$run" "$smtp" "" "$user"
+    fi
+    timed "$engine, $mode (run --once)" "$N" once "run$run"
+    [ $mode = end-to-end ] && while [ "$(find "$DIR/stack/postfix-spool" -type f 2>/dev/null | wc -l)" -gt 0 ]; do sleep 0.2; done
+  done
+done
+
+# Two mailboxes on PostgreSQL, ingestion: one gateway, then two gateways at once.
+for gateways in 1 2; do
+  run=$((run + 1))
+  a=sales$run b=billing$run
+  backlog "$a"; backlog "$b"
+  store=$(database "be$run")
+  config "run$run" "$dead_port" "$store" "$a" "$b"
+  "$BIN" --config "$DIR/run$run/srgate.toml" migrate >/dev/null
+  if [ $gateways = 1 ]; then
+    timed "postgres, ingestion, 2 mailboxes, 1 gateway" $((2 * N)) once "run$run"
+  else
+    mkdir -p "$DIR/run$run-b" && sed 's/^data_dir = "data"/data_dir = "data-b"/' "$DIR/run$run/srgate.toml" > "$DIR/run$run-b/srgate.toml"
+    both() { once "run$run" & once "run$run-b" & wait; }
+    timed "postgres, ingestion, 2 mailboxes, 2 gateways" $((2 * N)) both
+  fi
+done
