@@ -3,8 +3,11 @@
 # Dovecot (IMAP + LMTP), Postfix, OpenDKIM (the stack signs its domains' mail), dnsmasq (the tests'
 # DNS server: DKIM keys, DMARC and SPF records), openssl (makes the test DKIM key), mutt and swaks,
 # Node.js + npm + curl (the tests' OAuth2 authorization server, tests/oauth, run by scripts/oauth-server.sh),
-# PostgreSQL (the second store engine; scripts/pgstack.sh runs a throwaway server per test binary: the
-# package's own cluster is never used, and python3 picks its free port).
+# PostgreSQL (the second store engine: scripts/pgstack.sh runs a throwaway server per test binary, as
+# the `postgres` OS user the package creates; python3 picks its free port, openssl makes its certificates).
+# The package's own cluster (`main`, which Debian creates and may start on localhost:5432) is left as it
+# is: the tests never use it, and it does not get in their way (their servers take free ports from the
+# kernel's ephemeral range, keep their sockets in their own folders and are driven by full paths).
 # Runs apt-get as root, or through sudo. Then installs tests/oauth's node_modules with `npm ci` (needs the
 # npm registry once; later test runs work offline) when it is missing or its package-lock.json changed.
 # Debian 12's nodejs is 18.x: hence oidc-provider 8.x (9.x needs a newer Node); any node >= 18.12 already
@@ -20,7 +23,7 @@ have_all() {
     command -v mutt >/dev/null && command -v swaks >/dev/null &&
     [ -e /etc/ssl/certs/ca-certificates.crt ] &&
     command -v node >/dev/null && command -v npm >/dev/null && command -v curl >/dev/null &&
-    ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v psql >/dev/null && command -v python3 >/dev/null
+    ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && id -u postgres >/dev/null 2>&1 && command -v python3 >/dev/null
 }
 
 # tests/oauth/node_modules, as scripts/oauth-server.sh expects it (same stamp, same lock).

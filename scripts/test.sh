@@ -22,8 +22,8 @@ scripts/lazyfs.sh build >/dev/null || echo "test.sh: LazyFS did not build (see a
 
 command -v cargo >/dev/null || { echo "test.sh: cargo not found (install Rust: https://rustup.rs)" >&2; exit 1; }
 
-# tests/common leaves detached watchdogs per test binary that stop its mail stack (and its DNS server) once the
-# binary has exited. Wait (max 15 s) for those whose test process is gone, so that nothing of
+# tests/common leaves detached watchdogs per test binary that stop its mail stack, its DNS server and
+# its PostgreSQL once the binary has exited. Wait (max 15 s) for those whose test process is gone, so that nothing of
 # ours is left running when this script returns. Watchdogs of still-running tests (e.g. another
 # concurrent cargo test) are left alone.
 wait_for_stack_cleanup() {
