@@ -107,3 +107,48 @@ for gateways in 1 2; do
     timed "postgres, ingestion, 2 mailboxes, 2 gateways" $((2 * N)) both
   fi
 done
+
+# Scale on PostgreSQL: SCALE more SRs (default 1,000,000), copies of one real SR made by SQL in the
+# database of the postgres ingestion run (run 2), then the daemon on it: start-up to "srgate
+# running", `sr show` of the last SR (the whole command: process, config, database, JSON), VmRSS.
+SCALE=${SCALE:-1000000}
+psqlbe() { runuser -u postgres -- psql -h "$DIR/pg" -p "$PGPORT" -U postgres -d be2 -q -At -v ON_ERROR_STOP=1 "$@"; }
+first=$((1000000 + 1)); last=$((1000000 + SCALE))
+start=$(date +%s.%N)
+psqlbe <<SQL
+INSERT INTO srs (id, state, priority, assignee, customer, language, product, account, tier, subject, created_at, updated_at,
+                 first_response_due, first_response_at, closed_at, close_reason, contact_attempts, reopen_count, facts,
+                 message_count, event_count, wake_at)
+SELECT g, t.state, t.priority, t.assignee, 'scale' || g || '@example.com', t.language, t.product, t.account, t.tier, t.subject,
+       t.created_at, t.updated_at, t.first_response_due, t.first_response_at, t.closed_at, t.close_reason, t.contact_attempts,
+       t.reopen_count, jsonb_set(jsonb_set(t.facts, '{id}', to_jsonb(g)), '{customer}', to_jsonb('scale' || g || '@example.com')),
+       t.message_count, t.event_count, NULL
+FROM (SELECT * FROM srs ORDER BY id LIMIT 1) t, generate_series($first, $last) g;
+INSERT INTO messages (sr, n, direction, kind, from_address, subject, message_id, at, text, record)
+SELECT g, m.n, m.direction, m.kind, m.from_address, m.subject, 'scale-' || g || '-' || m.n, m.at, m.text, m.record
+FROM (SELECT * FROM messages WHERE sr = (SELECT min(id) FROM srs)) m, generate_series($first, $last) g;
+INSERT INTO events (sr, n, at, kind, by, record)
+SELECT g, e.n, e.at, e.kind, e.by, e.record FROM (SELECT * FROM events WHERE sr = (SELECT min(id) FROM srs)) e, generate_series($first, $last) g;
+SELECT setval('sr_number', $last, true);
+ANALYZE;
+SQL
+end=$(date +%s.%N)
+awk -v n="$SCALE" -v s="$start" -v e="$end" 'BEGIN { printf "postgres, %d SRs made by SQL in %.1f s\n", n, e - s }'
+printf 'postgres, database size: %s\n' "$(psqlbe -c "SELECT pg_size_pretty(pg_database_size('be2'))")"
+cfg=$DIR/run2/srgate.toml
+for i in 1 2 3; do
+  start=$(date +%s.%N)
+  "$BIN" --config "$cfg" sr show "$last" --json >/dev/null
+  end=$(date +%s.%N)
+  awk -v s="$start" -v e="$end" 'BEGIN { printf "postgres, %s SRs: sr show N --json (whole command)   %.1f ms\n", "'"$SCALE"'", (e - s) * 1000 }'
+done
+log=$DIR/scale.log
+start=$(date +%s.%N)
+SRGATE_LOG=info "$BIN" --config "$cfg" run 2>"$log" &
+pid=$!
+until grep -q "srgate running" "$log"; do sleep 0.01; done
+end=$(date +%s.%N)
+sleep 3
+rss=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
+kill -TERM $pid; wait $pid || true
+awk -v s="$start" -v e="$end" -v r="$rss" 'BEGIN { printf "postgres, start-up to \"srgate running\" %.0f ms; resident memory 3 s later %.0f MB\n", (e - s) * 1000, r / 1024 }'

@@ -49,7 +49,7 @@ pub struct PgStore {
     /// The connections (taken out only by [`Drop`]).
     pool: Option<Pool>,
     data_dir: PathBuf,
-    /// This gateway's name in claims and leases (host, process, start).
+    /// This gateway's name in claims and leases (host, process, a random tag).
     gateway: String,
     /// How long a claim (outbox item, scheduled work) lasts unless this gateway's
     /// heartbeat extends it: `failover_after`.
@@ -108,7 +108,8 @@ impl PgStore {
             let mut client = pool.get().map_err(pool_error)?;
             schema::check(&mut *client)?;
         }
-        let gateway = format!("{}:{}:{}", hostname(), std::process::id(), Timestamp::now().as_second());
+        // Unique per opened store (claims are told apart by it), readable in `mailbox_leases`.
+        let gateway = format!("{}:{}:{:06x}", hostname(), std::process::id(), random_u64() & 0xff_ffff);
         let leases = lease::Leases::new(settings, gateway.clone());
         let store = PgStore {
             pool: Some(pool),
