@@ -236,14 +236,7 @@ fn three_gateways_deliver_five_thousand_queued_mails_each_once() {
     // 5,000 mails queued in the database (as an SMTP outage would leave them), 10 to each of 500 customers.
     let customers: Vec<String> = (0..500).map(|i| ms.unique_user_at(&format!("d{i}"), "example.com")).collect();
     {
-        let settings = srgate::config::Postgres {
-            url: srgate::config::Secret::new(url.clone()),
-            host: "127.0.0.1".into(),
-            pool_size: 2,
-            tls: srgate::config::Tls::None,
-            tls_ca: None,
-            failover_after: Duration::from_secs(15),
-        };
+        let settings = common::config::postgres_settings(&url);
         let store = srgate::io::store::Store::open_postgres(&settings, &desk.dir.path().join("queue")).unwrap();
         let now = jiff::Timestamp::now();
         for round in 0..10 {

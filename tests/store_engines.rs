@@ -13,7 +13,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use jiff::Timestamp;
-use srgate::config::{Postgres, Secret, Tls};
+use srgate::config::Postgres;
 use srgate::io::control::{Request, Response, answer};
 use srgate::io::store::{Commit, Disposition, OutboxItem, QuarantineRecord, Seen, SrWrite, Store, StoreError};
 use srgate::mail::outbound::OutKind;
@@ -24,14 +24,7 @@ type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
 /// A migrated database of its own, reached as the gateway called `name`.
 fn settings(url: &str, name: &str) -> Postgres {
     let sep = if url.contains('?') { '&' } else { '?' };
-    Postgres {
-        url: Secret::new(format!("{url}{sep}application_name={name}")),
-        host: "127.0.0.1".into(),
-        pool_size: 4,
-        tls: Tls::None,
-        tls_ca: None,
-        failover_after: Duration::from_secs(3),
-    }
+    Postgres { failover_after: Duration::from_secs(3), ..common::config::postgres_settings(&format!("{url}{sep}application_name={name}")) }
 }
 
 fn fresh(prefix: &str) -> Result<String> {

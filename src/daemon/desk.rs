@@ -7,7 +7,7 @@
 //! (everything is made again, with the same Message-IDs).
 
 use jiff::Timestamp;
-use tracing::{error, info};
+use tracing::{debug, error, info};
 
 use super::Gateway;
 use super::writes::render_outbox;
@@ -40,7 +40,14 @@ impl Gateway {
             }
         };
         let n = outbox.len();
-        self.store.commit(&Commit { outbox, digest_day: Some(day), ..Commit::default() })?;
+        match self.store.commit(&Commit { outbox, digest_day: Some(day), ..Commit::default() }) {
+            // With a shared store another gateway queued this day's digests first.
+            Err(StoreError::Conflict(_)) => {
+                debug!(%day, "another gateway queued today's digests");
+                return Ok(0);
+            }
+            result => result?,
+        };
         info!(%day, mails = n, open = open.len(), "daily digests queued");
         Ok(n)
     }

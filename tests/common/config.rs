@@ -117,15 +117,7 @@ pub fn store_line() -> String {
     }
     let pg = super::pg::postgres();
     let url = pg.fresh_database("suite");
-    let settings = srgate::config::Postgres {
-        url: srgate::config::Secret::new(url.clone()),
-        host: "127.0.0.1".into(),
-        pool_size: 2,
-        tls: srgate::config::Tls::None,
-        tls_ca: None,
-        failover_after: std::time::Duration::from_secs(15),
-    };
-    if let Err(e) = srgate::io::store::postgres::schema::migrate(&settings) {
+    if let Err(e) = srgate::io::store::postgres::schema::migrate(&postgres_settings(&url)) {
         panic!("cannot migrate the suite's database: {e}");
     }
     format!(
@@ -133,6 +125,19 @@ pub fn store_line() -> String {
         toml_string(&url),
         toml_string(&pg.ca_file().to_string_lossy())
     )
+}
+
+/// How the tests reach the database at `url` from the library (plain TCP on loopback, a
+/// small pool): to migrate it, or to open a store on it beside the gateways.
+pub fn postgres_settings(url: &str) -> srgate::config::Postgres {
+    srgate::config::Postgres {
+        url: srgate::config::Secret::new(url),
+        host: "127.0.0.1".into(),
+        pool_size: 2,
+        tls: srgate::config::Tls::None,
+        tls_ca: None,
+        failover_after: std::time::Duration::from_secs(15),
+    }
 }
 
 /// `s` as a TOML basic string.

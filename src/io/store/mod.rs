@@ -51,7 +51,8 @@ pub enum StoreError {
     /// The commit names a mailbox this gateway no longer owns: another gateway took it over.
     #[error("mailbox {0}: this gateway no longer holds its lease (another gateway took it over); the commit was refused")]
     Fenced(String),
-    /// The SR changed since the decision read it (another gateway changed it): decide again.
+    /// The SR changed since the decision read it, or its number was taken, or (0) the
+    /// day's digests were queued, by another gateway: decide again.
     #[error("SR {0} was changed by another gateway since it was read; the change was refused")]
     Conflict(u64),
     /// A file next to the store failed.
