@@ -17,7 +17,8 @@
 //!   bytes on disk per SR.
 //!
 //! Set `BENCH_ONLY=backlog,latency,scale` to run a subset, `BENCH_STORE_CACHE_MB=16` to give
-//! the daemon another `store_cache_mb`.
+//! the daemon another `store_cache_mb`, `BENCH_STORE_LINE='store = { engine = "postgres", … }'`
+//! to run it on a (migrated) PostgreSQL database.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -223,6 +224,12 @@ fn config_smtp(stack: &Stack, dir: &Path, support: &str, smtp: u16) -> PathBuf {
     // BENCH_STORE_CACHE_MB sets the daemon's `store_cache_mb` (default: srgate's default).
     let text = match std::env::var("BENCH_STORE_CACHE_MB") {
         Ok(mb) => format!("store_cache_mb = {mb}\n{text}"),
+        Err(_) => text,
+    };
+    // BENCH_STORE_LINE: a top-level `store = { engine = "postgres", url = … }` line (a migrated
+    // database: scripts/bench-engines.sh makes one), to measure the PostgreSQL engine.
+    let text = match std::env::var("BENCH_STORE_LINE") {
+        Ok(line) => format!("{line}\n{text}"),
         Err(_) => text,
     };
     std::fs::create_dir_all(dir).unwrap();

@@ -8,6 +8,8 @@
 #   end to end the same plus delivering the 2N acknowledgements and notifications to Postfix.
 # Then, on PostgreSQL, two mailboxes of N mails each: read by one gateway, and by two gateways
 # at once (two `run --once` processes; each reads the mailbox whose lease it takes).
+# Then the scale figures on PostgreSQL (SCALE SRs, default 1,000,000) and the latency over the
+# IDLE floor for both engines (LATENCY mails, default 200; LATENCY=0 skips it).
 # Prints one line per run: mails, seconds, mails/s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -152,3 +154,16 @@ sleep 3
 rss=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
 kill -TERM $pid; wait $pid || true
 awk -v s="$start" -v e="$end" -v r="$rss" 'BEGIN { printf "postgres, start-up to \"srgate running\" %.0f ms; resident memory 3 s later %.0f MB\n", (e - s) * 1000, r / 1024 }'
+
+# Latency over the IDLE floor, both engines, with the stack bench's harness (its own mail stack;
+# LATENCY mails one by one, default 200): a plain IMAP client in IDLE beside the daemon.
+LATENCY=${LATENCY:-200}
+[ "$LATENCY" = 0 ] && exit 0
+echo "latency, sled:"
+BENCH_ONLY=latency BENCH_LATENCY=$LATENCY cargo bench --quiet --bench stack 2>&1 | grep -iE "latency|floor|over" || true
+url=$(database belat)
+config lat "$dead_port" "$url" latency
+"$BIN" --config "$DIR/lat/srgate.toml" migrate >/dev/null
+echo "latency, postgres:"
+BENCH_STORE_LINE="store = { engine = \"postgres\", url = \"$url\" }" BENCH_ONLY=latency BENCH_LATENCY=$LATENCY \
+  cargo bench --quiet --bench stack 2>&1 | grep -iE "latency|floor|over" || true

@@ -31,9 +31,13 @@ pub(super) fn client_config(settings: &Settings) -> Result<(postgres::Config, Ma
     Ok((config, MakeRustlsConnect::new(tls)))
 }
 
-/// A pool of `pool_size` connections; fails when the database cannot be reached.
+/// A pool of `pool_size` connections; fails when the database cannot be reached. Its
+/// sessions commit without waiting for the WAL to reach the disk
+/// (`synchronous_commit = off`): the durability barrier ([`super::PgStore::make_durable`])
+/// waits for it once per batch, as sled's does, before any mail is flagged or sent.
 pub(super) fn pool(settings: &Settings) -> Result<Pool, StoreError> {
-    let (config, tls) = client_config(settings)?;
+    let (mut config, tls) = client_config(settings)?;
+    config.options("-c synchronous_commit=off");
     r2d2::Pool::builder()
         .max_size(settings.pool_size)
         .min_idle(Some(1))

@@ -14,9 +14,10 @@
 //!   creates its SR (two gateways opening an SR at once: the later one decides again).
 //!
 //! The schema is the versioned files in `migrations/` ([`schema`]); a gateway
-//! refuses to open a database whose schema it does not know. A transaction is
-//! durable when it commits (`synchronous_commit` is PostgreSQL's default), so
-//! the durability barrier has nothing left to do.
+//! refuses to open a database whose schema it does not know. The pool's
+//! commits do not wait for the disk (`synchronous_commit = off`); the
+//! durability barrier is one synchronous commit, which waits until the WAL is on
+//! disk up to it, and so covers every commit before it, as sled's barrier does.
 //!
 //! The client is the synchronous `postgres` crate (tokio-postgres underneath)
 //! behind an r2d2 pool: every store call already runs on a blocking thread
@@ -111,6 +112,8 @@ impl PgStore {
         // Unique per opened store (claims are told apart by it), readable in `mailbox_leases`.
         let gateway = format!("{}:{}:{:06x}", hostname(), std::process::id(), random_u64() & 0xff_ffff);
         let leases = lease::Leases::new(settings, gateway.clone());
+        // The figures /metrics shows are counted by the daemon's first probe, not here:
+        // a command (`sr show`) must not count a million SRs to start.
         let store = PgStore {
             pool: Some(pool),
             data_dir: data_dir.to_path_buf(),
@@ -122,7 +125,6 @@ impl PgStore {
             counts: Mutex::new(BTreeMap::new()),
             outbox_oldest: Mutex::new(None),
         };
-        store.refresh_counts()?;
         Ok(store)
     }
 
@@ -146,12 +148,24 @@ impl PgStore {
         &self.data_dir
     }
 
-    /// Nothing to do: a transaction is durable when it commits.
+    /// The durability barrier: a synchronous commit, which returns once the WAL is on
+    /// disk up to it, and so every commit before it (this gateway's and any other's
+    /// that it could see). The pool's own commits do not wait (see [`connect::pool`]).
     pub fn make_durable(&self) -> Result<(), StoreError> {
-        Ok(())
+        let mut client = self.client()?;
+        let mut tx = client.transaction().map_err(db)?;
+        tx.batch_execute("SET LOCAL synchronous_commit = on").map_err(db)?;
+        tx.execute(
+            "INSERT INTO srgate_meta (key, value) VALUES ('barrier ' || $1, now()::text)
+             ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+            &[&self.gateway],
+        )
+        .map_err(db)?;
+        tx.commit().map_err(db)
     }
 
-    /// Nothing to do: a transaction is durable when it commits.
+    /// Nothing to do: a commit is in the server's hands when it returns (it survives a
+    /// crash of this process; a crash of the server loses what the barrier did not cover).
     pub fn flush_to_os(&self) -> Result<(), StoreError> {
         Ok(())
     }
