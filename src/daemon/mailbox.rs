@@ -306,6 +306,8 @@ pub(super) async fn watch(gw: Arc<Gateway>, mb: Mailbox, mut stop: watch::Receiv
         {
             warn!("another gateway took this mailbox over: no longer reading it");
             gw.metrics.mailbox_owned(&mb.name, false);
+            // The refused commit is no store failure: the store is fine, the mailbox is another's.
+            gw.metrics.store(None);
             continue;
         }
         if !still_owned(&gw, &mb) && !*stop.borrow() {
