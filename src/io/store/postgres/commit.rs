@@ -2,7 +2,7 @@
 //! records as sled's commit, plus the checks that let several gateways share the
 //! database (the mailbox's fencing token, the SR as the decision read it).
 
-use postgres::Transaction;
+use super::conn::Tx;
 use postgres::types::Json;
 
 use super::super::{Commit, CommitStats, OutboxItem, SrWrite, StoreError};
@@ -143,7 +143,7 @@ impl PgStore {
 }
 
 /// Inserts an outbox item; returns the bytes written.
-pub(super) fn insert_outbox(tx: &mut Transaction<'_>, item: &OutboxItem) -> Result<u64, StoreError> {
+pub(super) fn insert_outbox(tx: &mut Tx<'_>, item: &OutboxItem) -> Result<u64, StoreError> {
     let recipients: Vec<String> = item.to.iter().map(|a| a.to_ascii_lowercase()).collect();
     tx.execute(
         "INSERT INTO outbox (sr, kind, recipients, message_id, queued_at, next_attempt_at, attempts, last_error, item, body)
@@ -168,7 +168,7 @@ pub(super) fn insert_outbox(tx: &mut Transaction<'_>, item: &OutboxItem) -> Resu
 /// The SR's row, its new messages and events and its participants. The row of an
 /// SR that exists is locked and compared with the SR the decision read: another
 /// gateway's change in between refuses this one.
-fn write_sr(tx: &mut Transaction<'_>, w: &SrWrite) -> Result<u64, StoreError> {
+fn write_sr(tx: &mut Tx<'_>, w: &SrWrite) -> Result<u64, StoreError> {
     let sr = &w.sr;
     let id = sr.id as i64;
     let (messages_before, events_before) = w.stored;
@@ -260,7 +260,7 @@ fn write_sr(tx: &mut Transaction<'_>, w: &SrWrite) -> Result<u64, StoreError> {
 }
 
 /// One message: its text in a column of its own, the rest as JSON.
-fn insert_message(tx: &mut Transaction<'_>, sr: i64, n: usize, m: &MessageRecord) -> Result<u64, StoreError> {
+fn insert_message(tx: &mut Tx<'_>, sr: i64, n: usize, m: &MessageRecord) -> Result<u64, StoreError> {
     let mut record = serde_json::to_value(m).unwrap_or_default();
     if let Some(object) = record.as_object_mut() {
         object.remove("text");
@@ -276,7 +276,7 @@ fn insert_message(tx: &mut Transaction<'_>, sr: i64, n: usize, m: &MessageRecord
 }
 
 /// The participants table follows the SR's list (only the changes are written).
-fn write_participants(tx: &mut Transaction<'_>, sr: &Sr, before: &[String]) -> Result<(), StoreError> {
+fn write_participants(tx: &mut Tx<'_>, sr: &Sr, before: &[String]) -> Result<(), StoreError> {
     let id = sr.id as i64;
     for gone in before.iter().filter(|a| !sr.participants.contains(a)) {
         tx.execute("DELETE FROM participants WHERE sr = $1 AND address = $2", &[&id, gone]).map_err(db)?;
@@ -288,7 +288,7 @@ fn write_participants(tx: &mut Transaction<'_>, sr: &Sr, before: &[String]) -> R
 }
 
 /// Moves the mailbox position to `uid` (under a new UIDVALIDITY, to `uid` itself).
-fn advance_mailbox(tx: &mut Transaction<'_>, mailbox: &str, validity: u32, uid: u32) -> Result<(), StoreError> {
+fn advance_mailbox(tx: &mut Tx<'_>, mailbox: &str, validity: u32, uid: u32) -> Result<(), StoreError> {
     tx.execute(
         "INSERT INTO mailboxes (mailbox, uid_validity, last_uid) VALUES ($1, $2, $3)
          ON CONFLICT (mailbox) DO UPDATE SET

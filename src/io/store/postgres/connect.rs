@@ -5,14 +5,13 @@
 use std::time::Duration;
 
 use postgres::config::SslMode;
-use r2d2_postgres::PostgresConnectionManager;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::super::StoreError;
 use crate::config::{Postgres as Settings, Tls};
 
-/// The pool's connection manager.
-pub type Manager = PostgresConnectionManager<MakeRustlsConnect>;
+pub use super::conn::Manager;
+
 /// A pool of connections to the database.
 pub type Pool = r2d2::Pool<Manager>;
 
@@ -45,7 +44,7 @@ pub(super) fn pool(settings: &Settings) -> Result<Pool, StoreError> {
         // noticed by its next query, which fails like any database error and is retried.
         .test_on_check_out(false)
         .connection_timeout(Duration::from_secs(10))
-        .build(PostgresConnectionManager::new(config, tls))
+        .build(Manager::new(config, tls))
         .map_err(|e| StoreError::Database(format!("cannot connect to the database at {}: {e}", settings.host)))
 }
 

@@ -23,7 +23,7 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use postgres::Transaction;
+use super::conn::Tx;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::super::StoreError;
@@ -213,7 +213,7 @@ impl Leases {
     /// Fails unless the lease on `mailbox` is still this gateway's: checked inside
     /// `tx`, under a share lock on the lease's row, so a takeover waits for this
     /// commit or makes it fail. A lost lease is forgotten.
-    pub(super) fn check_fence(&self, tx: &mut Transaction<'_>, mailbox: &str) -> Result<(), StoreError> {
+    pub(super) fn check_fence(&self, tx: &mut Tx<'_>, mailbox: &str) -> Result<(), StoreError> {
         let Some(token) = self.inner().held.get(mailbox).copied() else {
             return Err(StoreError::Fenced(mailbox.to_string()));
         };

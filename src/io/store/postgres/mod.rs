@@ -25,6 +25,7 @@
 //! function call like sled, with no second async path through the shell.
 
 mod commit;
+mod conn;
 mod connect;
 pub mod lease;
 mod outbox;
@@ -107,7 +108,7 @@ impl PgStore {
         let pool = connect::pool(settings)?;
         {
             let mut client = pool.get().map_err(pool_error)?;
-            schema::check(&mut *client)?;
+            schema::check(&mut client.client)?;
         }
         // Unique per opened store (claims are told apart by it), readable in `mailbox_leases`.
         let gateway = format!("{}:{}:{:06x}", hostname(), std::process::id(), random_u64() & 0xff_ffff);
