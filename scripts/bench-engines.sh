@@ -60,14 +60,29 @@ database() {
   echo "postgres://srgate:$PGPASS@127.0.0.1:$PGPORT/$1?application_name=$1"
 }
 
-# timed LABEL MAILS COMMAND...: runs it and prints mails/s.
+# busy: the machine's busy and idle CPU time so far (jiffies, from /proc/stat).
+busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $5 + $6 }' /proc/stat; }
+
+# timed LABEL MAILS COMMAND...: runs it and prints mails/s and how busy the cores were
+# meanwhile (every process on the machine: srgate, PostgreSQL, Dovecot, Postfix).
 timed() {
   local label=$1 mails=$2; shift 2
-  local start end
+  local start end b0 b1
+  b0=$(busy)
   start=$(date +%s.%N)
   "$@"
   end=$(date +%s.%N)
-  awk -v l="$label" -v n="$mails" -v s="$start" -v e="$end" 'BEGIN { printf "%-44s %6d mails %7.2f s %7.0f mails/s\n", l, n, e - s, n / (e - s) }'
+  b1=$(busy)
+  awk -v l="$label" -v n="$mails" -v s="$start" -v e="$end" -v b0="$b0" -v b1="$b1" 'BEGIN {
+    split(b0, x, " "); split(b1, y, " "); busy = y[1] - x[1]; idle = y[2] - x[2]
+    printf "%-44s %6d mails %7.2f s %7.0f mails/s  cores busy %3.0f%%\n", l, n, e - s, n / (e - s), 100 * busy / (busy + idle) }'
+}
+
+# srs_in DATABASE EXPECTED: the SRs the run left in the database (one per mail: all were read).
+srs_in() {
+  local n
+  n=$(runuser -u postgres -- psql -h "$DIR/pg" -p "$PGPORT" -U postgres -d "$1" -q -At -c "SELECT count(*) FROM srs")
+  echo "  (SRs in the database: $n of $2)"
 }
 
 once() { SRGATE_LOG=${BE_LOG:-error} "$BIN" --config "$DIR/$1/srgate.toml" run --once >/dev/null 2>&1 || true; }
@@ -89,6 +104,7 @@ for mode in ingestion end-to-end; do
       config "run$run" "$smtp" "" "$user"
     fi
     timed "$engine, $mode (run --once)" "$N" once "run$run"
+    [ $engine = postgres ] && srs_in "be$run" "$N"
     [ $mode = end-to-end ] && while [ "$(find "$DIR/stack/postfix-spool" -type f 2>/dev/null | wc -l)" -gt 0 ]; do sleep 0.2; done
   done
 done
@@ -108,6 +124,7 @@ for gateways in 1 2; do
     both() { once "run$run" & once "run$run-b" & wait; }
     timed "postgres, ingestion, 2 mailboxes, 2 gateways" $((2 * N)) both
   fi
+  srs_in "be$run" $((2 * N))
 done
 
 # Scale on PostgreSQL: SCALE more SRs (default 1,000,000), copies of one real SR made by SQL in the

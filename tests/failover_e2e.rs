@@ -70,6 +70,11 @@ impl Drop for Gateway {
 
 /// A desk whose store is a fresh database, and `n` gateways on it.
 fn desk_with_gateways(ms: &MailStack, n: usize) -> (Desk, Vec<Gateway>, String) {
+    desk_with(ms, n, String::new())
+}
+
+/// The same, with more lines at the end of the configuration (`tail`).
+fn desk_with(ms: &MailStack, n: usize, tail: String) -> (Desk, Vec<Gateway>, String) {
     let pg = common::pg::postgres();
     let url = pg.fresh_database("failover");
     let store = |name: &str| {
@@ -78,7 +83,7 @@ fn desk_with_gateways(ms: &MailStack, n: usize) -> (Desk, Vec<Gateway>, String) 
             pg.ca_file().display()
         )
     };
-    let desk = Desk::with(ms, Options { top: store("gw-0"), data_dir: "data-0".into(), ..Options::default() });
+    let desk = Desk::with(ms, Options { top: store("gw-0"), data_dir: "data-0".into(), tail, ..Options::default() });
     let text = std::fs::read_to_string(desk.config()).unwrap();
     let migrate = desk.srgate(&["migrate"]);
     assert!(migrate.status.success(), "migrate: {}", String::from_utf8_lossy(&migrate.stderr));
@@ -285,4 +290,54 @@ fn three_gateways_deliver_five_thousand_queued_mails_each_once() {
         .map(|b| b.lines().filter(|l| l.starts_with("srgate_mail_sent_total")).map(|l| l.to_string()).collect::<Vec<_>>().join(","))
         .collect();
     eprintln!("parallel delivery: sent per gateway: {sent:?}");
+}
+
+#[test]
+fn two_gateways_open_srs_at_once_and_a_mail_in_both_mailboxes_is_decided_once() {
+    let ms = stack();
+    let sales = ms.unique_user_at("sales", "example.test");
+    let sales_table = common::desk::mailbox_table(ms, "sales", &sales);
+    let (desk, mut gws, _) = desk_with(ms, 2, sales_table.clone());
+    // gw-0 reads the support mailbox, gw-1 the sales mailbox: both open SRs at full speed.
+    let text = std::fs::read_to_string(gws[0].dir.join("srgate.toml")).unwrap();
+    std::fs::write(gws[0].dir.join("srgate.toml"), text.replace(&sales_table, "")).unwrap();
+    let text = std::fs::read_to_string(gws[1].dir.join("srgate.toml")).unwrap();
+    let (from, to) = (text.find("[[mailbox]]\nname = \"support\"").unwrap(), text.find("[[cse]]").unwrap());
+    std::fs::write(gws[1].dir.join("srgate.toml"), format!("{}{}", &text[..from], &text[to..])).unwrap();
+    let customers: Vec<String> = (0..650).map(|i| ms.unique_user_at(&format!("p{i}"), "example.com")).collect();
+    for (i, c) in customers.iter().enumerate() {
+        let mail = customer_mail(c, &desk.support, &format!("Parallel {i}"));
+        // 300 to each mailbox, and the last 50 to both (Cc'd to sales): the same mail twice.
+        if i < 300 || i >= 600 {
+            ms.append(&desk.support, "INBOX", &mail);
+        }
+        if i >= 300 {
+            ms.append(&sales, "INBOX", &mail);
+        }
+    }
+    for g in &mut gws {
+        g.start();
+    }
+    let all_seen = |user: &str| ms.flags(user, "INBOX").iter().all(|(_, f)| f.iter().any(|f| f == "\\Seen"));
+    let done = wait_until(Duration::from_secs(240), Duration::from_millis(250), || {
+        all_seen(&desk.support) && all_seen(&sales) && gws.iter().all(|g| g.outbox() == Some(0.0))
+    });
+    assert!(done, "the mailboxes were not worked through\n{}\n{}", gws[0].log(), gws[1].log());
+    ms.wait_queue_empty(Duration::from_secs(120));
+    let srs = gws[0].cli().json(&["sr", "list", "--json"]);
+    let srs = srs.as_array().unwrap();
+    let mut numbers: Vec<u64> = srs.iter().map(|s| s["id"].as_u64().unwrap()).collect();
+    numbers.sort_unstable();
+    numbers.dedup();
+    assert_eq!(numbers.len(), srs.len(), "no SR number twice");
+    let mut owners: Vec<&str> = srs.iter().map(|s| s["customer"].as_str().unwrap()).collect();
+    owners.sort_unstable();
+    owners.dedup();
+    assert_eq!((owners.len(), srs.len()), (650, 650), "one SR per customer, the mails in both mailboxes included");
+    let unused = numbers.last().unwrap() - numbers.first().unwrap() + 1 - numbers.len() as u64;
+    assert!(unused <= 50, "{unused} numbers left unused: more than the mails decided by both gateways");
+    for g in &gws {
+        assert!(!g.log().contains("store write failed"), "a commit was refused for good on {}\n{}", g.name, g.log());
+    }
+    eprintln!("two gateways, two mailboxes: 650 SRs, {unused} numbers left unused (mails in both mailboxes: 50)");
 }

@@ -180,6 +180,26 @@ fn sr_numbers_come_from_one_sequence() -> Result {
 }
 
 #[test]
+fn a_mail_in_two_mailboxes_is_decided_by_one_gateway() -> Result {
+    let dir = tempfile::tempdir()?;
+    let url = fresh("seen")?;
+    let (a, b) = (gateway(&url, "gw-a", dir.path())?, gateway(&url, "gw-b", dir.path())?);
+    let at = t("2026-03-03T10:00:00Z");
+    // Both read the dedupe set before either committed: neither had seen the mail.
+    assert!(a.seen("mid:both@example.com")?.is_none() && b.seen("mid:both@example.com")?.is_none());
+    let open = |id| lifecycle::open(id, mail(1, "jane@example.com", at), None, "Printer".into(), None, at);
+    let seen = |sr| vec![Seen { key: "mid:both@example.com".into(), sr, fingerprint: Some([7; 32]) }];
+    a.commit(&Commit { srs: vec![write(None, &open(100_001))], seen: seen(100_001), seen_first: true, ..Commit::default() })?;
+    let refused = b.commit(&Commit { srs: vec![write(None, &open(100_002))], seen: seen(100_002), seen_first: true, ..Commit::default() });
+    assert!(matches!(refused, Err(StoreError::Conflict(100_002))), "the mail is A's: {refused:?}");
+    assert!(b.get_sr(100_002)?.is_none(), "B's SR is not half written");
+    assert_eq!(b.seen("mid:both@example.com")?.map(|s| s.sr), Some(100_001), "decided again, B finds it seen");
+    // Written over when the commit does not claim the key (a restore, an import).
+    b.commit(&Commit { seen: seen(100_001), ..Commit::default() })?;
+    Ok(())
+}
+
+#[test]
 fn a_gateway_that_lost_the_lease_cannot_commit_for_the_mailbox() -> Result {
     let dir = tempfile::tempdir()?;
     let url = fresh("fence")?;

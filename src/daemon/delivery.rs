@@ -97,7 +97,7 @@ impl Gateway {
     fn settle(&self, id: u64, mut item: OutboxItem, attempt: Attempt, now: Timestamp) -> Result<Fate, StoreError> {
         if !attempt.refused.is_empty() {
             self.metrics.delivery(item.kind.template(), false);
-            self.record_delivery_failure(&item, &attempt.refused, now)?;
+            self.deciding_again(|| self.record_delivery_failure(&item, &attempt.refused, now))?;
         }
         if attempt.deferred.is_empty() {
             self.store.outbox_remove(id)?;
@@ -117,7 +117,7 @@ impl Gateway {
             self.store.outbox_remove(id)?;
             let gave_up: Vec<(String, String)> =
                 item.to.iter().map(|r| (r.clone(), format!("still deferred after {} attempts: {error}", item.attempts + 1))).collect();
-            self.record_delivery_failure(&item, &gave_up, now)?;
+            self.deciding_again(|| self.record_delivery_failure(&item, &gave_up, now))?;
             self.store.flush_to_os()?;
             return Ok(Fate::Failed);
         }

@@ -61,13 +61,27 @@ impl Gateway {
         let now = self.clock.now();
         let store_error = |e: StoreError| e.to_string();
         let _guard = self.decide_guard();
-        let (loads, rr) = (self.store.loads().map_err(store_error)?, self.store.rr_turn().map_err(store_error)?);
-        let new = NewSr { id: self.store.next_sr_id().map_err(store_error)?, mailbox: "", loads: &loads, rr };
-        let d = gateway::intake::open(ctx, &intake, COMMAND_LINE, &new, self.store.as_ref(), now).map_err(|e| e.to_string())?;
-        let mut c = self.writes(None, &d, None, now)?;
-        c.next_rr = Some(rr + 1);
-        c.message_ids.extend(d.sr.first_message_id().map(|id| (id.to_string(), d.sr.id)));
-        self.store.commit(&c).map_err(store_error)?;
+        let mut refused = None;
+        let d = self
+            .deciding_again(|| {
+                let inputs = self.store.new_sr_inputs()?;
+                let id = self.store.take_sr_number(inputs.next_id)?;
+                let new = NewSr { id, mailbox: "", loads: &inputs.loads, rr: inputs.rr };
+                let decided = gateway::intake::open(ctx, &intake, COMMAND_LINE, &new, self.store.as_ref(), now).map_err(|e| e.to_string());
+                let (d, mut c) = match decided.and_then(|d| self.writes(None, &d, None, now).map(|c| (d, c))) {
+                    Ok(done) => done,
+                    Err(e) => {
+                        refused = Some(e);
+                        return Ok(None);
+                    }
+                };
+                c.next_rr = Some(inputs.rr + 1);
+                c.message_ids.extend(d.sr.first_message_id().map(|id| (id.to_string(), d.sr.id)));
+                self.store.commit(&c)?;
+                Ok(Some(d))
+            })
+            .map_err(store_error)?;
+        let Some(d) = d else { return Err(refused.unwrap_or_default()) };
         self.store.make_durable().map_err(store_error)?;
         self.outbox_ready.notify_one();
         info!(sr = d.sr.id, customer = %d.sr.customer, "SR opened from the command line");

@@ -19,7 +19,7 @@ use super::mailbox::CycleStats;
 use crate::config::Mailbox;
 use crate::failpoint::crash_point;
 use crate::gateway::{self, NewSr, Outcome as GatewayOutcome};
-use crate::io::store::{Commit, Disposition, Location, QuarantineRecord, Seen, StoreError};
+use crate::io::store::{Commit, Disposition, Location, Prefetched, QuarantineRecord, Seen, SeenEntry, StoreError};
 use crate::mail::inbound::{self, Glimpse, Inbound};
 
 /// A mail as fetched.
@@ -247,7 +247,7 @@ impl Gateway {
     }
 
     /// [`Gateway::ingest_one`], decided again (up to 5 times) when another gateway
-    /// changed the SR between this gateway's read and its commit.
+    /// changed what it read before its commit.
     fn ingest_deciding_again(
         &self,
         mb: &Mailbox,
@@ -256,16 +256,7 @@ impl Gateway {
         mail: &Inbound,
         files: &[(String, Location)],
     ) -> Result<Outcome, StoreError> {
-        let mut tries = 0;
-        loop {
-            match self.ingest_one(mb, source, hash, mail, files.to_vec()) {
-                Err(StoreError::Conflict(sr)) if tries < 5 => {
-                    tries += 1;
-                    debug!(sr, tries, "another gateway changed the SR meanwhile: deciding again");
-                }
-                result => return result,
-            }
-        }
+        self.deciding_again(|| self.ingest_one(mb, source, hash, mail, files.to_vec()))
     }
 
     /// Commits the effect of one parsed mail read at `source` (UIDVALIDITY, UID).
@@ -287,12 +278,17 @@ impl Gateway {
             source: Some(source),
             disposition: Some(Disposition::Processed),
             seen,
+            seen_first: true,
             files: files.clone(),
             ..Commit::default()
         };
         // Held from the dedupe check to the commit: the same mail in two mailboxes is decided once.
         let _guard = self.decide_guard();
-        let Some((key, reused)) = self.dedupe_key(mail)? else {
+        // The decision's first reads, together: the dedupe set, the new-SR inputs, and the
+        // automated mails its likely recipients got in the cap's window (one round trip).
+        let recipients: Vec<String> = std::iter::once(&mail.from).chain(&mail.cc).cloned().collect();
+        let reads = self.store.decision_reads(&mail.dedupe_key(), &recipients, now - jiff::SignedDuration::from_hours(1))?;
+        let Some((key, reused)) = self.dedupe_key(mail, reads.seen)? else {
             debug!("already processed; flagging only");
             self.store.commit(&pending(Vec::new()))?;
             return Ok(Outcome::Duplicate);
@@ -303,10 +299,23 @@ impl Gateway {
         let class = gateway::classification(ctx, mail);
         let threading = gateway::thread_classified(mail, class.class, self.store.as_ref(), &self.instance);
         let existing = threading.sr().map(|id| self.store.get_sr(id)).transpose()?.flatten();
-        let (loads, rr) = (self.store.loads()?, self.store.rr_turn()?);
-        let new = NewSr { id: self.store.next_sr_id()?, mailbox, loads: &loads, rr };
+        let inputs = &reads.inputs;
+        let mut new = NewSr { id: inputs.next_id, mailbox, loads: &inputs.loads, rr: inputs.rr };
         crash_point!("gateway.decide");
-        let mut decision = match gateway::decide(ctx, mail, existing.clone(), &new, self.store.as_ref(), now) {
+        let lookup = Prefetched { store: &self.store, reads: &reads };
+        let mut outcome = gateway::decide(ctx, mail, existing.clone(), &new, &lookup, now);
+        // A new SR's number is taken once the decision opens one; another gateway or
+        // task that took the one this decision read makes it decide with the number it got.
+        if let Ok(GatewayOutcome::Apply(d)) = &outcome
+            && d.created
+        {
+            let taken = self.store.take_sr_number(new.id)?;
+            if taken != new.id {
+                new.id = taken;
+                outcome = gateway::decide(ctx, mail, existing.clone(), &new, &lookup, now);
+            }
+        }
+        let mut decision = match outcome {
             Ok(GatewayOutcome::Apply(d)) => *d,
             Ok(GatewayOutcome::Own) => {
                 debug!("our own mail came back; nothing to do");
@@ -354,7 +363,8 @@ impl Gateway {
         c.source = Some(source);
         c.disposition = Some(Disposition::Processed);
         c.seen = seen(decision.sr.id);
-        c.next_rr = decision.created.then_some(rr + 1);
+        c.seen_first = true;
+        c.next_rr = decision.created.then_some(inputs.rr + 1);
         c.message_ids.push((mail.record_id(), decision.sr.id));
         c.files = files;
         self.store.commit(&c)?;
@@ -364,10 +374,11 @@ impl Gateway {
     /// The dedupe key to record `mail` under, and the SR of an earlier, different
     /// mail that used the same Message-ID; `None` when this very mail was processed
     /// before. A Message-ID alone does not make two mails the same: senders reuse
-    /// them, so the content fingerprint decides.
-    fn dedupe_key(&self, mail: &Inbound) -> Result<Option<(String, Option<u64>)>, StoreError> {
+    /// them, so the content fingerprint decides. `earlier` is what the dedupe set
+    /// holds under the mail's key.
+    fn dedupe_key(&self, mail: &Inbound, earlier: Option<SeenEntry>) -> Result<Option<(String, Option<u64>)>, StoreError> {
         let key = mail.dedupe_key();
-        let Some(earlier) = self.store.seen(&key)? else { return Ok(Some((key, None))) };
+        let Some(earlier) = earlier else { return Ok(Some((key, None))) };
         if earlier.fingerprint.is_none_or(|f| f == mail.fingerprint) {
             return Ok(None);
         }
@@ -454,6 +465,7 @@ impl Gateway {
             _ => None,
         };
         c.seen = key.map(|key| Seen { key, sr: 0, fingerprint }).into_iter().collect();
+        c.seen_first = true;
         c.files = files;
         self.store.commit(&c)?;
         Ok(Outcome::Quarantined)

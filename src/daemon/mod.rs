@@ -65,7 +65,9 @@ pub struct Gateway {
     instance: String,
     clock: Clock,
     /// Serializes decide+commit across mailbox tasks (an SR is changed by one mail
-    /// at a time). Only ever taken on blocking threads.
+    /// at a time) on a store of this process alone (sled). A shared store (postgres)
+    /// checks each commit against what its decision read instead, and the tasks run
+    /// in parallel. Only ever taken on blocking threads.
     decide_lock: Mutex<()>,
     outbox_ready: Notify,
     /// Counters for `/metrics` and the health verdict.
@@ -140,9 +142,33 @@ impl Gateway {
         Ctx { config: &s.config, templates: &s.templates, rules: &s.rules, policy: &s.policy, kb: &s.kb, instance: &self.instance }
     }
 
-    /// Takes the decision lock (a panic while it was held does not poison it for good).
-    fn decide_guard(&self) -> std::sync::MutexGuard<'_, ()> {
-        self.decide_lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    /// Takes the decision lock (a panic while it was held does not poison it for good);
+    /// none with a shared store, whose commits refuse a decision made on a stale read
+    /// (see [`Gateway::deciding_again`]).
+    fn decide_guard(&self) -> Option<std::sync::MutexGuard<'_, ()>> {
+        if self.store.is_shared() {
+            return None;
+        }
+        Some(self.decide_lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
+    }
+
+    /// Runs `decide_and_commit` again, up to 5 times, while its commit is refused
+    /// because another gateway (or another task of this one) changed what the decision
+    /// read: an SR, the SR number, the dedupe key ([`StoreError::Conflict`]).
+    fn deciding_again<T>(
+        &self,
+        mut decide_and_commit: impl FnMut() -> Result<T, crate::io::store::StoreError>,
+    ) -> Result<T, crate::io::store::StoreError> {
+        let mut tries = 0;
+        loop {
+            match decide_and_commit() {
+                Err(crate::io::store::StoreError::Conflict(sr)) if tries < 5 => {
+                    tries += 1;
+                    tracing::debug!(sr, tries, "changed meanwhile by another gateway or task: deciding again");
+                }
+                result => return result,
+            }
+        }
     }
 
     /// Runs `work` on one of tokio's blocking threads: store access, parsing,
@@ -153,7 +179,10 @@ impl Gateway {
         F: FnOnce(&Gateway) -> T + Send + 'static,
     {
         let gw = self.clone();
-        tokio::task::spawn_blocking(move || work(&gw)).await.context("a blocking task failed")
+        // The caller's span goes along: a log line from the blocking thread still names
+        // its mailbox, SR or outbox item.
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || span.in_scope(|| work(&gw))).await.context("a blocking task failed")
     }
 
     /// How often a standby gateway tries to take a mailbox's lease (sled: never needed).

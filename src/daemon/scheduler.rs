@@ -76,7 +76,7 @@ impl Gateway {
                 break;
             }
             for id in ids {
-                self.tick_one(id, now)?;
+                self.deciding_again(|| self.tick_one(id, now))?;
                 done += 1;
             }
         }

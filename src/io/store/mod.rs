@@ -24,8 +24,8 @@ use std::path::{Path, PathBuf};
 use jiff::Timestamp;
 
 pub use records::{
-    Automated, Commit, CommitStats, Disposition, Dump, Location, MailboxState, OutboxItem, Pending, QuarantineRecord, Seen, SeenEntry,
-    SrWrite, Suggested,
+    Automated, Commit, CommitStats, DecisionReads, Disposition, Dump, Location, MailboxState, NewSrInputs, OutboxItem, Pending,
+    QuarantineRecord, Seen, SeenEntry, SrWrite, Suggested,
 };
 
 use crate::config::{Config, StoreEngine};
@@ -263,6 +263,43 @@ impl Store {
         on_engine!(self, s => s.rr_turn())
     }
 
+    /// The number an SR that a decision opens gets, once the decision is made. With
+    /// sled, `provisional`, the number the decision read (a gateway's tasks decide in
+    /// turn). With postgres, the sequence's next value, taken: gateways and tasks that
+    /// open SRs at the same moment get different numbers and never refuse each other
+    /// (a number whose commit then fails is left unused: the only gaps).
+    pub fn take_sr_number(&self, provisional: u64) -> Result<u64, StoreError> {
+        match &self.engine {
+            Engine::Sled(_) => Ok(provisional),
+            Engine::Postgres(s) => s.take_sr_number(),
+        }
+    }
+
+    /// The loads, the round-robin turn and the next SR number, read together (one
+    /// round trip with postgres).
+    pub fn new_sr_inputs(&self) -> Result<NewSrInputs, StoreError> {
+        match &self.engine {
+            Engine::Sled(s) => Ok(NewSrInputs { loads: s.loads()?, rr: s.rr_turn()?, next_id: s.next_sr_id()? }),
+            Engine::Postgres(s) => s.new_sr_inputs(),
+        }
+    }
+
+    /// The reads a decision on an inbound mail starts with, together: what the dedupe
+    /// set knows of `key`, the new-SR inputs, and the automated mails each of
+    /// `addresses` got since `since` (one round trip with postgres; sled reads its
+    /// own files and leaves the counts to [`Prefetched`]'s fallback).
+    pub fn decision_reads(&self, key: &str, addresses: &[String], since: Timestamp) -> Result<DecisionReads, StoreError> {
+        match &self.engine {
+            Engine::Sled(s) => Ok(DecisionReads {
+                seen: s.seen(key)?,
+                inputs: NewSrInputs { loads: s.loads()?, rr: s.rr_turn()?, next_id: s.next_sr_id()? },
+                since,
+                automated: Default::default(),
+            }),
+            Engine::Postgres(s) => s.decision_reads(key, addresses, since),
+        }
+    }
+
     /// What the dedupe set knows of `key`.
     pub fn seen(&self, key: &str) -> Result<Option<SeenEntry>, StoreError> {
         on_engine!(self, s => s.seen(key))
@@ -398,6 +435,44 @@ impl Store {
     /// The mailboxes (store keys) whose leases this gateway holds (sled: `None`, every one).
     pub fn owned_mailboxes(&self) -> Option<Vec<String>> {
         self.postgres().map(|pg| pg.leases().owned())
+    }
+}
+
+/// The store, with the answers a decision's first reads got beforehand
+/// ([`Store::decision_reads`]); anything else is asked of the store.
+pub struct Prefetched<'a> {
+    /// The store.
+    pub store: &'a Store,
+    /// What was read beforehand.
+    pub reads: &'a DecisionReads,
+}
+
+impl Lookup for Prefetched<'_> {
+    fn sr_exists(&self, id: u64) -> bool {
+        self.store.sr_exists(id).unwrap_or(false)
+    }
+
+    fn sr_of_message(&self, message_id: &str) -> Option<u64> {
+        self.store.sr_of_message(message_id)
+    }
+
+    fn automated_since(&self, address: &str, since: Timestamp) -> u32 {
+        match self.reads.automated.get(&address.to_ascii_lowercase()) {
+            Some(n) if since == self.reads.since => *n,
+            _ => self.store.automated_since(address, since),
+        }
+    }
+
+    fn contact(&self, address: &str) -> Option<Contact> {
+        self.store.contact(address)
+    }
+
+    fn open_srs_of(&self, cse: &str) -> Vec<Sr> {
+        self.store.open_srs_of(cse)
+    }
+
+    fn suggested_at(&self, customer: &str, article: &str) -> Option<Timestamp> {
+        self.store.suggested_at(customer, article)
     }
 }
 

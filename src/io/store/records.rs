@@ -135,6 +135,11 @@ pub struct Commit {
     pub disposition: Option<Disposition>,
     /// Dedupe keys written.
     pub seen: Vec<Seen>,
+    /// The `seen` keys are recorded here first: with an engine several gateways share,
+    /// a key another gateway recorded meanwhile refuses the commit
+    /// ([`super::StoreError::Conflict`]), so that a mail that reached two mailboxes read
+    /// by two gateways is decided once. (False: the keys are written over.)
+    pub seen_first: bool,
     /// The SRs after the change.
     pub srs: Vec<SrWrite>,
     /// Message-IDs (received and sent) to index, with their SR; an ID already
@@ -258,4 +263,29 @@ pub enum Dump {
         /// Where.
         location: Location,
     },
+}
+
+/// What deciding on a mail that may open an SR reads from the store.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NewSrInputs {
+    /// Open SRs per CSE.
+    pub loads: std::collections::HashMap<String, usize>,
+    /// The next round-robin turn.
+    pub rr: u64,
+    /// The number a new SR gets.
+    pub next_id: u64,
+}
+
+/// The reads a decision on an inbound mail starts with, made together (one round
+/// trip with postgres): see [`super::Store::decision_reads`].
+#[derive(Debug, Clone, Default)]
+pub struct DecisionReads {
+    /// What the dedupe set knows of the mail's key.
+    pub seen: Option<SeenEntry>,
+    /// The loads, the round-robin turn and the next SR number.
+    pub inputs: NewSrInputs,
+    /// The start of the window the automated mails were counted in.
+    pub since: Timestamp,
+    /// Automated mails each address asked about (lower case) got since `since`.
+    pub automated: std::collections::HashMap<String, u32>,
 }

@@ -1,115 +1,349 @@
-//! A pooled connection that prepares each statement once: a query by text costs two
-//! round trips (prepare, then execute), a prepared one costs one, and a mail's
-//! decision and commit run some fifty statements. [`Conn`] and [`Tx`] offer the
-//! client's own methods (`query`, `execute`, …) and keep the statements they
-//! prepared for as long as the connection lives.
+//! A pooled connection that prepares each statement once and can send many statements
+//! without waiting for each answer.
+//!
+//! A query by text costs two round trips (prepare, then execute), a prepared one
+//! costs one, and a mail's commit runs some twenty statements. So [`Conn`] keeps
+//! the statements it prepared for as long as it lives, and a [`Batch`] sends a
+//! commit's statements one after the other in a single write and reads their answers
+//! together (the protocol's pipelining): the commit of a mail costs two round trips
+//! (`BEGIN` and the statements; then `COMMIT` or `ROLLBACK`) whatever it writes.
+//!
+//! Underneath is tokio-postgres on a current-thread runtime of the connection's own,
+//! driven only while a call blocks on it (as the `postgres` crate does): every store
+//! call already runs on a blocking thread.
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::Poll;
 
 use postgres::types::ToSql;
-use postgres::{Row, Statement, Transaction};
+use tokio_postgres::{AsyncMessage, Client, Row, Statement};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 /// Parameters of a statement.
 type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
 
+/// A parameter a [`Batch`] holds until it is sent: a value or a reference.
+pub type Param<'a> = Box<dyn ToSql + Sync + 'a>;
+
+/// The parameters of one statement of a [`Batch`], each boxed: `params![a, &b]`.
+macro_rules! params {
+    ($($p:expr),* $(,)?) => { vec![$(Box::new($p) as $crate::io::store::postgres::conn::Param<'_>),*] };
+}
+pub(crate) use params;
+
 /// One connection to the database and the statements prepared on it.
 pub struct Conn {
-    /// The client (for what needs it whole: the schema check).
-    pub client: postgres::Client,
+    runtime: tokio::runtime::Runtime,
+    client: Client,
     statements: HashMap<String, Statement>,
 }
 
-/// The statement for `sql`, prepared on `client` the first time.
-fn prepared(
-    client: &mut impl postgres::GenericClient,
-    cache: &mut HashMap<String, Statement>,
-    sql: &str,
-) -> Result<Statement, postgres::Error> {
-    if let Some(s) = cache.get(sql) {
-        return Ok(s.clone());
+/// What a statement of a [`Batch`] answered.
+pub enum Answer {
+    /// The rows of a query.
+    Rows(Vec<Row>),
+    /// How many rows a write changed.
+    Changed(u64),
+}
+
+impl Answer {
+    /// The rows (none for a write).
+    pub fn rows(&self) -> &[Row] {
+        match self {
+            Answer::Rows(rows) => rows,
+            Answer::Changed(_) => &[],
+        }
     }
-    let s = client.prepare(sql)?;
-    cache.insert(sql.to_string(), s.clone());
-    Ok(s)
+
+    /// The rows changed (0 for a query).
+    pub fn changed(&self) -> u64 {
+        match self {
+            Answer::Rows(_) => 0,
+            Answer::Changed(n) => *n,
+        }
+    }
+}
+
+/// Statements sent together, in order, answered in order.
+#[derive(Default)]
+pub struct Batch<'a> {
+    items: Vec<(&'static str, bool, Vec<Param<'a>>)>,
+}
+
+impl<'a> Batch<'a> {
+    /// Adds a write; returns its place among the answers.
+    pub fn execute(&mut self, sql: &'static str, params: Vec<Param<'a>>) -> usize {
+        self.items.push((sql, false, params));
+        self.items.len() - 1
+    }
+
+    /// Adds a query; returns its place among the answers.
+    pub fn query(&mut self, sql: &'static str, params: Vec<Param<'a>>) -> usize {
+        self.items.push((sql, true, params));
+        self.items.len() - 1
+    }
+}
+
+/// A future of a statement's answer.
+type Pending<'f> = Pin<Box<dyn Future<Output = Result<Answer, postgres::Error>> + 'f>>;
+
+/// Polls every future in order until all are done: each sends its request the first
+/// time it is polled, so the requests leave in the order given.
+async fn in_order(mut futures: Vec<Pending<'_>>) -> Vec<Result<Answer, postgres::Error>> {
+    let mut answers: Vec<Option<Result<Answer, postgres::Error>>> = futures.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut waiting = false;
+        for (future, answer) in futures.iter_mut().zip(answers.iter_mut()) {
+            if answer.is_none() {
+                match future.as_mut().poll(cx) {
+                    Poll::Ready(a) => *answer = Some(a),
+                    Poll::Pending => waiting = true,
+                }
+            }
+        }
+        if waiting { Poll::Pending } else { Poll::Ready(()) }
+    })
+    .await;
+    answers.into_iter().flatten().collect()
 }
 
 impl Conn {
+    /// Connects with `config` over `tls`.
+    fn connect(config: &tokio_postgres::Config, tls: MakeRustlsConnect) -> Result<Conn, ConnectError> {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(ConnectError::Runtime)?;
+        let (client, mut connection) = runtime.block_on(config.connect(tls)).map_err(ConnectError::Database)?;
+        // The connection's messages are read while a call blocks on the runtime; the
+        // server's notices ("relation already exists, skipping") go to the debug log.
+        runtime.spawn(std::future::poll_fn(move |cx| {
+            loop {
+                match connection.poll_message(cx) {
+                    Poll::Ready(Some(Ok(AsyncMessage::Notice(notice)))) => {
+                        tracing::debug!(notice = notice.message(), "database notice");
+                    }
+                    Poll::Ready(Some(Ok(_))) => {}
+                    Poll::Ready(Some(Err(_)) | None) => return Poll::Ready(()),
+                    Poll::Pending => return Poll::Pending,
+                }
+            }
+        }));
+        Ok(Conn { runtime, client, statements: HashMap::new() })
+    }
+
+    /// The statement for `sql`, prepared the first time.
+    fn prepared(&mut self, sql: &str) -> Result<Statement, postgres::Error> {
+        if let Some(s) = self.statements.get(sql) {
+            return Ok(s.clone());
+        }
+        let s = self.runtime.block_on(self.client.prepare(sql))?;
+        self.statements.insert(sql.to_string(), s.clone());
+        Ok(s)
+    }
+
     /// Rows of `sql`.
     pub fn query(&mut self, sql: &str, params: Params<'_>) -> Result<Vec<Row>, postgres::Error> {
-        let s = prepared(&mut self.client, &mut self.statements, sql)?;
-        self.client.query(&s, params)
+        let s = self.prepared(sql)?;
+        self.runtime.block_on(self.client.query(&s, params))
     }
 
     /// The one row of `sql`.
     pub fn query_one(&mut self, sql: &str, params: Params<'_>) -> Result<Row, postgres::Error> {
-        let s = prepared(&mut self.client, &mut self.statements, sql)?;
-        self.client.query_one(&s, params)
+        let s = self.prepared(sql)?;
+        self.runtime.block_on(self.client.query_one(&s, params))
     }
 
     /// The row of `sql`, if any.
     pub fn query_opt(&mut self, sql: &str, params: Params<'_>) -> Result<Option<Row>, postgres::Error> {
-        let s = prepared(&mut self.client, &mut self.statements, sql)?;
-        self.client.query_opt(&s, params)
+        let s = self.prepared(sql)?;
+        self.runtime.block_on(self.client.query_opt(&s, params))
     }
 
     /// Runs `sql`; the rows it changed.
     pub fn execute(&mut self, sql: &str, params: Params<'_>) -> Result<u64, postgres::Error> {
-        let s = prepared(&mut self.client, &mut self.statements, sql)?;
-        self.client.execute(&s, params)
+        let s = self.prepared(sql)?;
+        self.runtime.block_on(self.client.execute(&s, params))
     }
 
-    /// A transaction on this connection, with its prepared statements.
+    /// Runs statements without parameters (not prepared).
+    fn batch_execute(&mut self, sql: &str) -> Result<(), postgres::Error> {
+        self.runtime.block_on(self.client.batch_execute(sql))
+    }
+
+    /// Sends the batch's statements in one go, outside any transaction (each is one
+    /// of its own), and returns their answers in order.
+    pub fn pipeline(&mut self, batch: &Batch<'_>) -> Result<Vec<Result<Answer, postgres::Error>>, postgres::Error> {
+        self.send(false, batch, false)
+    }
+
+    /// Runs the batch as one transaction in one round trip: `BEGIN`, its statements
+    /// and `COMMIT` go out together. The first error is returned (the server refused
+    /// the rest of the transaction after it, and the `COMMIT` rolled it back);
+    /// otherwise the statements' answers. A statement that must hold for the
+    /// transaction to stand raises when it does not (`srgate_require`).
+    pub fn transact(&mut self, batch: &Batch<'_>) -> Result<Vec<Answer>, postgres::Error> {
+        self.send(true, batch, true)?.into_iter().collect()
+    }
+
+    /// Sends `BEGIN` (when `begin`), the batch's statements and `COMMIT` (when
+    /// `commit`) in one write; the statements' answers in order, or the error of
+    /// preparing them, of `BEGIN` or of `COMMIT`.
+    fn send(&mut self, begin: bool, batch: &Batch<'_>, commit: bool) -> Result<Vec<Result<Answer, postgres::Error>>, postgres::Error> {
+        let mut statements = Vec::with_capacity(batch.items.len());
+        for (sql, _, _) in &batch.items {
+            statements.push(self.prepared(sql)?);
+        }
+        let client = &self.client;
+        let mut futures: Vec<Pending<'_>> = Vec::with_capacity(batch.items.len() + 1);
+        if begin {
+            futures.push(Box::pin(async move { client.batch_execute("BEGIN").await.map(|()| Answer::Changed(0)) }));
+        }
+        for ((_, is_query, params), statement) in batch.items.iter().zip(&statements) {
+            let params: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p.as_ref() as &(dyn ToSql + Sync)).collect();
+            let is_query = *is_query;
+            futures.push(Box::pin(async move {
+                if is_query {
+                    client.query(statement, &params).await.map(Answer::Rows)
+                } else {
+                    client.execute(statement, &params).await.map(Answer::Changed)
+                }
+            }));
+        }
+        if commit {
+            futures.push(Box::pin(async move { client.batch_execute("COMMIT").await.map(|()| Answer::Changed(0)) }));
+        }
+        let mut answers = self.runtime.block_on(in_order(futures));
+        let committed = if commit { answers.pop() } else { None };
+        if begin {
+            answers.remove(0)?;
+        }
+        // A refused statement explains the rest; then the COMMIT's own failure.
+        if let Some(Err(e)) = committed
+            && answers.iter().all(Result::is_ok)
+        {
+            return Err(e);
+        }
+        Ok(answers)
+    }
+
+    /// A transaction on this connection. `BEGIN` goes out with its first statement.
     pub fn transaction(&mut self) -> Result<Tx<'_>, postgres::Error> {
-        Ok(Tx { tx: self.client.transaction()?, statements: &mut self.statements })
+        Ok(Tx { conn: self, begun: false, done: false })
+    }
+
+    /// Whether the connection is gone.
+    fn is_closed(&self) -> bool {
+        self.client.is_closed()
     }
 }
 
-/// A transaction whose statements are prepared once per connection.
+/// Why a connection could not be made.
+#[derive(Debug)]
+pub enum ConnectError {
+    /// The database refused or could not be reached.
+    Database(postgres::Error),
+    /// The connection's runtime could not be started.
+    Runtime(std::io::Error),
+}
+
+impl std::fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConnectError::Database(e) => f.write_str(&super::connect::describe(e)),
+            ConnectError::Runtime(e) => write!(f, "cannot start the connection's runtime: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for ConnectError {}
+
+/// A transaction; rolled back when dropped before [`Tx::commit`].
 pub struct Tx<'a> {
-    tx: Transaction<'a>,
-    statements: &'a mut HashMap<String, Statement>,
+    conn: &'a mut Conn,
+    begun: bool,
+    done: bool,
 }
 
 impl Tx<'_> {
+    /// Sends `BEGIN` if this is the transaction's first statement.
+    fn begin(&mut self) -> Result<(), postgres::Error> {
+        if !self.begun {
+            self.conn.batch_execute("BEGIN")?;
+            self.begun = true;
+        }
+        Ok(())
+    }
+
     /// Rows of `sql`.
     pub fn query(&mut self, sql: &str, params: Params<'_>) -> Result<Vec<Row>, postgres::Error> {
-        let s = prepared(&mut self.tx, self.statements, sql)?;
-        self.tx.query(&s, params)
+        self.begin()?;
+        self.conn.query(sql, params)
     }
 
     /// The one row of `sql`.
     pub fn query_one(&mut self, sql: &str, params: Params<'_>) -> Result<Row, postgres::Error> {
-        let s = prepared(&mut self.tx, self.statements, sql)?;
-        self.tx.query_one(&s, params)
+        self.begin()?;
+        self.conn.query_one(sql, params)
     }
 
     /// The row of `sql`, if any.
     pub fn query_opt(&mut self, sql: &str, params: Params<'_>) -> Result<Option<Row>, postgres::Error> {
-        let s = prepared(&mut self.tx, self.statements, sql)?;
-        self.tx.query_opt(&s, params)
+        self.begin()?;
+        self.conn.query_opt(sql, params)
     }
 
     /// Runs `sql`; the rows it changed.
     pub fn execute(&mut self, sql: &str, params: Params<'_>) -> Result<u64, postgres::Error> {
-        let s = prepared(&mut self.tx, self.statements, sql)?;
-        self.tx.execute(&s, params)
+        self.begin()?;
+        self.conn.execute(sql, params)
     }
 
     /// Runs statements without parameters (not prepared).
     pub fn batch_execute(&mut self, sql: &str) -> Result<(), postgres::Error> {
-        self.tx.batch_execute(sql)
+        self.begin()?;
+        self.conn.batch_execute(sql)
     }
 
-    /// Commits.
-    pub fn commit(self) -> Result<(), postgres::Error> {
-        self.tx.commit()
+    /// Sends the batch's statements in one go (with `BEGIN` if they are the first) and
+    /// returns their answers in order. After a failed statement the server refuses the
+    /// rest of the transaction, so the first error is the one to read; the transaction
+    /// can then only be rolled back.
+    pub fn pipeline(&mut self, batch: &Batch<'_>) -> Result<Vec<Result<Answer, postgres::Error>>, postgres::Error> {
+        let begin = !self.begun;
+        self.begun = true;
+        self.conn.send(begin, batch, false)
+    }
+
+    /// Sends the batch's statements in one go, as [`Tx::pipeline`]; the first error.
+    pub fn run(&mut self, batch: &Batch<'_>) -> Result<(), postgres::Error> {
+        self.pipeline(batch)?.into_iter().try_for_each(|answer| answer.map(drop))
+    }
+
+    /// Commits. (A transaction the server already refused answers `ROLLBACK` to
+    /// `COMMIT`: read the answers of [`Tx::pipeline`] before calling this.)
+    pub fn commit(mut self) -> Result<(), postgres::Error> {
+        self.done = true;
+        if self.begun { self.conn.batch_execute("COMMIT") } else { Ok(()) }
+    }
+
+    /// Rolls back.
+    pub fn rollback(mut self) -> Result<(), postgres::Error> {
+        self.done = true;
+        if self.begun { self.conn.batch_execute("ROLLBACK") } else { Ok(()) }
+    }
+}
+
+impl Drop for Tx<'_> {
+    fn drop(&mut self) {
+        if self.begun && !self.done {
+            let _ = self.conn.batch_execute("ROLLBACK");
+        }
     }
 }
 
 /// Makes [`Conn`]s for the pool.
 pub struct Manager {
-    config: postgres::Config,
+    config: tokio_postgres::Config,
     tls: MakeRustlsConnect,
 }
 
@@ -121,24 +355,24 @@ impl std::fmt::Debug for Manager {
 
 impl Manager {
     /// Connections made with `config` over `tls`.
-    pub fn new(config: postgres::Config, tls: MakeRustlsConnect) -> Manager {
+    pub fn new(config: tokio_postgres::Config, tls: MakeRustlsConnect) -> Manager {
         Manager { config, tls }
     }
 }
 
 impl r2d2::ManageConnection for Manager {
     type Connection = Conn;
-    type Error = postgres::Error;
+    type Error = ConnectError;
 
-    fn connect(&self) -> Result<Conn, postgres::Error> {
-        Ok(Conn { client: self.config.connect(self.tls.clone())?, statements: HashMap::new() })
+    fn connect(&self) -> Result<Conn, ConnectError> {
+        Conn::connect(&self.config, self.tls.clone())
     }
 
-    fn is_valid(&self, conn: &mut Conn) -> Result<(), postgres::Error> {
-        conn.client.simple_query("").map(drop)
+    fn is_valid(&self, conn: &mut Conn) -> Result<(), ConnectError> {
+        conn.batch_execute("").map_err(ConnectError::Database)
     }
 
     fn has_broken(&self, conn: &mut Conn) -> bool {
-        conn.client.is_closed()
+        conn.is_closed()
     }
 }

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use postgres::config::SslMode;
+use tokio_postgres::config::SslMode;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::super::StoreError;
@@ -15,14 +15,12 @@ pub use super::conn::Manager;
 /// A pool of connections to the database.
 pub type Pool = r2d2::Pool<Manager>;
 
-/// The client configuration and TLS connector for `settings`.
-pub(super) fn client_config(settings: &Settings) -> Result<(postgres::Config, MakeRustlsConnect), StoreError> {
-    let mut config: postgres::Config =
+/// The connection settings and TLS connector for `settings`, for the pool's connections.
+fn pool_config(settings: &Settings) -> Result<(tokio_postgres::Config, MakeRustlsConnect), StoreError> {
+    let mut config: tokio_postgres::Config =
         settings.url.expose().parse().map_err(|e| StoreError::Database(format!("the database URL does not parse: {e}")))?;
     config.ssl_mode(if settings.tls == Tls::None { SslMode::Disable } else { SslMode::Require });
     config.connect_timeout(Duration::from_secs(10));
-    // The server's notices ("relation already exists, skipping") are for the debug log only.
-    config.notice_callback(|notice| tracing::debug!(notice = notice.message(), "database notice"));
     if config.get_application_name().is_none() {
         config.application_name("srgate");
     }
@@ -30,12 +28,22 @@ pub(super) fn client_config(settings: &Settings) -> Result<(postgres::Config, Ma
     Ok((config, MakeRustlsConnect::new(tls)))
 }
 
+/// The client configuration and TLS connector for `settings`, for a connection of its
+/// own (the lease session, migrations, the schema check).
+pub(super) fn client_config(settings: &Settings) -> Result<(postgres::Config, MakeRustlsConnect), StoreError> {
+    let (config, tls) = pool_config(settings)?;
+    let mut config = postgres::Config::from(config);
+    // The server's notices ("relation already exists, skipping") are for the debug log only.
+    config.notice_callback(|notice| tracing::debug!(notice = notice.message(), "database notice"));
+    Ok((config, tls))
+}
+
 /// A pool of `pool_size` connections; fails when the database cannot be reached. Its
 /// sessions commit without waiting for the WAL to reach the disk
 /// (`synchronous_commit = off`): the durability barrier ([`super::PgStore::make_durable`])
 /// waits for it once per batch, as sled's does, before any mail is flagged or sent.
 pub(super) fn pool(settings: &Settings) -> Result<Pool, StoreError> {
-    let (mut config, tls) = client_config(settings)?;
+    let (mut config, tls) = pool_config(settings)?;
     config.options("-c synchronous_commit=off");
     r2d2::Pool::builder()
         .max_size(settings.pool_size)

@@ -214,16 +214,25 @@ impl Leases {
     /// `tx`, under a share lock on the lease's row, so a takeover waits for this
     /// commit or makes it fail. A lost lease is forgotten.
     pub(super) fn check_fence(&self, tx: &mut Tx<'_>, mailbox: &str) -> Result<(), StoreError> {
-        let Some(token) = self.inner().held.get(mailbox).copied() else {
-            return Err(StoreError::Fenced(mailbox.to_string()));
-        };
+        let token = self.fence_token(mailbox)?;
         let row = tx.query_opt("SELECT token FROM mailbox_leases WHERE mailbox = $1 FOR SHARE", &[&mailbox]).map_err(db)?;
         if row.map(|r| r.get::<_, i64>(0)) == Some(token) {
             return Ok(());
         }
+        Err(self.fenced(mailbox, token))
+    }
+
+    /// The fencing token of this gateway's lease on `mailbox`; fails without a lease.
+    pub(super) fn fence_token(&self, mailbox: &str) -> Result<i64, StoreError> {
+        self.inner().held.get(mailbox).copied().ok_or_else(|| StoreError::Fenced(mailbox.to_string()))
+    }
+
+    /// The database holds another token for `mailbox` than this gateway's `token`:
+    /// the lease is forgotten and the commit refused.
+    pub(super) fn fenced(&self, mailbox: &str, token: i64) -> StoreError {
         tracing::error!(mailbox, token, "another gateway took this mailbox over: the commit is refused and the mailbox left to it");
         self.inner().held.remove(mailbox);
-        Err(StoreError::Fenced(mailbox.to_string()))
+        StoreError::Fenced(mailbox.to_string())
     }
 }
 

@@ -43,6 +43,7 @@ use postgres::types::Json;
 
 use super::StoreError;
 use crate::config::Postgres as Settings;
+use conn::{Batch, params};
 
 pub use connect::Pool;
 
@@ -100,16 +101,30 @@ pub(super) fn json<T: serde::Serialize>(value: &T) -> Json<serde_json::Value> {
     Json(serde_json::to_value(value).unwrap_or_default())
 }
 
+/// The next SR number, the round-robin turn and the loads.
+const NEW_SR_INPUTS: &str = "SELECT (SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END FROM sr_number),
+        (SELECT value FROM srgate_meta WHERE key = 'rr'),
+        (SELECT coalesce(array_agg(cse), '{}') FROM loads),
+        (SELECT coalesce(array_agg(open), '{}') FROM loads)";
+
+/// The new-SR inputs from a row of [`NEW_SR_INPUTS`].
+fn new_sr_inputs(row: &postgres::Row) -> super::NewSrInputs {
+    let cses: Vec<String> = row.get(2);
+    let open: Vec<i64> = row.get(3);
+    super::NewSrInputs {
+        next_id: row.get::<_, i64>(0) as u64,
+        rr: row.get::<_, Option<String>>(1).and_then(|v| v.parse().ok()).unwrap_or(0),
+        loads: cses.into_iter().zip(open.into_iter().map(|n| n.max(0) as usize)).collect(),
+    }
+}
+
 impl PgStore {
     /// Connects to the database `settings` name and checks that its schema is the one
     /// this srgate knows. `data_dir` still holds tokens and the control socket.
     pub fn open(settings: &Settings, data_dir: &Path) -> Result<PgStore, StoreError> {
         std::fs::create_dir_all(data_dir).map_err(|e| StoreError::File(data_dir.to_path_buf(), e))?;
+        schema::verify(settings)?;
         let pool = connect::pool(settings)?;
-        {
-            let mut client = pool.get().map_err(pool_error)?;
-            schema::check(&mut client.client)?;
-        }
         // Unique per opened store (claims are told apart by it), readable in `mailbox_leases`.
         let gateway = format!("{}:{}:{:06x}", hostname(), std::process::id(), random_u64() & 0xff_ffff);
         let leases = lease::Leases::new(settings, gateway.clone());
@@ -153,15 +168,16 @@ impl PgStore {
     /// disk up to it, and so every commit before it (this gateway's and any other's
     /// that it could see). The pool's own commits do not wait (see [`connect::pool`]).
     pub fn make_durable(&self) -> Result<(), StoreError> {
-        let mut client = self.client()?;
-        let mut tx = client.transaction().map_err(db)?;
-        tx.batch_execute("SET LOCAL synchronous_commit = on").map_err(db)?;
-        tx.execute(
+        let mut batch = Batch::default();
+        batch.query("SELECT set_config('synchronous_commit', 'on', true)", Vec::new());
+        batch.execute(
             "INSERT INTO srgate_meta (key, value) VALUES ('barrier ' || $1, now()::text)
              ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
-            &[&self.gateway],
-        )
-        .map_err(db)?;
+            params![&self.gateway],
+        );
+        let mut client = self.client()?;
+        let mut tx = client.transaction().map_err(db)?;
+        tx.run(&batch).map_err(db)?;
         tx.commit().map_err(db)
     }
 
@@ -245,6 +261,44 @@ impl PgStore {
             .client()?
             .query_one("SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END FROM sr_number", &[])
             .map_err(db)?;
+        Ok(row.get::<_, i64>(0) as u64)
+    }
+
+    /// What the dedupe set knows of `key`, the new-SR inputs and the automated mails
+    /// each of `addresses` got since `since`: three queries, one round trip.
+    pub fn decision_reads(&self, key: &str, addresses: &[String], since: Timestamp) -> Result<super::DecisionReads, StoreError> {
+        let lower: Vec<String> = addresses.iter().map(|a| a.to_ascii_lowercase()).collect();
+        let mut batch = Batch::default();
+        batch.query("SELECT sr, fingerprint FROM seen WHERE key = $1", params![key]);
+        batch.query(NEW_SR_INPUTS, Vec::new());
+        batch.query(
+            "SELECT address, count(*) FROM automated WHERE address = ANY($1) AND at >= $2 GROUP BY address",
+            params![&lower, at(since)],
+        );
+        let mut answers = self.client()?.pipeline(&batch).map_err(db)?.into_iter();
+        let mut next = || answers.next().unwrap_or(Ok(conn::Answer::Changed(0))).map_err(db);
+        let (seen, inputs, automated) = (next()?, next()?, next()?);
+        let mut counts: std::collections::HashMap<String, u32> = lower.iter().map(|a| (a.clone(), 0)).collect();
+        for row in automated.rows() {
+            counts.insert(row.get(0), row.get::<_, i64>(1) as u32);
+        }
+        Ok(super::DecisionReads {
+            seen: seen.rows().first().map(read::seen_entry),
+            inputs: inputs.rows().first().map(new_sr_inputs).unwrap_or_default(),
+            since,
+            automated: counts,
+        })
+    }
+
+    /// The loads, the round-robin turn and the next SR number in one query.
+    pub fn new_sr_inputs(&self) -> Result<super::NewSrInputs, StoreError> {
+        let row = self.client()?.query_one(NEW_SR_INPUTS, &[]).map_err(db)?;
+        Ok(new_sr_inputs(&row))
+    }
+
+    /// Takes the `sr_number` sequence's next value (see [`super::Store::take_sr_number`]).
+    pub fn take_sr_number(&self) -> Result<u64, StoreError> {
+        let row = self.client()?.query_one("SELECT nextval('sr_number')", &[]).map_err(db)?;
         Ok(row.get::<_, i64>(0) as u64)
     }
 

@@ -8,6 +8,7 @@ use sha2::{Digest, Sha256};
 
 use super::super::{Disposition, Dump, Location, MailboxState, Pending, QuarantineRecord, SeenEntry, StoreError};
 use super::commit::{insert_outbox, name};
+use super::conn::{Answer, Batch, params};
 use super::{PgStore, at, db, decode, instant};
 use crate::contacts::Contact;
 use crate::gateway::Lookup;
@@ -19,15 +20,21 @@ const PAGE: i64 = 200;
 impl PgStore {
     /// The SR with number `id`, with its messages and events.
     pub fn get_sr(&self, id: u64) -> Result<Option<Sr>, StoreError> {
-        let mut client = self.client()?;
-        let Some(row) = client.query_opt("SELECT facts FROM srs WHERE id = $1", &[&(id as i64)]).map_err(db)? else {
-            return Ok(None);
-        };
+        // The three reads go out together (one round trip). They are not one snapshot:
+        // a commit between them makes the SR look changed to the commit that follows a
+        // decision on it, which is then decided again.
+        let mut batch = Batch::default();
+        batch.query("SELECT facts FROM srs WHERE id = $1", params![id as i64]);
+        batch.query("SELECT text, record FROM messages WHERE sr = $1 ORDER BY n", params![id as i64]);
+        batch.query("SELECT record FROM events WHERE sr = $1 ORDER BY n", params![id as i64]);
+        let mut answers = self.client()?.pipeline(&batch).map_err(db)?.into_iter();
+        let mut next = || answers.next().unwrap_or(Ok(Answer::Changed(0))).map_err(db);
+        let (facts, messages, events) = (next()?, next()?, next()?);
+        let Some(row) = facts.rows().first() else { return Ok(None) };
         let mut sr: Sr = decode("srs", row.get::<_, Json<serde_json::Value>>(0).0)?;
-        let messages = client.query("SELECT text, record FROM messages WHERE sr = $1 ORDER BY n", &[&(id as i64)]).map_err(db)?;
-        sr.messages = messages.iter().map(|r| message(r.get(0), r.get(1))).collect::<Result<_, _>>()?;
-        let events = client.query("SELECT record FROM events WHERE sr = $1 ORDER BY n", &[&(id as i64)]).map_err(db)?;
-        sr.events = events.iter().map(|r| decode::<Event>("events", r.get::<_, Json<serde_json::Value>>(0).0)).collect::<Result<_, _>>()?;
+        sr.messages = messages.rows().iter().map(|r| message(r.get(0), r.get(1))).collect::<Result<_, _>>()?;
+        sr.events =
+            events.rows().iter().map(|r| decode::<Event>("events", r.get::<_, Json<serde_json::Value>>(0).0)).collect::<Result<_, _>>()?;
         Ok(Some(sr))
     }
 
@@ -97,10 +104,7 @@ impl PgStore {
     /// What the dedupe set knows of `key`.
     pub fn seen(&self, key: &str) -> Result<Option<SeenEntry>, StoreError> {
         let row = self.client()?.query_opt("SELECT sr, fingerprint FROM seen WHERE key = $1", &[&key]).map_err(db)?;
-        Ok(row.map(|r| SeenEntry {
-            sr: r.get::<_, i64>(0) as u64,
-            fingerprint: r.get::<_, Option<Vec<u8>>>(1).and_then(|f| f.as_slice().try_into().ok()),
-        }))
+        Ok(row.as_ref().map(seen_entry))
     }
 
     /// Where reading of `mailbox` stands.
@@ -140,15 +144,16 @@ impl PgStore {
 
     /// Forgets pending flags once the server has them.
     pub fn clear_pending(&self, mailbox: &str, done: &[Pending]) -> Result<(), StoreError> {
+        let mut batch = Batch::default();
+        for p in done {
+            batch.execute(
+                "DELETE FROM pending WHERE mailbox = $1 AND uid_validity = $2 AND uid = $3",
+                params![mailbox, i64::from(p.uid_validity), i64::from(p.uid)],
+            );
+        }
         let mut client = self.client()?;
         let mut tx = client.transaction().map_err(db)?;
-        for p in done {
-            tx.execute(
-                "DELETE FROM pending WHERE mailbox = $1 AND uid_validity = $2 AND uid = $3",
-                &[&mailbox, &i64::from(p.uid_validity), &i64::from(p.uid)],
-            )
-            .map_err(db)?;
-        }
+        tx.run(&batch).map_err(db)?;
         tx.commit().map_err(db)
     }
 
@@ -194,19 +199,19 @@ impl PgStore {
         if files.is_empty() {
             return Ok(Vec::new());
         }
-        let mut client = self.client()?;
-        let mut tx = client.transaction().map_err(db)?;
+        let mut batch = Batch::default();
         let mut seen = std::collections::HashSet::new();
         for (sha, bytes) in files {
-            if !seen.insert(sha.as_str()) {
-                continue;
+            if seen.insert(sha.as_str()) {
+                batch.execute(
+                    "INSERT INTO files (sha256, size, bytes) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO NOTHING",
+                    params![sha, bytes.len() as i64, *bytes],
+                );
             }
-            tx.execute(
-                "INSERT INTO files (sha256, size, bytes) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO NOTHING",
-                &[sha, &(bytes.len() as i64), bytes],
-            )
-            .map_err(db)?;
         }
+        let mut client = self.client()?;
+        let mut tx = client.transaction().map_err(db)?;
+        tx.run(&batch).map_err(db)?;
         tx.commit().map_err(db)?;
         Ok(Vec::new())
     }
@@ -274,7 +279,9 @@ impl PgStore {
                 item.bytes = base64::engine::general_purpose::STANDARD
                     .decode(message)
                     .map_err(|e| StoreError::Decode("outbox".into(), e.to_string()))?;
-                insert_outbox(&mut tx, &item)?;
+                let mut batch = Batch::default();
+                insert_outbox(&mut batch, &item);
+                tx.run(&batch).map_err(db)?;
                 self.outbox_len.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             }
             Dump::Pending { mailbox, uid_validity, uid, disposition } => {
@@ -333,6 +340,11 @@ fn message(text: String, record: Json<serde_json::Value>) -> Result<MessageRecor
         object.insert("text".into(), serde_json::Value::String(text));
     }
     decode("messages", value)
+}
+
+/// A dedupe entry from a row of (sr, fingerprint).
+pub(super) fn seen_entry(r: &postgres::Row) -> SeenEntry {
+    SeenEntry { sr: r.get::<_, i64>(0) as u64, fingerprint: r.get::<_, Option<Vec<u8>>>(1).and_then(|f| f.as_slice().try_into().ok()) }
 }
 
 impl Lookup for PgStore {

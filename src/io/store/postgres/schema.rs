@@ -26,6 +26,7 @@ pub struct Migration {
 pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "initial", sql: include_str!("../../../../migrations/0001_initial.sql") },
     Migration { version: 2, name: "views", sql: include_str!("../../../../migrations/0002_views.sql") },
+    Migration { version: 3, name: "commit_checks", sql: include_str!("../../../../migrations/0003_commit_checks.sql") },
 ];
 
 /// The schema version this srgate runs on.
