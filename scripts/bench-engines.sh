@@ -9,7 +9,8 @@
 # Then, on PostgreSQL, two mailboxes of N mails each: read by one gateway, and by two gateways
 # at once (two `run --once` processes; each reads the mailbox whose lease it takes).
 # Then the scale figures on PostgreSQL (SCALE SRs, default 1,000,000) and the latency over the
-# IDLE floor for both engines (LATENCY mails, default 200; LATENCY=0 skips it).
+# IDLE floor for both engines (LATENCY mails, default 200; LATENCY=0 skips it). REPEAT=N runs the
+# engine and gateway comparisons N times (engines alternating); MODES="ingestion" skips end to end.
 # Prints one line per run: mails, seconds, mails/s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -88,7 +89,11 @@ srs_in() {
 once() { SRGATE_LOG=${BE_LOG:-error} "$BIN" --config "$DIR/$1/srgate.toml" run --once >/dev/null 2>&1 || true; }
 
 run=0
-for mode in ingestion end-to-end; do
+# REPEAT=3 runs each comparison three times, the engines alternating (this machine is noisy:
+# read the medians); MODES="ingestion" leaves end to end out.
+REPEAT=${REPEAT:-1}
+for rep in $(seq 1 "$REPEAT"); do
+for mode in ${MODES:-ingestion end-to-end}; do
   smtp=$MAILSTACK_SMTP_PORT
   [ $mode = ingestion ] && smtp=$dead_port
   for engine in sled postgres; do
@@ -108,9 +113,10 @@ for mode in ingestion end-to-end; do
     [ $mode = end-to-end ] && while [ "$(find "$DIR/stack/postfix-spool" -type f 2>/dev/null | wc -l)" -gt 0 ]; do sleep 0.2; done
   done
 done
+done
 
 # Two mailboxes on PostgreSQL, ingestion: one gateway, then two gateways at once.
-for gateways in 1 2; do
+for gateways in $(for rep in $(seq 1 "$REPEAT"); do echo 1 2; done); do
   run=$((run + 1))
   a=sales$run b=billing$run
   backlog "$a"; backlog "$b"
