@@ -308,7 +308,7 @@ fn two_gateways_open_srs_at_once_and_a_mail_in_both_mailboxes_is_decided_once() 
     for (i, c) in customers.iter().enumerate() {
         let mail = customer_mail(c, &desk.support, &format!("Parallel {i}"));
         // 300 to each mailbox, and the last 50 to both (Cc'd to sales): the same mail twice.
-        if i < 300 || i >= 600 {
+        if !(300..600).contains(&i) {
             ms.append(&desk.support, "INBOX", &mail);
         }
         if i >= 300 {
