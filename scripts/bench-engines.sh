@@ -10,7 +10,9 @@
 # at once (two `run --once` processes; each reads the mailbox whose lease it takes).
 # Then the scale figures on PostgreSQL (SCALE SRs, default 1,000,000) and the latency over the
 # IDLE floor for both engines (LATENCY mails, default 200; LATENCY=0 skips it). REPEAT=N runs the
-# engine and gateway comparisons N times (engines alternating); MODES="ingestion" skips end to end.
+# engine and gateway comparisons N times (engines alternating); MODES="ingestion" skips end to end;
+# SCALE=0 skips the scale figures; BE_WRAP="strace -f -c -o FILE" runs each gateway under a wrapper;
+# BE_PGLOG=FILE keeps the duration of every statement PostgreSQL ran.
 # Prints one line per run: mails, seconds, mails/s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,7 +23,7 @@ cargo build --release --quiet
 BIN=$ROOT/target/release/srgate
 DIR=$(mktemp -d /tmp/srgate-be-XXXXXX)
 chmod 755 "$DIR"
-trap 'scripts/mailstack.sh stop "$DIR/stack" >/dev/null 2>&1; scripts/pgstack.sh stop "$DIR/pg" >/dev/null 2>&1; rm -rf "$DIR"' EXIT
+trap '[ -n "${BE_PGLOG:-}" ] && cp "$DIR/pg/log" "$BE_PGLOG"; scripts/mailstack.sh stop "$DIR/stack" >/dev/null 2>&1; scripts/pgstack.sh stop "$DIR/pg" >/dev/null 2>&1; rm -rf "$DIR"' EXIT
 MAILSTACK_IMAP_PORT=${BE_IMAP_PORT:-35143} MAILSTACK_SMTP_PORT=${BE_SMTP_PORT:-36525} \
   MAILSTACK_IMAPS_PORT=${BE_IMAPS_PORT:-35993} MAILSTACK_SMTPS_PORT=${BE_SMTPS_PORT:-36465} \
   scripts/mailstack.sh start "$DIR/stack" >/dev/null
@@ -58,6 +60,9 @@ config() {
 
 database() {
   runuser -u postgres -- psql -h "$DIR/pg" -p "$PGPORT" -U postgres -d postgres -q -c "CREATE DATABASE $1 OWNER srgate" >/dev/null
+  # BE_PGLOG=FILE: every statement's duration in the server's log, copied to FILE at the end.
+  [ -n "${BE_PGLOG:-}" ] && runuser -u postgres -- psql -h "$DIR/pg" -p "$PGPORT" -U postgres -d postgres -q \
+    -c "ALTER DATABASE $1 SET log_min_duration_statement = 0" >/dev/null
   echo "postgres://srgate:$PGPASS@127.0.0.1:$PGPORT/$1?application_name=$1"
 }
 
@@ -86,7 +91,7 @@ srs_in() {
   echo "  (SRs in the database: $n of $2)"
 }
 
-once() { SRGATE_LOG=${BE_LOG:-error} "$BIN" --config "$DIR/$1/srgate.toml" run --once >/dev/null 2>&1 || true; }
+once() { SRGATE_LOG=${BE_LOG:-error} ${BE_WRAP:-} "$BIN" --config "$DIR/$1/srgate.toml" run --once >/dev/null 2>&1 || true; }
 
 run=0
 # REPEAT=3 runs each comparison three times, the engines alternating (this machine is noisy:
@@ -137,6 +142,7 @@ done
 # database of the postgres ingestion run (run 2), then the daemon on it: start-up to "srgate
 # running", `sr show` of the last SR (the whole command: process, config, database, JSON), VmRSS.
 SCALE=${SCALE:-1000000}
+if [ "$SCALE" != 0 ]; then
 psqlbe() { runuser -u postgres -- psql -h "$DIR/pg" -p "$PGPORT" -U postgres -d be2 -q -At -v ON_ERROR_STOP=1 "$@"; }
 first=$((1000000 + 1)); last=$((1000000 + SCALE))
 start=$(date +%s.%N)
@@ -177,6 +183,7 @@ sleep 3
 rss=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
 kill -TERM $pid; wait $pid || true
 awk -v s="$start" -v e="$end" -v r="$rss" 'BEGIN { printf "postgres, start-up to \"srgate running\" %.0f ms; resident memory 3 s later %.0f MB\n", (e - s) * 1000, r / 1024 }'
+fi
 
 # Latency over the IDLE floor, both engines, with the stack bench's harness (its own mail stack;
 # LATENCY mails one by one, default 200): a plain IMAP client in IDLE beside the daemon.

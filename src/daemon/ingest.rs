@@ -15,11 +15,14 @@ use tokio::sync::watch;
 use tracing::{debug, error, info, info_span, warn};
 
 use super::Gateway;
+use super::ahead::{self, Ahead};
 use super::mailbox::CycleStats;
 use crate::config::Mailbox;
 use crate::failpoint::crash_point;
 use crate::gateway::{self, NewSr, Outcome as GatewayOutcome};
-use crate::io::store::{Commit, Disposition, Location, Prefetched, QuarantineRecord, Seen, SeenEntry, StoreError};
+use crate::io::store::{
+    Commit, DecisionReads, Disposition, Location, Prefetched, QuarantineRecord, ReadsRequest, Seen, SeenEntry, StoreError,
+};
 use crate::mail::inbound::{self, Glimpse, Inbound};
 
 /// A mail as fetched.
@@ -106,6 +109,19 @@ fn quarantine_key(mailbox: &str, source: (u32, u32), hash: &str, known: Known<'_
         Known::Headers(_) => Some(format!("oversize:{mailbox}:{}:{}", source.0, source.1)),
         Known::Unread(_) if !hash.is_empty() => Some(format!("sha256:{hash}")),
         Known::Unread(_) => None,
+    }
+}
+
+/// What the decision on `mail`, made at `now`, reads first. It asks for an SR number
+/// when the mail looks like one that opens an SR (it names none and answers nothing);
+/// a mail that opens one without asking takes its number when it does.
+fn reads_request(mail: &Inbound, now: Timestamp) -> ReadsRequest {
+    let opens_an_sr = crate::mail::thread::token_in(&mail.subject).is_none() && mail.in_reply_to.is_empty() && mail.references.is_empty();
+    ReadsRequest {
+        key: mail.dedupe_key(),
+        addresses: std::iter::once(&mail.from).chain(&mail.cc).cloned().collect(),
+        since: now - gateway::AUTOMATED_WINDOW,
+        reserve_sr_number: opens_an_sr,
     }
 }
 
@@ -201,6 +217,7 @@ impl Gateway {
         let entries = |p: &Prepared| -> Vec<(String, Location)> {
             files_of(p).into_iter().filter_map(|(sha, _)| stored.get(&sha).map(|l| (sha, *l))).collect()
         };
+        let ahead = Ahead::default();
         for (i, p) in prepared.iter().enumerate() {
             if *stop.borrow() {
                 break;
@@ -208,25 +225,27 @@ impl Gateway {
             if i > 0 {
                 crash_point!("ingest.between_mails");
             }
+            ahead.expect(prepared.get(i + 1).and_then(|next| self.reads_ahead(next)));
             let files = entries(p);
             let watch = crate::time::Stopwatch::start();
             let result = match p {
                 Prepared::TooBig { uid, size, head } => {
                     let max = self.setup().config.max_message_bytes;
                     let reason = format!("message of {size} bytes is over max_message_bytes ({max}); left unparsed");
-                    let result = self.quarantine(mb, (validity, *uid), "", reason, Known::Headers(head), files);
+                    let result = self.quarantine(&ahead, mb, (validity, *uid), "", reason, Known::Headers(head), files);
                     crash_point!("quarantine.oversize");
                     result
                 }
                 Prepared::Whole { uid, raw, hash, parsed } => match parsed.as_ref() {
-                    Err(why) => self.quarantine(mb, (validity, *uid), hash, why.clone(), Known::Unread(raw), files),
+                    Err(why) => self.quarantine(&ahead, mb, (validity, *uid), hash, why.clone(), Known::Unread(raw), files),
                     Ok(mail) => {
-                        let one = std::panic::AssertUnwindSafe(|| self.ingest_deciding_again(mb, (validity, *uid), hash, mail, &files));
+                        let one =
+                            std::panic::AssertUnwindSafe(|| self.ingest_deciding_again(&ahead, mb, (validity, *uid), hash, mail, &files));
                         std::panic::catch_unwind(one).unwrap_or_else(|payload| {
                             let why = panic_message(payload.as_ref());
                             error!(mailbox, uid, panic = %why, "srgate failed on this mail; quarantining it");
                             let reason = format!("srgate failed while processing this mail ({why}); kept for the operator");
-                            self.quarantine(mb, (validity, *uid), hash, reason, Known::Unread(raw), files)
+                            self.quarantine(&ahead, mb, (validity, *uid), hash, reason, Known::Unread(raw), files)
                         })
                     }
                 },
@@ -243,25 +262,86 @@ impl Gateway {
                 }
             }
         }
+        if let Some(number) = ahead.release() {
+            self.give_back(number);
+        }
         out
+    }
+
+    /// What the decision on `next` will read first, asked for ahead with the commit of
+    /// the mail before it (postgres; nothing with sled, whose reads cost no round trip,
+    /// nor for a mail that will not be decided).
+    fn reads_ahead(&self, next: &Prepared) -> Option<(ReadsRequest, Timestamp)> {
+        let Prepared::Whole { parsed, .. } = next else { return None };
+        let mail = parsed.as_ref().as_ref().ok()?;
+        let now = self.clock.now();
+        self.store.postgres().is_some().then(|| (reads_request(mail, now), now))
+    }
+
+    /// A decision's first reads and the moment it is made at: the reads made ahead
+    /// for this mail, or made now. An SR number is asked for when the batch holds none
+    /// and the mail looks like one that opens an SR.
+    fn first_reads(&self, ahead: &Ahead, mail: &Inbound) -> Result<(Timestamp, DecisionReads), StoreError> {
+        let now = self.clock.now();
+        let mut request = reads_request(mail, now);
+        if let Some(made) = ahead.take(&request.key, &request.addresses) {
+            return Ok(made);
+        }
+        request.reserve_sr_number &= self.store.postgres().is_some() && ahead.held().is_none();
+        let reads = self.store.decision_reads(&request)?;
+        if let Some(spare) = ahead.hold(&reads) {
+            self.give_back(spare);
+        }
+        Ok((now, reads))
+    }
+
+    /// Commits `c` with, in the same round trip (postgres), the first reads of the
+    /// next mail's decision.
+    fn commit_ahead(&self, ahead: &Ahead, c: &Commit) -> Result<(), StoreError> {
+        let opens = ahead::opened_by(c);
+        let request = ahead.request_with(opens);
+        let (_, reads) = match self.store.commit_then_read(c, request.as_ref().map(|(r, _)| r)) {
+            Ok(done) => done,
+            Err(e) => {
+                // The number held is taken after all (another gateway's number given back
+                // as it took the next one): the mail decided again takes another.
+                if matches!(e, StoreError::Conflict(id) if Some(id) == opens && opens == ahead.held()) {
+                    ahead.release();
+                }
+                return Err(e);
+            }
+        };
+        if let Some(spare) = ahead.committed(opens, request, reads) {
+            self.give_back(spare);
+        }
+        Ok(())
+    }
+
+    /// Gives back an SR number taken and not used (the next SR gets it).
+    fn give_back(&self, number: u64) {
+        if let Err(e) = self.store.give_back_sr_number(number) {
+            warn!(number, error = %e, "cannot give back an unused SR number: it stays unused");
+        }
     }
 
     /// [`Gateway::ingest_one`], decided again (up to 5 times) when another gateway
     /// changed what it read before its commit.
     fn ingest_deciding_again(
         &self,
+        ahead: &Ahead,
         mb: &Mailbox,
         source: (u32, u32),
         hash: &str,
         mail: &Inbound,
         files: &[(String, Location)],
     ) -> Result<Outcome, StoreError> {
-        self.deciding_again(|| self.ingest_one(mb, source, hash, mail, files.to_vec()))
+        self.deciding_again(|| self.ingest_one(ahead, mb, source, hash, mail, files.to_vec()))
     }
 
     /// Commits the effect of one parsed mail read at `source` (UIDVALIDITY, UID).
     fn ingest_one(
         &self,
+        ahead: &Ahead,
         mb: &Mailbox,
         source: (u32, u32),
         hash: &str,
@@ -269,7 +349,6 @@ impl Gateway {
         files: Vec<(String, Location)>,
     ) -> Result<Outcome, StoreError> {
         let mailbox = mb.name.as_str();
-        let now = self.clock.now();
         let span =
             info_span!("mail", mailbox, uid = source.1, message_id = mail.message_id.as_deref().unwrap_or("-"), sr = tracing::field::Empty);
         let _enter = span.enter();
@@ -284,13 +363,13 @@ impl Gateway {
         };
         // Held from the dedupe check to the commit: the same mail in two mailboxes is decided once.
         let _guard = self.decide_guard();
-        // The decision's first reads, together: the dedupe set, the new-SR inputs, and the
-        // automated mails its likely recipients got in the cap's window (one round trip).
-        let recipients: Vec<String> = std::iter::once(&mail.from).chain(&mail.cc).cloned().collect();
-        let reads = self.store.decision_reads(&mail.dedupe_key(), &recipients, now - jiff::SignedDuration::from_hours(1))?;
+        // The decision's first reads, together: the dedupe set, the new-SR inputs, the
+        // automated mails its likely recipients got in the cap's window and an SR number
+        // (one round trip, made with the last commit when it could be).
+        let (now, reads) = self.first_reads(ahead, mail)?;
         let Some((key, reused)) = self.dedupe_key(mail, reads.seen)? else {
             debug!("already processed; flagging only");
-            self.store.commit(&pending(Vec::new()))?;
+            self.commit_ahead(ahead, &pending(Vec::new()))?;
             return Ok(Outcome::Duplicate);
         };
         let seen = |sr: u64| vec![Seen { key: key.clone(), sr, fingerprint: Some(mail.fingerprint) }];
@@ -300,14 +379,16 @@ impl Gateway {
         let threading = gateway::thread_classified(mail, class.class, self.store.as_ref(), &self.instance);
         let existing = threading.sr().map(|id| self.store.get_sr(id)).transpose()?.flatten();
         let inputs = &reads.inputs;
-        let mut new = NewSr { id: inputs.next_id, mailbox, loads: &inputs.loads, rr: inputs.rr };
+        let mut new = NewSr { id: ahead.held().unwrap_or(inputs.next_id), mailbox, loads: &inputs.loads, rr: inputs.rr };
         crash_point!("gateway.decide");
         let lookup = Prefetched { store: &self.store, reads: &reads };
         let mut outcome = gateway::decide(ctx, mail, existing.clone(), &new, &lookup, now);
-        // A new SR's number is taken once the decision opens one; another gateway or
-        // task that took the one this decision read makes it decide with the number it got.
+        // A new SR's number is the one the batch holds; otherwise (sled, or a mail that
+        // did not look like it would open one) it is taken once the decision opens one,
+        // and a number other than the one this decision read makes it decide again.
         if let Ok(GatewayOutcome::Apply(d)) = &outcome
             && d.created
+            && ahead.held() != Some(new.id)
         {
             let taken = self.store.take_sr_number(new.id)?;
             if taken != new.id {
@@ -319,12 +400,12 @@ impl Gateway {
             Ok(GatewayOutcome::Apply(d)) => *d,
             Ok(GatewayOutcome::Own) => {
                 debug!("our own mail came back; nothing to do");
-                self.store.commit(&pending(seen(0)))?;
+                self.commit_ahead(ahead, &pending(seen(0)))?;
                 return Ok(Outcome::Duplicate);
             }
             // Mail in a CSE's name, not authenticated, naming no SR: kept, opens nothing.
             Ok(GatewayOutcome::Suspicious { why }) => {
-                return self.quarantine_locked(mb, (source, Some(key)), hash, why, Known::Parsed(mail), files, now);
+                return self.quarantine_locked(ahead, mb, (source, Some(key)), hash, why, Known::Parsed(mail), files, now);
             }
             // Staff mail on no SR that is answered (`#queue`, a `#new` that cannot be done).
             Ok(GatewayOutcome::Answer { mails }) => {
@@ -332,11 +413,11 @@ impl Gateway {
                     Ok(outbox) => outbox,
                     Err(e) => {
                         let why = format!("cannot render mail: {e}");
-                        return self.quarantine_locked(mb, (source, Some(key)), hash, why, Known::Parsed(mail), files, now);
+                        return self.quarantine_locked(ahead, mb, (source, Some(key)), hash, why, Known::Parsed(mail), files, now);
                     }
                 };
                 info!(answers = outbox.len(), "staff mail on no SR answered");
-                self.store.commit(&Commit { outbox, ..pending(seen(0)) })?;
+                self.commit_ahead(ahead, &Commit { outbox, ..pending(seen(0)) })?;
                 return Ok(Outcome::Processed);
             }
             Ok(GatewayOutcome::Unmatched { classification }) => {
@@ -345,9 +426,9 @@ impl Gateway {
                     classification.class,
                     classification.signals.join("; ")
                 );
-                return self.quarantine_locked(mb, (source, Some(key)), hash, reason, Known::Machine(mail), files, now);
+                return self.quarantine_locked(ahead, mb, (source, Some(key)), hash, reason, Known::Machine(mail), files, now);
             }
-            Err(e) => return self.quarantine_locked(mb, (source, Some(key)), hash, e.to_string(), Known::Parsed(mail), files, now),
+            Err(e) => return self.quarantine_locked(ahead, mb, (source, Some(key)), hash, e.to_string(), Known::Parsed(mail), files, now),
         };
         if let Some(earlier) = reused {
             gateway::note_reused_message_id(&mut decision, mail, earlier, now);
@@ -357,7 +438,7 @@ impl Gateway {
         let (before, also_before) = if decision.created { (None, existing.as_ref()) } else { (existing.as_ref(), None) };
         let mut c = match self.writes(before, &decision, also_before, now) {
             Ok(c) => c,
-            Err(e) => return self.quarantine_locked(mb, (source, Some(key)), hash, e, Known::Parsed(mail), files, now),
+            Err(e) => return self.quarantine_locked(ahead, mb, (source, Some(key)), hash, e, Known::Parsed(mail), files, now),
         };
         c.mailbox = mb.store_key().into();
         c.source = Some(source);
@@ -367,7 +448,7 @@ impl Gateway {
         c.next_rr = decision.created.then_some(inputs.rr + 1);
         c.message_ids.push((mail.record_id(), decision.sr.id));
         c.files = files;
-        self.store.commit(&c)?;
+        self.commit_ahead(ahead, &c)?;
         Ok(Outcome::Processed)
     }
 
@@ -392,8 +473,10 @@ impl Gateway {
 
     /// Quarantines a mail (takes the decision lock), unless this very mail was
     /// quarantined before (it is then only flagged again).
+    #[allow(clippy::too_many_arguments)]
     fn quarantine(
         &self,
+        ahead: &Ahead,
         mb: &Mailbox,
         source: (u32, u32),
         hash: &str,
@@ -414,10 +497,10 @@ impl Gateway {
                 disposition: Some(Disposition::Quarantine),
                 ..Commit::default()
             };
-            self.store.commit(&c)?;
+            self.commit_ahead(ahead, &c)?;
             return Ok(Outcome::Duplicate);
         }
-        self.quarantine_locked(mb, (source, key), hash, reason, known, files, self.clock.now())
+        self.quarantine_locked(ahead, mb, (source, key), hash, reason, known, files, self.clock.now())
     }
 
     /// Quarantines a mail, the decision lock held: a record with what could be read
@@ -426,6 +509,7 @@ impl Gateway {
     #[allow(clippy::too_many_arguments)]
     fn quarantine_locked(
         &self,
+        ahead: &Ahead,
         mb: &Mailbox,
         (source, key): ((u32, u32), Option<String>),
         hash: &str,
@@ -467,7 +551,7 @@ impl Gateway {
         c.seen = key.map(|key| Seen { key, sr: 0, fingerprint }).into_iter().collect();
         c.seen_first = true;
         c.files = files;
-        self.store.commit(&c)?;
+        self.commit_ahead(ahead, &c)?;
         Ok(Outcome::Quarantined)
     }
 

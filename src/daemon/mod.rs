@@ -24,6 +24,7 @@
 //! deduplicated); a committed but unflagged one is flagged from the pending
 //! list on the next pass.
 
+mod ahead;
 mod credentials;
 mod delivery;
 mod desk;

@@ -86,13 +86,17 @@ pub(super) fn delayed(mail: &Inbound, mut sr: Sr, c: &Classification, now: Times
     Some(Decision::new(sr, false, Vec::new()))
 }
 
+/// The window automated mail is capped in (`auto_replies_per_hour`): a decision
+/// made at `now` counts what each recipient got since `now - AUTOMATED_WINDOW`.
+pub const AUTOMATED_WINDOW: SignedDuration = SignedDuration::from_hours(1);
+
 /// Caps automated mail to the customer's side: every recipient (To and Cc) of an
 /// automated mail counts, and an address that already got `auto_replies_per_hour`
 /// of them in the last hour gets no more (it is taken off the mail; a mail left
 /// with no recipient is not sent). Lists (recipient, Message-ID) of what is sent.
 pub(super) fn cap_automated(ctx: Ctx<'_>, mut d: Decision, lookup: &impl Lookup, now: Timestamp) -> Decision {
     let cap = ctx.policy.lifecycle().auto_replies_per_hour;
-    let since = now - SignedDuration::from_hours(1);
+    let since = now - AUTOMATED_WINDOW;
     let mut counted: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
     let mut suppressed: Vec<(String, String)> = Vec::new();
     for m in d.outgoing.iter_mut().filter(|m| m.auto_submitted.is_some() && m.kind.to_customer()) {

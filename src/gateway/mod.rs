@@ -30,7 +30,7 @@ use std::collections::HashMap;
 
 use jiff::Timestamp;
 
-pub use machine::{delivery_failed, quarantined};
+pub use machine::{AUTOMATED_WINDOW, delivery_failed, quarantined};
 pub use outgoing::language_name;
 pub use tick::tick;
 

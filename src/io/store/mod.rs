@@ -25,7 +25,7 @@ use jiff::Timestamp;
 
 pub use records::{
     Automated, Commit, CommitStats, DecisionReads, Disposition, Dump, Location, MailboxState, NewSrInputs, OutboxItem, Pending,
-    QuarantineRecord, Seen, SeenEntry, SrWrite, Suggested,
+    QuarantineRecord, ReadsRequest, Seen, SeenEntry, SrWrite, Suggested,
 };
 
 use crate::config::{Config, StoreEngine};
@@ -173,6 +173,18 @@ impl Store {
         on_engine!(self, s => s.commit(c))
     }
 
+    /// [`Store::commit`], and the first reads of the next mail's decision made with it
+    /// ([`Store::decision_reads`]). With postgres both go in one write and cost one
+    /// round trip, the reads made once the commit's transaction has ended (they see
+    /// what it wrote); sled commits only (its reads cost no round trip) and returns no
+    /// reads. No reads either when they failed: the caller reads again.
+    pub fn commit_then_read(&self, c: &Commit, next: Option<&ReadsRequest>) -> Result<(CommitStats, Option<DecisionReads>), StoreError> {
+        match &self.engine {
+            Engine::Sled(s) => Ok((s.commit(c)?, None)),
+            Engine::Postgres(s) => s.commit_then_read(c, next),
+        }
+    }
+
     /// Adds or removes a designated contact, durably.
     pub fn change_contact(&self, change: &ContactChange) -> Result<(), StoreError> {
         self.commit(&Commit { contacts: vec![change.clone()], ..Commit::default() })?;
@@ -285,18 +297,31 @@ impl Store {
     }
 
     /// The reads a decision on an inbound mail starts with, together: what the dedupe
-    /// set knows of `key`, the new-SR inputs, and the automated mails each of
-    /// `addresses` got since `since` (one round trip with postgres; sled reads its
-    /// own files and leaves the counts to [`Prefetched`]'s fallback).
-    pub fn decision_reads(&self, key: &str, addresses: &[String], since: Timestamp) -> Result<DecisionReads, StoreError> {
+    /// set knows of the request's key, the new-SR inputs, the automated mails each of
+    /// its addresses got in its window and, when asked, an SR number taken for the
+    /// decision (one round trip with postgres; sled reads its own files, leaves the
+    /// counts to [`Prefetched`]'s fallback and takes no number: a gateway's tasks
+    /// decide in turn, so the number read is the one the SR gets).
+    pub fn decision_reads(&self, request: &ReadsRequest) -> Result<DecisionReads, StoreError> {
         match &self.engine {
             Engine::Sled(s) => Ok(DecisionReads {
-                seen: s.seen(key)?,
+                seen: s.seen(&request.key)?,
                 inputs: NewSrInputs { loads: s.loads()?, rr: s.rr_turn()?, next_id: s.next_sr_id()? },
-                since,
+                since: request.since,
                 automated: Default::default(),
+                reserved: None,
             }),
-            Engine::Postgres(s) => s.decision_reads(key, addresses, since),
+            Engine::Postgres(s) => s.decision_reads(request),
+        }
+    }
+
+    /// Gives back an SR number taken with [`Store::decision_reads`] and not used: the
+    /// next SR gets it unless another gateway took a number since (it is then left
+    /// unused). Nothing with sled.
+    pub fn give_back_sr_number(&self, number: u64) -> Result<(), StoreError> {
+        match &self.engine {
+            Engine::Sled(_) => Ok(()),
+            Engine::Postgres(s) => s.give_back_sr_number(number),
         }
     }
 

@@ -276,6 +276,20 @@ pub struct NewSrInputs {
     pub next_id: u64,
 }
 
+/// What a decision on an inbound mail reads first: see [`super::Store::decision_reads`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadsRequest {
+    /// The mail's dedupe key.
+    pub key: String,
+    /// The addresses whose automated mails are counted (the mail's sender and Cc).
+    pub addresses: Vec<String>,
+    /// The start of the window they are counted in.
+    pub since: Timestamp,
+    /// Whether to take an SR number too (postgres: the sequence's next value, for the
+    /// SR the decision may open; see [`DecisionReads::reserved`]).
+    pub reserve_sr_number: bool,
+}
+
 /// The reads a decision on an inbound mail starts with, made together (one round
 /// trip with postgres): see [`super::Store::decision_reads`].
 #[derive(Debug, Clone, Default)]
@@ -288,4 +302,8 @@ pub struct DecisionReads {
     pub since: Timestamp,
     /// Automated mails each address asked about (lower case) got since `since`.
     pub automated: std::collections::HashMap<String, u32>,
+    /// The SR number taken for the caller, when it asked for one (postgres only):
+    /// nobody else gets it; what the caller does not use it gives back
+    /// ([`super::Store::give_back_sr_number`]).
+    pub reserved: Option<u64>,
 }

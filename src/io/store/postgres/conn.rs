@@ -2,11 +2,13 @@
 //! without waiting for each answer.
 //!
 //! A query by text costs two round trips (prepare, then execute), a prepared one
-//! costs one, and a mail's commit runs some twenty statements. So [`Conn`] keeps
-//! the statements it prepared for as long as it lives, and a [`Batch`] sends a
-//! commit's statements one after the other in a single write and reads their answers
-//! together (the protocol's pipelining): the commit of a mail costs two round trips
-//! (`BEGIN` and the statements; then `COMMIT` or `ROLLBACK`) whatever it writes.
+//! costs one. So [`Conn`] keeps the statements it prepared for as long as it lives,
+//! and a [`Batch`] sends statements one after the other in a single write and reads
+//! their answers together (the protocol's pipelining): a transaction of several
+//! statements is one round trip (`BEGIN`, its statements and `COMMIT` in one write;
+//! a single statement goes alone, a transaction of its own), and
+//! [`Conn::transact_then`] adds the statements to run once it has ended (the next
+//! mail's reads) to the same write.
 //!
 //! Underneath is tokio-postgres on a current-thread runtime of the connection's own,
 //! driven only while a call blocks on it (as the `postgres` crate does): every store
@@ -109,6 +111,18 @@ async fn in_order(mut futures: Vec<Pending<'_>>) -> Vec<Result<Answer, postgres:
     answers.into_iter().flatten().collect()
 }
 
+/// The answer to one statement with its parameters, sent when first polled.
+fn pending<'f>(client: &'f Client, is_query: bool, params: &'f [Param<'_>], statement: &'f Statement) -> Pending<'f> {
+    let params: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p.as_ref() as &(dyn ToSql + Sync)).collect();
+    Box::pin(async move {
+        if is_query {
+            client.query(statement, &params).await.map(Answer::Rows)
+        } else {
+            client.execute(statement, &params).await.map(Answer::Changed)
+        }
+    })
+}
+
 impl Conn {
     /// Connects with `config` over `tls`.
     fn connect(config: &tokio_postgres::Config, tls: MakeRustlsConnect) -> Result<Conn, ConnectError> {
@@ -173,57 +187,82 @@ impl Conn {
     /// Sends the batch's statements in one go, outside any transaction (each is one
     /// of its own), and returns their answers in order.
     pub fn pipeline(&mut self, batch: &Batch<'_>) -> Result<Vec<Result<Answer, postgres::Error>>, postgres::Error> {
-        self.send(false, batch, false)
+        Ok(self.send(false, batch, false, None)?.0)
     }
 
     /// Runs the batch as one transaction in one round trip: `BEGIN`, its statements
-    /// and `COMMIT` go out together. The first error is returned (the server refused
+    /// and `COMMIT` go out together (a single statement goes alone: it is a transaction
+    /// of its own, and each statement costs the server an answer to send). The first error is returned (the server refused
     /// the rest of the transaction after it, and the `COMMIT` rolled it back);
     /// otherwise the statements' answers. A statement that must hold for the
     /// transaction to stand raises when it does not (`srgate_require`).
     pub fn transact(&mut self, batch: &Batch<'_>) -> Result<Vec<Answer>, postgres::Error> {
-        self.send(true, batch, true)?.into_iter().collect()
+        let whole = batch.items.len() > 1;
+        self.send(whole, batch, whole, None)?.0.into_iter().collect()
     }
 
-    /// Sends `BEGIN` (when `begin`), the batch's statements and `COMMIT` (when
-    /// `commit`) in one write; the statements' answers in order, or the error of
-    /// preparing them, of `BEGIN` or of `COMMIT`.
-    fn send(&mut self, begin: bool, batch: &Batch<'_>, commit: bool) -> Result<Vec<Result<Answer, postgres::Error>>, postgres::Error> {
-        let mut statements = Vec::with_capacity(batch.items.len());
-        for (sql, _, _) in &batch.items {
+    /// [`Conn::transact`], and `after`'s statements sent in the same write, each a
+    /// transaction of its own once the first has ended (committed or rolled back):
+    /// what they read includes what the transaction wrote, and the whole costs one
+    /// round trip. The outer error is of preparing the statements.
+    #[allow(clippy::type_complexity)]
+    pub fn transact_then(
+        &mut self,
+        batch: &Batch<'_>,
+        after: &Batch<'_>,
+    ) -> Result<(Result<Vec<Answer>, postgres::Error>, Vec<Result<Answer, postgres::Error>>), postgres::Error> {
+        let whole = batch.items.len() > 1;
+        let (answers, after) = self.send(whole, batch, whole, Some(after))?;
+        Ok((answers.into_iter().collect(), after))
+    }
+
+    /// Sends `BEGIN` (when `begin`), the batch's statements, `COMMIT` (when `commit`)
+    /// and then `after`'s statements in one write; the statements' answers in order
+    /// (or the error of `BEGIN` or of `COMMIT` in place of them), and `after`'s.
+    #[allow(clippy::type_complexity)]
+    fn send(
+        &mut self,
+        begin: bool,
+        batch: &Batch<'_>,
+        commit: bool,
+        after: Option<&Batch<'_>>,
+    ) -> Result<(Vec<Result<Answer, postgres::Error>>, Vec<Result<Answer, postgres::Error>>), postgres::Error> {
+        let after_items = after.map_or(&[][..], |a| a.items.as_slice());
+        let mut statements = Vec::with_capacity(batch.items.len() + after_items.len());
+        for (sql, _, _) in batch.items.iter().chain(after_items) {
             statements.push(self.prepared(sql)?);
         }
         let client = &self.client;
-        let mut futures: Vec<Pending<'_>> = Vec::with_capacity(batch.items.len() + 1);
+        let mut futures: Vec<Pending<'_>> = Vec::with_capacity(statements.len() + 2);
+        let mut prepared = statements.iter();
         if begin {
             futures.push(Box::pin(async move { client.batch_execute("BEGIN").await.map(|()| Answer::Changed(0)) }));
         }
-        for ((_, is_query, params), statement) in batch.items.iter().zip(&statements) {
-            let params: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p.as_ref() as &(dyn ToSql + Sync)).collect();
-            let is_query = *is_query;
-            futures.push(Box::pin(async move {
-                if is_query {
-                    client.query(statement, &params).await.map(Answer::Rows)
-                } else {
-                    client.execute(statement, &params).await.map(Answer::Changed)
-                }
-            }));
+        for ((_, is_query, params), s) in batch.items.iter().zip(prepared.by_ref()) {
+            futures.push(pending(client, *is_query, params, s));
         }
         if commit {
             futures.push(Box::pin(async move { client.batch_execute("COMMIT").await.map(|()| Answer::Changed(0)) }));
         }
+        for ((_, is_query, params), s) in after_items.iter().zip(prepared) {
+            futures.push(pending(client, *is_query, params, s));
+        }
         let mut answers = self.runtime.block_on(in_order(futures));
+        let after = answers.split_off(answers.len() - after_items.len());
         let committed = if commit { answers.pop() } else { None };
         if begin {
-            answers.remove(0)?;
+            let begun = answers.remove(0);
+            if let Err(e) = begun {
+                return Ok((vec![Err(e)], after));
+            }
         }
         // A refused statement explains the rest; then the COMMIT's own failure.
         if let Some(Err(e)) = committed
             && answers.iter().all(Result::is_ok)
         {
-            return Err(e);
+            return Ok((vec![Err(e)], after));
         }
-        Ok(answers)
+        Ok((answers, after))
     }
 
     /// A transaction on this connection. `BEGIN` goes out with its first statement.
@@ -311,7 +350,7 @@ impl Tx<'_> {
     pub fn pipeline(&mut self, batch: &Batch<'_>) -> Result<Vec<Result<Answer, postgres::Error>>, postgres::Error> {
         let begin = !self.begun;
         self.begun = true;
-        self.conn.send(begin, batch, false)
+        Ok(self.conn.send(begin, batch, false, None)?.0)
     }
 
     /// Sends the batch's statements in one go, as [`Tx::pipeline`]; the first error.

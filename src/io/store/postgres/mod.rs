@@ -101,19 +101,96 @@ pub(super) fn json<T: serde::Serialize>(value: &T) -> Json<serde_json::Value> {
     Json(serde_json::to_value(value).unwrap_or_default())
 }
 
-/// The next SR number, the round-robin turn and the loads.
-const NEW_SR_INPUTS: &str = "SELECT (SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END FROM sr_number),
-        (SELECT value FROM srgate_meta WHERE key = 'rr'),
-        (SELECT coalesce(array_agg(cse), '{}') FROM loads),
-        (SELECT coalesce(array_agg(open), '{}') FROM loads)";
+/// The next SR number, the round-robin turn and the loads (the CSEs and their open
+/// SRs in the same order), as the columns of one row: spliced into [`DECISION_READS`].
+macro_rules! new_sr_inputs_columns {
+    () => {
+        "(SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END FROM sr_number),
+         (SELECT value FROM srgate_meta WHERE key = 'rr'),
+         (SELECT coalesce(array_agg(cse ORDER BY cse), '{}') FROM loads),
+         (SELECT coalesce(array_agg(open ORDER BY cse), '{}') FROM loads)"
+    };
+}
 
-/// The new-SR inputs from a row of [`NEW_SR_INPUTS`].
-fn new_sr_inputs(row: &postgres::Row) -> super::NewSrInputs {
-    let cses: Vec<String> = row.get(2);
-    let open: Vec<i64> = row.get(3);
+/// The new-SR inputs in one query.
+const NEW_SR_INPUTS: &str = concat!("SELECT ", new_sr_inputs_columns!());
+
+/// A decision's first reads as the columns of one row, so that the server answers
+/// them at once: the dedupe set's entry for the key ($1), the new-SR inputs, the
+/// address of each automated mail sent to the addresses ($2) since $3, and an SR
+/// number taken from the sequence when $4 asks for one. Alone in [`DECISION_READS`],
+/// or after a commit's checks in the commit's statement (see `commit`).
+macro_rules! decision_read_columns {
+    () => {
+        concat!(
+            "(SELECT sr FROM seen WHERE key = $1), (SELECT fingerprint FROM seen WHERE key = $1), ",
+            new_sr_inputs_columns!(),
+            ", (SELECT coalesce(array_agg(address), '{}') FROM automated WHERE address = ANY($2) AND at >= $3),
+             CASE WHEN $4::boolean THEN nextval('sr_number') END"
+        )
+    };
+}
+
+/// The columns of [`decision_read_columns`], for a commit's statement.
+const DECISION_READ_COLUMNS: &str = decision_read_columns!();
+
+/// How many columns [`decision_read_columns`] has.
+const DECISION_READ_WIDTH: usize = 8;
+
+/// A decision's first reads in one statement.
+const DECISION_READS: &str = concat!("SELECT ", decision_read_columns!());
+
+/// The request's addresses, lower case (as the automated mails are recorded).
+fn lower_case(request: &super::ReadsRequest) -> Vec<String> {
+    request.addresses.iter().map(|a| a.to_ascii_lowercase()).collect()
+}
+
+/// The parameters of [`DECISION_READ_COLUMNS`].
+fn reads_params<'a>(request: &'a super::ReadsRequest, lower: &'a [String]) -> Vec<conn::Param<'a>> {
+    params![&request.key, lower, at(request.since), request.reserve_sr_number]
+}
+
+/// The statement of a decision's first reads ([`PgStore::decision_reads`]).
+fn reads_batch<'a>(request: &'a super::ReadsRequest, lower: &'a [String]) -> Batch<'a> {
+    let mut batch = Batch::default();
+    batch.query(DECISION_READS, reads_params(request, lower));
+    batch
+}
+
+/// The decision's first reads from the answer to [`reads_batch`].
+fn reads_answered(
+    request: &super::ReadsRequest,
+    lower: &[String],
+    answers: Vec<Result<conn::Answer, postgres::Error>>,
+) -> Result<super::DecisionReads, StoreError> {
+    let answer = answers.into_iter().next().unwrap_or(Ok(conn::Answer::Changed(0))).map_err(db)?;
+    let row = answer.rows().first().ok_or_else(|| StoreError::Database("the decision's reads answered no row".into()))?;
+    Ok(reads_of_row(request, lower, row))
+}
+
+/// The decision's first reads from the last [`DECISION_READ_WIDTH`] columns of `row`.
+fn reads_of_row(request: &super::ReadsRequest, lower: &[String], row: &postgres::Row) -> super::DecisionReads {
+    let first = row.len().saturating_sub(DECISION_READ_WIDTH);
+    let mut counts: std::collections::HashMap<String, u32> = lower.iter().map(|a| (a.clone(), 0)).collect();
+    for address in row.get::<_, Vec<String>>(first + 6) {
+        *counts.entry(address).or_default() += 1;
+    }
+    super::DecisionReads {
+        seen: row.get::<_, Option<i64>>(first).map(|_| read::seen_entry(row, first)),
+        inputs: new_sr_inputs(row, first + 2),
+        since: request.since,
+        automated: counts,
+        reserved: row.get::<_, Option<i64>>(first + 7).map(|n| n as u64),
+    }
+}
+
+/// The new-SR inputs from the columns of [`new_sr_inputs_columns`] starting at `first`.
+fn new_sr_inputs(row: &postgres::Row, first: usize) -> super::NewSrInputs {
+    let cses: Vec<String> = row.get(first + 2);
+    let open: Vec<i64> = row.get(first + 3);
     super::NewSrInputs {
-        next_id: row.get::<_, i64>(0) as u64,
-        rr: row.get::<_, Option<String>>(1).and_then(|v| v.parse().ok()).unwrap_or(0),
+        next_id: row.get::<_, i64>(first) as u64,
+        rr: row.get::<_, Option<String>>(first + 1).and_then(|v| v.parse().ok()).unwrap_or(0),
         loads: cses.into_iter().zip(open.into_iter().map(|n| n.max(0) as usize)).collect(),
     }
 }
@@ -264,36 +341,29 @@ impl PgStore {
         Ok(row.get::<_, i64>(0) as u64)
     }
 
-    /// What the dedupe set knows of `key`, the new-SR inputs and the automated mails
-    /// each of `addresses` got since `since`: three queries, one round trip.
-    pub fn decision_reads(&self, key: &str, addresses: &[String], since: Timestamp) -> Result<super::DecisionReads, StoreError> {
-        let lower: Vec<String> = addresses.iter().map(|a| a.to_ascii_lowercase()).collect();
-        let mut batch = Batch::default();
-        batch.query("SELECT sr, fingerprint FROM seen WHERE key = $1", params![key]);
-        batch.query(NEW_SR_INPUTS, Vec::new());
-        batch.query(
-            "SELECT address, count(*) FROM automated WHERE address = ANY($1) AND at >= $2 GROUP BY address",
-            params![&lower, at(since)],
-        );
-        let mut answers = self.client()?.pipeline(&batch).map_err(db)?.into_iter();
-        let mut next = || answers.next().unwrap_or(Ok(conn::Answer::Changed(0))).map_err(db);
-        let (seen, inputs, automated) = (next()?, next()?, next()?);
-        let mut counts: std::collections::HashMap<String, u32> = lower.iter().map(|a| (a.clone(), 0)).collect();
-        for row in automated.rows() {
-            counts.insert(row.get(0), row.get::<_, i64>(1) as u32);
-        }
-        Ok(super::DecisionReads {
-            seen: seen.rows().first().map(read::seen_entry),
-            inputs: inputs.rows().first().map(new_sr_inputs).unwrap_or_default(),
-            since,
-            automated: counts,
-        })
+    /// What the dedupe set knows of the request's key, the new-SR inputs, the automated
+    /// mails each of its addresses got in the window and, when asked, an SR number
+    /// taken from the sequence: one round trip.
+    pub fn decision_reads(&self, request: &super::ReadsRequest) -> Result<super::DecisionReads, StoreError> {
+        let lower = lower_case(request);
+        let answers = self.client()?.pipeline(&reads_batch(request, &lower)).map_err(db)?;
+        reads_answered(request, &lower, answers)
+    }
+
+    /// Gives `number` back to the sequence when it is still the last one taken (the
+    /// next SR gets it); otherwise another gateway took a number since, and it stays
+    /// unused.
+    pub fn give_back_sr_number(&self, number: u64) -> Result<(), StoreError> {
+        self.client()?
+            .execute("SELECT setval('sr_number', $1, false) FROM sr_number WHERE last_value = $1 AND is_called", &[&(number as i64)])
+            .map_err(db)?;
+        Ok(())
     }
 
     /// The loads, the round-robin turn and the next SR number in one query.
     pub fn new_sr_inputs(&self) -> Result<super::NewSrInputs, StoreError> {
         let row = self.client()?.query_one(NEW_SR_INPUTS, &[]).map_err(db)?;
-        Ok(new_sr_inputs(&row))
+        Ok(new_sr_inputs(&row, 0))
     }
 
     /// Takes the `sr_number` sequence's next value (see [`super::Store::take_sr_number`]).

@@ -104,7 +104,7 @@ impl PgStore {
     /// What the dedupe set knows of `key`.
     pub fn seen(&self, key: &str) -> Result<Option<SeenEntry>, StoreError> {
         let row = self.client()?.query_opt("SELECT sr, fingerprint FROM seen WHERE key = $1", &[&key]).map_err(db)?;
-        Ok(row.as_ref().map(seen_entry))
+        Ok(row.as_ref().map(|r| seen_entry(r, 0)))
     }
 
     /// Where reading of `mailbox` stands.
@@ -144,17 +144,19 @@ impl PgStore {
 
     /// Forgets pending flags once the server has them.
     pub fn clear_pending(&self, mailbox: &str, done: &[Pending]) -> Result<(), StoreError> {
-        let mut batch = Batch::default();
-        for p in done {
-            batch.execute(
-                "DELETE FROM pending WHERE mailbox = $1 AND uid_validity = $2 AND uid = $3",
-                params![mailbox, i64::from(p.uid_validity), i64::from(p.uid)],
-            );
+        if done.is_empty() {
+            return Ok(());
         }
-        let mut client = self.client()?;
-        let mut tx = client.transaction().map_err(db)?;
-        tx.run(&batch).map_err(db)?;
-        tx.commit().map_err(db)
+        let validities: Vec<i64> = done.iter().map(|p| i64::from(p.uid_validity)).collect();
+        let uids: Vec<i64> = done.iter().map(|p| i64::from(p.uid)).collect();
+        self.client()?
+            .execute(
+                "DELETE FROM pending WHERE mailbox = $1
+                 AND (uid_validity, uid) IN (SELECT * FROM unnest($2::bigint[], $3::bigint[]))",
+                &[&mailbox, &validities, &uids],
+            )
+            .map_err(db)?;
+        Ok(())
     }
 
     /// Every designated contact.
@@ -199,20 +201,16 @@ impl PgStore {
         if files.is_empty() {
             return Ok(Vec::new());
         }
-        let mut batch = Batch::default();
         let mut seen = std::collections::HashSet::new();
-        for (sha, bytes) in files {
-            if seen.insert(sha.as_str()) {
-                batch.execute(
-                    "INSERT INTO files (sha256, size, bytes) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO NOTHING",
-                    params![sha, bytes.len() as i64, *bytes],
-                );
-            }
-        }
-        let mut client = self.client()?;
-        let mut tx = client.transaction().map_err(db)?;
-        tx.run(&batch).map_err(db)?;
-        tx.commit().map_err(db)?;
+        let (hashes, contents): (Vec<&str>, Vec<&[u8]>) =
+            files.iter().filter(|(sha, _)| seen.insert(sha.as_str())).map(|(sha, bytes)| (sha.as_str(), *bytes)).unzip();
+        self.client()?
+            .execute(
+                "INSERT INTO files (sha256, size, bytes) SELECT sha256, octet_length(bytes), bytes
+                 FROM unnest($1::text[], $2::bytea[]) AS stored (sha256, bytes) ON CONFLICT (sha256) DO NOTHING",
+                &[&hashes, &contents],
+            )
+            .map_err(db)?;
         Ok(Vec::new())
     }
 
@@ -280,7 +278,7 @@ impl PgStore {
                     .decode(message)
                     .map_err(|e| StoreError::Decode("outbox".into(), e.to_string()))?;
                 let mut batch = Batch::default();
-                insert_outbox(&mut batch, &item);
+                insert_outbox(&mut batch, std::slice::from_ref(&item));
                 tx.run(&batch).map_err(db)?;
                 self.outbox_len.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             }
@@ -342,9 +340,10 @@ fn message(text: String, record: Json<serde_json::Value>) -> Result<MessageRecor
     decode("messages", value)
 }
 
-/// A dedupe entry from a row of (sr, fingerprint).
-pub(super) fn seen_entry(r: &postgres::Row) -> SeenEntry {
-    SeenEntry { sr: r.get::<_, i64>(0) as u64, fingerprint: r.get::<_, Option<Vec<u8>>>(1).and_then(|f| f.as_slice().try_into().ok()) }
+/// A dedupe entry from the columns (sr, fingerprint) of a row starting at `first`.
+pub(super) fn seen_entry(r: &postgres::Row, first: usize) -> SeenEntry {
+    let fingerprint = r.get::<_, Option<Vec<u8>>>(first + 1).and_then(|f| f.as_slice().try_into().ok());
+    SeenEntry { sr: r.get::<_, i64>(first) as u64, fingerprint }
 }
 
 impl Lookup for PgStore {
