@@ -146,7 +146,7 @@ if [ "$SCALE" != 0 ]; then
 psqlbe() { runuser -u postgres -- psql -h "$DIR/pg" -p "$PGPORT" -U postgres -d be2 -q -At -v ON_ERROR_STOP=1 "$@"; }
 first=$((1000000 + 1)); last=$((1000000 + SCALE))
 start=$(date +%s.%N)
-psqlbe <<SQL
+psqlbe >/dev/null <<SQL
 INSERT INTO srs (id, state, priority, assignee, customer, language, product, account, tier, subject, created_at, updated_at,
                  first_response_due, first_response_at, closed_at, close_reason, contact_attempts, reopen_count, facts,
                  message_count, event_count, wake_at)

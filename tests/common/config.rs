@@ -68,7 +68,13 @@ impl StackLines<'_> {
     /// With `SRGATE_TEST_STORE=postgres` also the store: a fresh, migrated database of
     /// the tests' PostgreSQL ([`store_line`]), so that the same suites run on both engines.
     pub fn top_level(&self) -> String {
-        format!("{}digest = false\n{}", super::dns::dns_resolver_line(), store_line())
+        format!("{}{}", self.top_level_own_store(), store_line())
+    }
+
+    /// [`Self::top_level`] for a test that names its own store (whichever engine the
+    /// suites run on).
+    pub fn top_level_own_store(&self) -> String {
+        format!("{}digest = false\n", super::dns::dns_resolver_line())
     }
 
     /// The `[smtp]` table header and its connection lines; more `[smtp]` keys may follow.
