@@ -12,7 +12,8 @@
 # IDLE floor for both engines (LATENCY mails, default 200; LATENCY=0 skips it). REPEAT=N runs the
 # engine and gateway comparisons N times (engines alternating); MODES="ingestion" skips end to end;
 # SCALE=0 skips the scale figures; BE_WRAP="strace -f -c -o FILE" runs each gateway under a wrapper;
-# BE_PGLOG=FILE keeps the duration of every statement PostgreSQL ran.
+# BE_PGLOG=FILE keeps the duration of every statement PostgreSQL ran (BE_PGEXPLAIN=MS: and the plan
+# of each one slower than MS ms).
 # Prints one line per run: mails, seconds, mails/s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -63,6 +64,10 @@ database() {
   # BE_PGLOG=FILE: every statement's duration in the server's log, copied to FILE at the end.
   [ -n "${BE_PGLOG:-}" ] && runuser -u postgres -- psql -h "$DIR/pg" -p "$PGPORT" -U postgres -d postgres -q \
     -c "ALTER DATABASE $1 SET log_min_duration_statement = 0" >/dev/null
+  # BE_PGEXPLAIN=MS: the plan of every statement slower than MS milliseconds in that log too.
+  [ -n "${BE_PGEXPLAIN:-}" ] && runuser -u postgres -- psql -h "$DIR/pg" -p "$PGPORT" -U postgres -d postgres -q \
+    -c "ALTER DATABASE $1 SET session_preload_libraries = 'auto_explain'" \
+    -c "ALTER DATABASE $1 SET auto_explain.log_min_duration = '${BE_PGEXPLAIN}ms'" >/dev/null
   echo "postgres://srgate:$PGPASS@127.0.0.1:$PGPORT/$1?application_name=$1"
 }
 

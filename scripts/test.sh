@@ -48,10 +48,11 @@ rc=0
 LOG=$(mktemp)
 # The failpoints feature compiles in the instants where the durability tests crash the daemon.
 cargo test --no-fail-fast --features failpoints "$@" 2>&1 | tee "$LOG" || rc=$?
-# The end-to-end suites (foundation, rules, lifecycle, real mail, operations) once more on the
-# PostgreSQL engine: tests/common/config.rs gives each test a fresh, migrated database.
+# The end-to-end suites (foundation, rules, lifecycle, real mail, operations, and TLS: mail
+# deferred and delivered later) once more on the PostgreSQL engine: tests/common/config.rs
+# gives each test a fresh, migrated database.
 SRGATE_TEST_STORE=postgres cargo test --no-fail-fast --features failpoints "$@" \
-  --test e2e --test rules_e2e --test lifecycle_e2e --test realmail_e2e --test ops_e2e 2>&1 | tee -a "$LOG" || rc=$?
+  --test e2e --test rules_e2e --test lifecycle_e2e --test realmail_e2e --test ops_e2e --test tls_e2e 2>&1 | tee -a "$LOG" || rc=$?
 wait_for_stack_cleanup
 # One closing line for the whole suite (cargo's last line is the doc-test binary's own count).
 passed=$(grep -oE 'test result: [A-Za-z]+\. [0-9]+ passed' "$LOG" | grep -oE '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')

@@ -34,7 +34,7 @@ pub(super) struct Ahead {
 
 impl Ahead {
     /// Sets what the next mail will read (nothing when it is not one to decide).
-    pub(super) fn expect(&self, next: Option<(ReadsRequest, Timestamp)>) {
+    pub(super) fn expect_next(&self, next: Option<(ReadsRequest, Timestamp)>) {
         *self.next.borrow_mut() = next;
     }
 
@@ -122,13 +122,13 @@ mod tests {
     #[test]
     fn the_reads_made_ahead_serve_only_the_mail_they_were_asked_for_and_only_once() {
         let ahead = Ahead::default();
-        ahead.expect(Some(request("k1")));
+        ahead.expect_next(Some(request("k1")));
         let sent = ahead.request_with(None);
         assert!(sent.as_ref().is_some_and(|(r, _)| r.reserve_sr_number), "no number held: one is asked for");
         assert_eq!(ahead.committed(None, sent, Some(reads(Some(7)))), None);
         assert_eq!(ahead.held(), Some(7));
         assert!(ahead.take("k2", &["a@x.test".into()]).is_none(), "another mail");
-        ahead.expect(Some(request("k1")));
+        ahead.expect_next(Some(request("k1")));
         let sent = ahead.request_with(None);
         ahead.committed(None, sent, Some(reads(None)));
         assert!(ahead.take("k1", &["a@x.test".into()]).is_some());
@@ -139,12 +139,12 @@ mod tests {
     fn the_number_held_is_let_go_only_by_the_commit_that_opens_an_sr_with_it() {
         let ahead = Ahead::default();
         ahead.hold(&reads(Some(7)));
-        ahead.expect(Some(request("k1")));
+        ahead.expect_next(Some(request("k1")));
         let sent = ahead.request_with(None);
         assert!(sent.as_ref().is_some_and(|(r, _)| !r.reserve_sr_number), "a number is held: none is asked for");
         ahead.committed(None, sent, None);
         assert_eq!(ahead.held(), Some(7));
-        ahead.expect(Some(request("k2")));
+        ahead.expect_next(Some(request("k2")));
         let sent = ahead.request_with(Some(7));
         assert!(sent.as_ref().is_some_and(|(r, _)| r.reserve_sr_number), "the commit uses the number: the next is asked for");
         ahead.committed(Some(7), sent, Some(reads(Some(8))));

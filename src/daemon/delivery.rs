@@ -8,7 +8,9 @@
 //! mails of one pass. Every recipient's fate is recorded: a recipient refused
 //! for good is a `delivery_failed` event on the SR (and the CSE is told), one
 //! deferred is retried with backoff for `retry_for`, and the others are not
-//! sent twice.
+//! sent twice. The items a pass defers are rewritten together at its end (one
+//! statement with postgres: a mail server away defers a whole pass); a crash before
+//! that leaves them claimed until the claim runs out, then they are tried again.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -41,12 +43,13 @@ struct Attempt {
 }
 
 /// How one item ended this pass.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug)]
 enum Fate {
     /// Every recipient accepted.
     Sent,
-    /// Some or all recipients wait for a retry.
-    Deferred,
+    /// Some or all recipients wait for a retry: the item as it is to be rewritten at the
+    /// end of the pass (all the pass's deferred items in one write).
+    Deferred(u64, Box<OutboxItem>),
     /// Some recipients were refused for good (the others, if any, accepted).
     Failed,
 }
@@ -125,8 +128,7 @@ impl Gateway {
         item.next_attempt_at = now + backoff(self.setup().config.smtp.retry_after, item.attempts);
         warn!(error = %error, attempts = item.attempts, next = %item.next_attempt_at, to = ?item.to, "delivery deferred");
         item.last_error = Some(error);
-        self.store.outbox_update(id, &item)?;
-        Ok(Fate::Deferred)
+        Ok(Fate::Deferred(id, Box::new(item)))
     }
 
     /// Records recipients refused for good on the item's SR and tells the CSE.
@@ -192,19 +194,28 @@ pub(super) async fn deliver_due(gw: &Arc<Gateway>, mailer: &Mailer, stop: &watch
             .buffer_unordered(gw.setup().config.smtp.connections)
             .collect()
             .await;
-        gw.make_durable().await?;
-        let mut deferred = false;
+        let mut deferred = Vec::new();
+        let mut first_error = None;
         for fate in fates {
-            match fate? {
-                Fate::Sent => sent += 1,
-                Fate::Failed => failed += 1,
-                Fate::Deferred => {
+            match fate {
+                Ok(Fate::Sent) => sent += 1,
+                Ok(Fate::Failed) => failed += 1,
+                Ok(Fate::Deferred(id, item)) => {
                     failed += 1;
-                    deferred = true;
+                    deferred.push((id, *item));
                 }
+                Err(e) => first_error = first_error.or(Some(e)),
             }
         }
-        if deferred {
+        // Items not rewritten (a crash first) keep their claim, which runs out: they are
+        // tried again early, never lost.
+        let retry_later = !deferred.is_empty();
+        gw.blocking(move |gw| gw.store.outbox_update_all(&deferred)).await??;
+        gw.make_durable().await?;
+        if let Some(e) = first_error {
+            return Err(e);
+        }
+        if retry_later {
             break;
         }
     }

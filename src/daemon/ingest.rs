@@ -225,7 +225,7 @@ impl Gateway {
             if i > 0 {
                 crash_point!("ingest.between_mails");
             }
-            ahead.expect(prepared.get(i + 1).and_then(|next| self.reads_ahead(next)));
+            ahead.expect_next(prepared.get(i + 1).and_then(|next| self.reads_ahead(next)));
             let files = entries(p);
             let watch = crate::time::Stopwatch::start();
             let result = match p {

@@ -442,9 +442,13 @@ impl Store {
         on_engine!(self, s => s.outbox_remove(id))
     }
 
-    /// Rewrites an item after an attempt (recipients left, attempts, next attempt).
-    pub fn outbox_update(&self, id: u64, item: &OutboxItem) -> Result<(), StoreError> {
-        on_engine!(self, s => s.outbox_update(id, item))
+    /// Rewrites items after an attempt (recipients left, attempts, next attempt): one
+    /// statement with postgres.
+    pub fn outbox_update_all(&self, items: &[(u64, OutboxItem)]) -> Result<(), StoreError> {
+        match &self.engine {
+            Engine::Sled(s) => items.iter().try_for_each(|(id, item)| s.outbox_update(*id, item)),
+            Engine::Postgres(s) => s.outbox_update_all(items),
+        }
     }
 
     /// Tries to take (or keep) the lease on `mailbox` (its store key): true when this

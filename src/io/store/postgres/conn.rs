@@ -10,6 +10,15 @@
 //! [`Conn::transact_then`] adds the statements to run once it has ended (the next
 //! mail's reads) to the same write.
 //!
+//! A statement is planned once (`plan_cache_mode = force_generic_plan`, see `connect`),
+//! and a plan is only as good as what the planner knew of the tables when it made it: a
+//! new desk's tables are empty and grow with every mail, so a plan made on the first
+//! mails (a scan of a table of one page is cheaper than its index) could be kept while
+//! the table grows to thousands of pages. So a statement is prepared, and planned, again
+//! after its 8th, 16th, 32nd … execution on the connection ([`PlanSchedule`]): the tables
+//! grow with the executions, at most twofold between two plans, and seventeen plans serve a
+//! million executions.
+//!
 //! Underneath is tokio-postgres on a current-thread runtime of the connection's own,
 //! driven only while a call blocks on it (as the `postgres` crate does): every store
 //! call already runs on a blocking thread.
@@ -39,7 +48,38 @@ pub(crate) use params;
 pub struct Conn {
     runtime: tokio::runtime::Runtime,
     client: Client,
-    statements: HashMap<String, Statement>,
+    statements: HashMap<String, Prepared>,
+}
+
+/// A statement prepared on a connection, and when to prepare it again.
+struct Prepared {
+    statement: Statement,
+    plans: PlanSchedule,
+}
+
+/// When a statement is prepared (and planned) again: at its 8th, 16th, 32nd … run.
+struct PlanSchedule {
+    /// How many times it has been run since the connection first prepared it.
+    runs: u64,
+    /// The run at which it is planned again.
+    plan_again_at: u64,
+}
+
+impl PlanSchedule {
+    /// A statement prepared for its first run.
+    fn new() -> Self {
+        PlanSchedule { runs: 1, plan_again_at: 8 }
+    }
+
+    /// Counts one more run; true when the statement should be prepared again first.
+    fn run(&mut self) -> bool {
+        self.runs += 1;
+        if self.runs < self.plan_again_at {
+            return false;
+        }
+        self.plan_again_at = self.plan_again_at.saturating_mul(2);
+        true
+    }
 }
 
 /// What a statement of a [`Batch`] answered.
@@ -145,14 +185,19 @@ impl Conn {
         Ok(Conn { runtime, client, statements: HashMap::new() })
     }
 
-    /// The statement for `sql`, prepared the first time.
+    /// The statement for `sql`, prepared the first time and again as [`PlanSchedule`] says
+    /// (the statement it replaces is closed on the server when its last copy is dropped).
     fn prepared(&mut self, sql: &str) -> Result<Statement, postgres::Error> {
-        if let Some(s) = self.statements.get(sql) {
-            return Ok(s.clone());
+        let Some(p) = self.statements.get_mut(sql) else {
+            let statement = self.runtime.block_on(self.client.prepare(sql))?;
+            let p = Prepared { statement: statement.clone(), plans: PlanSchedule::new() };
+            self.statements.insert(sql.to_string(), p);
+            return Ok(statement);
+        };
+        if p.plans.run() {
+            p.statement = self.runtime.block_on(self.client.prepare(sql))?;
         }
-        let s = self.runtime.block_on(self.client.prepare(sql))?;
-        self.statements.insert(sql.to_string(), s.clone());
-        Ok(s)
+        Ok(p.statement.clone())
     }
 
     /// Rows of `sql`.
@@ -413,5 +458,19 @@ impl r2d2::ManageConnection for Manager {
 
     fn has_broken(&self, conn: &mut Conn) -> bool {
         conn.is_closed()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_statement_is_planned_again_at_each_doubling_of_its_runs() {
+        let mut plans = PlanSchedule::new();
+        let again: Vec<u64> = (2..=1_000_000u64).filter(|_| plans.run()).collect();
+        assert_eq!(again.first(), Some(&8));
+        assert!(again.windows(2).all(|w| w[1] == 2 * w[0]));
+        assert_eq!(again.len(), 17, "{again:?}");
     }
 }

@@ -67,15 +67,29 @@ impl PgStore {
         Ok(())
     }
 
-    /// Rewrites an item after an attempt and releases the claim.
-    pub fn outbox_update(&self, id: u64, item: &OutboxItem) -> Result<(), StoreError> {
-        let recipients: Vec<String> = item.to.iter().map(|a| a.to_ascii_lowercase()).collect();
+    /// Rewrites items after an attempt and releases their claims, in one statement
+    /// (a pass that found the mail server away defers all its items at once).
+    pub fn outbox_update_all(&self, items: &[(u64, OutboxItem)]) -> Result<(), StoreError> {
+        if items.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<i64> = items.iter().map(|(id, _)| *id as i64).collect();
+        // Recipients as a JSON array each: an array of arrays must be rectangular.
+        let recipients: Vec<Json<Vec<String>>> =
+            items.iter().map(|(_, item)| Json(item.to.iter().map(|a| a.to_ascii_lowercase()).collect())).collect();
+        let next: Vec<std::time::SystemTime> = items.iter().map(|(_, item)| at(item.next_attempt_at)).collect();
+        let attempts: Vec<i32> = items.iter().map(|(_, item)| item.attempts as i32).collect();
+        let errors: Vec<Option<&str>> = items.iter().map(|(_, item)| item.last_error.as_deref()).collect();
+        let records: Vec<Json<serde_json::Value>> = items.iter().map(|(_, item)| super::json(item)).collect();
         self.client()?
             .execute(
-                "UPDATE outbox SET recipients = $2, next_attempt_at = $3, attempts = $4, last_error = $5, item = $6,
-                    claimed_by = NULL, claimed_until = NULL
-                 WHERE id = $1",
-                &[&(id as i64), &recipients, &at(item.next_attempt_at), &(item.attempts as i32), &item.last_error, &super::json(item)],
+                "UPDATE outbox SET recipients = ARRAY(SELECT jsonb_array_elements_text(u.recipients)),
+                    next_attempt_at = u.next_attempt_at, attempts = u.attempts, last_error = u.last_error,
+                    item = u.item, claimed_by = NULL, claimed_until = NULL
+                 FROM unnest($1::bigint[], $2::jsonb[], $3::timestamptz[], $4::integer[], $5::text[], $6::jsonb[])
+                      AS u (id, recipients, next_attempt_at, attempts, last_error, item)
+                 WHERE outbox.id = u.id",
+                &[&ids, &recipients, &next, &attempts, &errors, &records],
             )
             .map_err(db)?;
         Ok(())

@@ -27,6 +27,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "initial", sql: include_str!("../../../../migrations/0001_initial.sql") },
     Migration { version: 2, name: "views", sql: include_str!("../../../../migrations/0002_views.sql") },
     Migration { version: 3, name: "commit_checks", sql: include_str!("../../../../migrations/0003_commit_checks.sql") },
+    Migration { version: 4, name: "automated_by_address", sql: include_str!("../../../../migrations/0004_automated_by_address.sql") },
 ];
 
 /// The schema version this srgate runs on.

@@ -169,7 +169,7 @@ mod tests {
         let (ack_id, mut ack) = due[0].clone();
         ack.attempts = 1;
         ack.next_attempt_at = later;
-        store.outbox_update(ack_id, &ack)?;
+        store.outbox_update_all(&[(ack_id, ack)])?;
         let (cse_id, _) = due[1].clone();
         store.outbox_remove(cse_id)?;
         assert!(store.outbox_due(now, 10)?.is_empty(), "the relay still waits behind the deferred acknowledgement");
