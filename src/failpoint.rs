@@ -13,6 +13,8 @@
 //! `stage.before_write`, `stage.before_sync` (a batch's files half written),
 //! `ingest.between_mails`, `commit.before_barrier`, `barrier.before_flag`,
 //! `flag.before_clear`, `quarantine.oversize`, `delivery.after_accept`,
+//! `delivery.before_deferrals` (a pass's deferred items not rewritten yet; `delivery.defer`
+//! makes every attempt a deferral),
 //! `gateway.decide` (a panic while deciding one mail), `oauth.after_save` (new OAuth2
 //! tokens saved, not yet used).
 //!

@@ -65,6 +65,11 @@ fn backoff(first: Duration, attempts: u32) -> SignedDuration {
 /// the others and each gets its own fate.
 async fn send(mailer: &Mailer, item: &OutboxItem) -> Attempt {
     let mut attempt = Attempt::default();
+    if crate::failpoint::armed!("delivery.defer") {
+        attempt.deferred = item.to.clone();
+        attempt.deferred_error = Some("deferred by the failpoint delivery.defer".into());
+        return attempt;
+    }
     match mailer.send(&item.from, &item.to, &item.bytes).await {
         Ok(()) => attempt.accepted = true,
         Err(SendError::Transient(e)) => {
@@ -210,6 +215,9 @@ pub(super) async fn deliver_due(gw: &Arc<Gateway>, mailer: &Mailer, stop: &watch
         // Items not rewritten (a crash first) keep their claim, which runs out: they are
         // tried again early, never lost.
         let retry_later = !deferred.is_empty();
+        if retry_later {
+            crash_point!("delivery.before_deferrals");
+        }
         gw.blocking(move |gw| gw.store.outbox_update_all(&deferred)).await??;
         gw.make_durable().await?;
         if let Some(e) = first_error {
