@@ -16,7 +16,15 @@
 //!   start-up time, `sr show`, a scheduled-work pass with 10,000 due SRs, resident memory,
 //!   bytes on disk per SR.
 //!
-//! Set `BENCH_ONLY=backlog,latency,scale` to run a subset, `BENCH_STORE_CACHE_MB=16` to give
+//! - peer: Request Tracker 5 beside srgate on the same `BENCH_PEER_MAILS` (1,000) mails of
+//!   the backlog: srgate end to end (`run --once`, every mail read, decided, committed and
+//!   every acknowledgement and notification accepted by SMTP) against `rt-mailgate` fed one
+//!   process per mail, `BENCH_PEER_WORKERS` (2) at a time, as an MTA would
+//!   (`scripts/rt-peer.sh`, which installs Debian's `request-tracker5` with SQLite when
+//!   missing); prints both rates and their ratio. RT threads by its own subject tag only, so
+//!   its copy of each reply carries the tag of the ticket its original opened.
+//!
+//! Set `BENCH_ONLY=backlog,latency,scale,peer` to run a subset, `BENCH_STORE_CACHE_MB=16` to give
 //! the daemon another `store_cache_mb`, `BENCH_STORE_LINE='store = { engine = "postgres", … }'`
 //! to run it on a (migrated) PostgreSQL database.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -555,8 +563,53 @@ fn start_daemon(cfg: &Path, dir: &Path) -> Child {
     daemon
 }
 
+/// The peer beside us: srgate and Request Tracker on the same mails.
+fn peer(stack: &Stack) {
+    let n = env_usize("BENCH_PEER_MAILS", 1_000);
+    let workers = env_usize("BENCH_PEER_WORKERS", 2);
+    let support = "peer@example.test";
+    let dir = stack.dir.join("peer");
+    let mails = dir.join("mail");
+    std::fs::create_dir_all(&mails).unwrap();
+    // RT's copy: as an MTA pipes it (LF line ends); a reply carries the tag of the ticket
+    // its original opened (rt-peer.sh's warm-up makes tickets 1 to 8).
+    let mut ticket_of = std::collections::HashMap::new();
+    let mut imap = Imap::login(stack.imap, support);
+    for i in 0..n {
+        let raw = backlog_mail(i);
+        imap.append("INBOX", &raw);
+        let mut text = String::from_utf8(raw).unwrap().replace("\r\n", "\n");
+        if is_reply(i) {
+            let ticket = ticket_of[&(i - 7)];
+            text = text.replacen("Subject: Re: Problem report", &format!("Subject: Re: [example.test #{ticket}] Problem report"), 1);
+        } else {
+            ticket_of.insert(i, 9 + ticket_of.len());
+        }
+        std::fs::write(mails.join(format!("{i:06}.eml")), text).unwrap();
+    }
+    eprintln!("(peer: Postfix's queue drained in {:.1} s)", drain_queue(stack));
+    let t = Instant::now();
+    let logs = run_once(&config(stack, &dir, support), "2026-03-03T09:30:00Z");
+    let total = t.elapsed().as_secs_f64();
+    let sent = field(&logs, "outbox delivered", "sent").unwrap_or(0.0);
+    let ours = n as f64 / total;
+    println!("peer srgate end to end: {n} mails, {sent:.0} mails sent, in {total:.2} s: {ours:.1} mails/s");
+    let out = Command::new(format!("{ROOT}/scripts/rt-peer.sh"))
+        .arg("feed")
+        .arg(&mails)
+        .arg(workers.to_string())
+        .stderr(Stdio::inherit())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "rt-peer.sh feed failed");
+    let line = String::from_utf8_lossy(&out.stdout).lines().find(|l| l.starts_with("rt-mailgate:")).unwrap_or_default().to_string();
+    let theirs: f64 = line.rsplit(": ").next().and_then(|r| r.split_whitespace().next()?.parse().ok()).unwrap_or(f64::NAN);
+    println!("peer Request Tracker 5 (SQLite, rt-mailgate, {workers} at a time): {line}");
+    println!("peer ratio: srgate {ours:.1} mails/s against Request Tracker {theirs:.2} mails/s: {:.0}x", ours / theirs);
+}
+
 fn main() {
-    let only = std::env::var("BENCH_ONLY").unwrap_or_else(|_| "backlog,latency,scale".into());
+    let only = std::env::var("BENCH_ONLY").unwrap_or_else(|_| "backlog,latency,scale,peer".into());
     let stack = Stack::start();
     println!(
         "machine: {} cores, {}",
@@ -574,5 +627,8 @@ fn main() {
     }
     if only.contains("scale") {
         scale(&stack);
+    }
+    if only.contains("peer") {
+        peer(&stack);
     }
 }
