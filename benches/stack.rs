@@ -24,7 +24,11 @@
 //!   missing); prints both rates and their ratio. RT threads by its own subject tag only, so
 //!   its copy of each reply carries the tag of the ticket its original opened.
 //!
-//! Set `BENCH_ONLY=backlog,latency,scale,peer` to run a subset, `BENCH_STORE_CACHE_MB=16` to give
+//! - flat: the cost of one more customer reply on a long SR, through the real path
+//!   (`run --once`, SMTP unreachable): `BENCH_FLAT_MAILS` (200) replies, each to its own SR
+//!   that has one message, against as many replies to one SR that already has 1,000.
+//!
+//! Set `BENCH_ONLY=backlog,latency,scale,peer,flat` to run a subset, `BENCH_STORE_CACHE_MB=16` to give
 //! the daemon another `store_cache_mb`, `BENCH_STORE_LINE='store = { engine = "postgres", … }'`
 //! to run it on a (migrated) PostgreSQL database.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -563,6 +567,54 @@ fn start_daemon(cfg: &Path, dir: &Path) -> Child {
     daemon
 }
 
+/// A short customer mail: new (`answers` None) or answering the mail `<flat-{answers}>`.
+fn flat_mail(i: usize, answers: Option<usize>) -> Vec<u8> {
+    let (from, subject, threading) = match answers {
+        Some(o) => (format!("flat{o}@example.com"), "Re: Printer".to_string(), format!("In-Reply-To: <flat-{o}@example.com>\r\n")),
+        None => (format!("flat{i}@example.com"), format!("Printer {i}"), String::new()),
+    };
+    let body = "The printer on floor two prints blank pages again; here is what I tried today.\r\n".repeat(25);
+    format!("From: <{from}>\r\nTo: flat@example.test\r\nSubject: {subject}\r\nMessage-ID: <flat-{i}@example.com>\r\n{threading}\r\nMail {i}.\r\n{body}").into_bytes()
+}
+
+/// The cost per reply of `replies` (mail numbers and what each answers), read by
+/// `run --once` on a store that has read `before` already (SMTP unreachable).
+fn flat_cost(stack: &Stack, name: &str, before: &[(usize, Option<usize>)], replies: &[(usize, Option<usize>)]) -> f64 {
+    let support = format!("{name}@example.test");
+    let dir = stack.dir.join(name);
+    let cfg = config_smtp(stack, &dir, &support, free_port());
+    let mut imap = Imap::login(stack.imap, &support);
+    for &(i, answers) in before {
+        imap.append("INBOX", &flat_mail(i, answers));
+    }
+    run_once(&cfg, "2026-03-03T09:30:00Z");
+    for &(i, answers) in replies {
+        imap.append("INBOX", &flat_mail(i, answers));
+    }
+    let logs = run_once(&cfg, "2026-03-03T09:40:00Z");
+    field(&logs, "mailbox read", "ingest_seconds").unwrap_or(f64::NAN) / replies.len() as f64
+}
+
+/// Flat cost per mail: a reply on an SR with 1,000 messages against a reply on an SR with one.
+fn flat(stack: &Stack) {
+    let n = env_usize("BENCH_FLAT_MAILS", 200);
+    // n SRs of one message each, then one reply to each.
+    let opened: Vec<_> = (0..n).map(|i| (i, None)).collect();
+    let first: Vec<_> = (0..n).map(|i| (n + i, Some(i))).collect();
+    let short = flat_cost(stack, "flat-short", &opened, &first);
+    // One SR: its first mail and 999 replies (1,000 messages with the acknowledgement and
+    // the CSE's copies counted apart), then n more replies.
+    let long: Vec<_> = std::iter::once((0, None)).chain((1..1000).map(|i| (i, Some(0)))).collect();
+    let more: Vec<_> = (1000..1000 + n).map(|i| (i, Some(0))).collect();
+    let deep = flat_cost(stack, "flat-long", &long, &more);
+    println!(
+        "flat cost per reply (read, decided, committed, flagged; run --once): on an SR with 1 message {:.2} ms, with 1,000 {:.2} ms: {:.2}x",
+        short * 1e3,
+        deep * 1e3,
+        deep / short
+    );
+}
+
 /// The peer beside us: srgate and Request Tracker on the same mails.
 fn peer(stack: &Stack) {
     let n = env_usize("BENCH_PEER_MAILS", 1_000);
@@ -609,7 +661,7 @@ fn peer(stack: &Stack) {
 }
 
 fn main() {
-    let only = std::env::var("BENCH_ONLY").unwrap_or_else(|_| "backlog,latency,scale,peer".into());
+    let only = std::env::var("BENCH_ONLY").unwrap_or_else(|_| "backlog,latency,scale,peer,flat".into());
     let stack = Stack::start();
     println!(
         "machine: {} cores, {}",
@@ -630,5 +682,8 @@ fn main() {
     }
     if only.contains("peer") {
         peer(&stack);
+    }
+    if only.contains("flat") {
+        flat(&stack);
     }
 }
