@@ -344,12 +344,16 @@ fn backlog(stack: &Stack) {
     let total = t.elapsed().as_secs_f64();
     let sent = field(&logs, "outbox delivered", "sent").unwrap_or(0.0);
     let ingest = field(&logs, "mailbox read", "ingest_seconds").unwrap_or(f64::NAN);
-    let srs =
-        Command::new(bin()).arg("--config").arg(&cfg).args(["sr", "list"]).output().unwrap().stdout.iter().filter(|b| **b == b'\n').count();
+    let srs = sr_count(&cfg);
     println!(
         "backlog srgate end to end: {n} mails -> {srs} SRs, {sent:.0} mails sent, in {total:.2} s (all read after {ingest:.2} s): {:.0} mails/s",
         n as f64 / total
     );
+}
+
+/// How many SRs the store of `cfg` holds (`srgate sr list`).
+fn sr_count(cfg: &Path) -> usize {
+    Command::new(bin()).arg("--config").arg(cfg).args(["sr", "list"]).output().unwrap().stdout.iter().filter(|b| **b == b'\n').count()
 }
 
 /// `srgate run --once --now NOW` with JSON logs; returns the log lines.
@@ -592,6 +596,9 @@ fn flat_cost(stack: &Stack, name: &str, before: &[(usize, Option<usize>)], repli
         imap.append("INBOX", &flat_mail(i, answers));
     }
     let logs = run_once(&cfg, "2026-03-03T09:40:00Z");
+    // Measured what was meant: every reply went to the SR of the mail it answers.
+    let opened = before.iter().chain(replies).filter(|(_, answers)| answers.is_none()).count();
+    assert_eq!(sr_count(&cfg), opened, "{name}: the replies opened SRs of their own");
     field(&logs, "mailbox read", "ingest_seconds").unwrap_or(f64::NAN) / replies.len() as f64
 }
 
@@ -641,10 +648,12 @@ fn peer(stack: &Stack) {
     }
     eprintln!("(peer: Postfix's queue drained in {:.1} s)", drain_queue(stack));
     let t = Instant::now();
-    let logs = run_once(&config(stack, &dir, support), "2026-03-03T09:30:00Z");
+    let cfg = config(stack, &dir, support);
+    let logs = run_once(&cfg, "2026-03-03T09:30:00Z");
     let total = t.elapsed().as_secs_f64();
     let sent = field(&logs, "outbox delivered", "sent").unwrap_or(0.0);
     let ours = n as f64 / total;
+    assert_eq!(sr_count(&cfg), ticket_of.len(), "srgate opened one SR per new mail");
     println!("peer srgate end to end: {n} mails, {sent:.0} mails sent, in {total:.2} s: {ours:.1} mails/s");
     let out = Command::new(format!("{ROOT}/scripts/rt-peer.sh"))
         .arg("feed")

@@ -39,7 +39,7 @@ install() {
   [ "$(id -u)" = 0 ] || sudo=(sudo)
   say "installing ${missing[*]}"
   # No questions; RT's own database setup is not used (feed makes its own); with no mail
-  # server on the machine apt would pick exim4: Postfix is what the mail stack uses anyway.
+  # server on the machine apt would pick exim4 for RT: Postfix, which the mail stack uses, instead.
   "${sudo[@]}" debconf-set-selections <<'EOF'
 request-tracker5 request-tracker5/dbconfig-install boolean false
 request-tracker5 request-tracker5/install-cronjobs boolean false
@@ -47,7 +47,11 @@ request-tracker5 request-tracker5/handle-siteconfig-permissions boolean true
 postfix postfix/main_mailer_type select No configuration
 EOF
   apt-cache policy request-tracker5 | grep -q 'Candidate: [0-9]' || "${sudo[@]}" apt-get update -q
-  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends postfix "${missing[@]}"
+  # A machine's own mail server (anything that gives /usr/sbin/sendmail) stays: naming Postfix
+  # beside it would make apt remove it.
+  local mta=()
+  [ -e /usr/sbin/sendmail ] || mta=(postfix)
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${mta[@]}" "${missing[@]}"
 }
 
 fresh_state() {
