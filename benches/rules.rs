@@ -14,7 +14,12 @@ fn main() {
 }
 
 /// The mails, by name.
-const MAILS: &[&str] = &["en_p1_outage", "fr_p4_howto", "de_no_match"];
+const MAILS: &[&str] = &["en_p1_outage", "fr_p4_howto", "de_no_match", "en_long_no_match", "de_long_no_match"];
+
+/// About 25 KB of text, the backlog benchmark's mean: ASCII, and German with umlauts.
+static EN_LONG: LazyLock<String> =
+    LazyLock::new(|| "Lorem ipsum dolor sit amet, the printer on floor two prints blank pages again.\n".repeat(320));
+static DE_LONG: LazyLock<String> = LazyLock::new(|| DE_TEXT.repeat(60));
 
 static HEADERS: LazyLock<Vec<(String, String)>> = LazyLock::new(|| {
     [
@@ -55,6 +60,8 @@ fn facts(name: &str) -> Facts<'static> {
             ("Question sur la double authentification", FR_TEXT, "pierre@globex.example.com", "fr", Some("Globex"), Some("standard"))
         }
         "de_no_match" => ("Lizenzhinweis im Portal", DE_TEXT, "klaus@beispiel.example.de", "de", None, None),
+        "en_long_no_match" => ("Problem report", EN_LONG.as_str(), "customer@example.com", "en", None, None),
+        "de_long_no_match" => ("Lizenzhinweis im Portal", DE_LONG.as_str(), "klaus@beispiel.example.de", "de", None, None),
         other => panic!("unknown mail {other}"),
     };
     Facts {

@@ -28,7 +28,8 @@
 //!   (`run --once`, SMTP unreachable): `BENCH_FLAT_MAILS` (200) replies, each to its own SR
 //!   that has one message, against as many replies to one SR that already has 1,000.
 //!
-//! Set `BENCH_ONLY=backlog,latency,scale,peer,flat` to run a subset, `BENCH_STORE_CACHE_MB=16` to give
+//! Set `BENCH_ONLY=backlog,latency,scale,peer,flat` to run a subset (`ingestion`: the backlog
+//! only as far as ingestion alone), `BENCH_STORE_CACHE_MB=16` to give
 //! the daemon another `store_cache_mb`, `BENCH_STORE_LINE='store = { engine = "postgres", … }'`
 //! to run it on a (migrated) PostgreSQL database.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -257,7 +258,8 @@ fn field(logs: &[serde_json::Value], message: &str, key: &str) -> Option<f64> {
     logs.iter().find(|l| l["fields"]["message"] == message).and_then(|l| l["fields"][key].as_f64())
 }
 
-fn backlog(stack: &Stack) {
+/// The backlog; with `full` false, only as far as ingestion alone.
+fn backlog(stack: &Stack, full: bool) {
     let n = env_usize("BENCH_MAILS", 10_000);
     let support = "backlog@example.test";
     let mut imap = Imap::login(stack.imap, support);
@@ -283,13 +285,16 @@ fn backlog(stack: &Stack) {
     // only fills), then delivery alone of that outbox.
     let phases = stack.dir.join("backlog-phases");
     let unreachable = free_port();
-    let logs = run_once(&config_smtp(stack, &phases, support, unreachable), "2026-03-03T09:30:00Z");
+    let (logs, peak) = run_once_peak(&config_smtp(stack, &phases, support, unreachable), "2026-03-03T09:30:00Z");
     let ingest = field(&logs, "mailbox read", "ingest_seconds").unwrap_or(f64::NAN);
     println!(
-        "backlog srgate ingestion (mailbox -> SR committed and mail flagged, SMTP unreachable): {ingest:.2} s: {:.0} mails/s, {:.0}% of the plain fetch rate",
+        "backlog srgate ingestion (mailbox -> SR committed and mail flagged, SMTP unreachable): {ingest:.2} s: {:.0} mails/s, {:.0}% of the plain fetch rate; peak resident memory {peak:.0} MB",
         n as f64 / ingest,
         100.0 * (n as f64 / ingest) / fetch_rate
     );
+    if !full {
+        return;
+    }
     let logs = run_once(&config(stack, &phases, support), "2026-03-03T09:30:30Z");
     let deliver = field(&logs, "outbox delivered", "deliver_seconds").unwrap_or(f64::NAN);
     let sent = field(&logs, "outbox delivered", "sent").unwrap_or(0.0) as usize;
@@ -340,13 +345,13 @@ fn backlog(stack: &Stack) {
     eprintln!("(backlog: Postfix's queue drained in {:.1} s)", drain_queue(stack));
     let t = Instant::now();
     let cfg = config(stack, &stack.dir.join("backlog"), support);
-    let logs = run_once(&cfg, "2026-03-03T09:30:00Z");
+    let (logs, peak) = run_once_peak(&cfg, "2026-03-03T09:30:00Z");
     let total = t.elapsed().as_secs_f64();
     let sent = field(&logs, "outbox delivered", "sent").unwrap_or(0.0);
     let ingest = field(&logs, "mailbox read", "ingest_seconds").unwrap_or(f64::NAN);
     let srs = sr_count(&cfg);
     println!(
-        "backlog srgate end to end: {n} mails -> {srs} SRs, {sent:.0} mails sent, in {total:.2} s (all read after {ingest:.2} s): {:.0} mails/s",
+        "backlog srgate end to end: {n} mails -> {srs} SRs, {sent:.0} mails sent, in {total:.2} s (all read after {ingest:.2} s, peak resident memory {peak:.0} MB): {:.0} mails/s",
         n as f64 / total
     );
 }
@@ -358,15 +363,38 @@ fn sr_count(cfg: &Path) -> usize {
 
 /// `srgate run --once --now NOW` with JSON logs; returns the log lines.
 fn run_once(cfg: &Path, now: &str) -> Vec<serde_json::Value> {
-    let out = Command::new(bin())
+    run_once_peak(cfg, now).0
+}
+
+/// [`run_once`], and the process's peak resident memory in MB (its `VmHWM`, read
+/// every 20 ms while it runs).
+fn run_once_peak(cfg: &Path, now: &str) -> (Vec<serde_json::Value>, f64) {
+    let mut child = Command::new(bin())
         .arg("--config")
         .arg(cfg)
         .args(["--log-format", "json", "run", "--once", "--now", now])
         .env("SRGATE_LOG", "info")
-        .output()
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    json_logs(&out.stderr)
+    let mut stderr = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut all = Vec::new();
+        stderr.read_to_end(&mut all).unwrap();
+        all
+    });
+    let mut peak_kb = 0;
+    let status = loop {
+        peak_kb = peak_kb.max(proc_status_kb(child.id(), "VmHWM:"));
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let stderr = reader.join().unwrap();
+    assert!(status.success(), "{}", String::from_utf8_lossy(&stderr));
+    (json_logs(&stderr), peak_kb as f64 / 1024.0)
 }
 
 fn percentile(v: &mut [f64], p: f64) -> f64 {
@@ -471,9 +499,14 @@ fn latency(stack: &Stack) {
 }
 
 fn rss_kb(pid: u32) -> u64 {
+    proc_status_kb(pid, "VmRSS:")
+}
+
+/// A kB figure of `/proc/PID/status` (`VmRSS:`, `VmHWM:`), 0 once the process is gone.
+fn proc_status_kb(pid: u32, field: &str) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
+        .and_then(|s| s.lines().find(|l| l.starts_with(field)).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
         .unwrap_or(0)
 }
 
@@ -681,7 +714,9 @@ fn main() {
             .unwrap_or_default()
     );
     if only.contains("backlog") {
-        backlog(&stack);
+        backlog(&stack, true);
+    } else if only.contains("ingestion") {
+        backlog(&stack, false);
     }
     if only.contains("latency") {
         latency(&stack);

@@ -27,7 +27,7 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use regex::{Regex, RegexBuilder};
+use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder, SetMatches};
 use serde::Serialize;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
@@ -59,6 +59,8 @@ struct Term {
     regex: Regex,
     /// True for a word or phrase (matched on the folded text), false for a regex (on the text as written).
     folded: bool,
+    /// Its place in the knowledge base's [`TermSets`] (the folded or the written one).
+    at: usize,
 }
 
 /// One article, compiled.
@@ -87,12 +89,67 @@ pub struct Article {
 #[derive(Debug, Clone, Default)]
 pub struct Kb {
     articles: Vec<Article>,
+    sets: TermSets,
 }
 
 impl Kb {
     /// A knowledge base without articles (no `kb/` folder).
     pub const fn empty() -> Kb {
-        Kb { articles: Vec::new() }
+        Kb { articles: Vec::new(), sets: TermSets { folded: None, written: None } }
+    }
+
+    /// The knowledge base of `articles`, every term also gathered in its [`TermSets`].
+    fn new(mut articles: Vec<Article>) -> Kb {
+        let (mut folded, mut written) = (Vec::new(), Vec::new());
+        for t in articles.iter_mut().flat_map(|a| a.terms.iter_mut()) {
+            let gathered = if t.folded { &mut folded } else { &mut written };
+            t.at = gathered.len();
+            gathered.push(t.regex.as_str().to_string());
+        }
+        let set = |patterns: Vec<String>, case_insensitive| {
+            RegexSetBuilder::new(patterns).case_insensitive(case_insensitive).build().ok().filter(|s| !s.is_empty())
+        };
+        Kb { articles, sets: TermSets { folded: set(folded, false), written: set(written, true) } }
+    }
+}
+
+/// Every term of every article in two sets, words and phrases (on folded text) and
+/// regexes (on the text as written), so that a text is scanned once per set, not once
+/// per term. `None` when there is no such term, or when a set outgrows the size limit
+/// its terms kept to: then each term scans on its own.
+#[derive(Debug, Clone, Default)]
+struct TermSets {
+    folded: Option<RegexSet>,
+    written: Option<RegexSet>,
+}
+
+/// Where terms occur in one query: the subject and the text, folded and as written.
+struct Occurrences<'a> {
+    /// (subject, text), folded.
+    folded: (String, String),
+    /// (subject, text), as written.
+    written: (&'a str, &'a str),
+    /// The [`TermSets`]' matches on the subject and on the text, when there are sets.
+    folded_hits: Option<(SetMatches, SetMatches)>,
+    written_hits: Option<(SetMatches, SetMatches)>,
+}
+
+impl<'a> Occurrences<'a> {
+    fn scan(sets: &TermSets, q: &Query<'a>) -> Occurrences<'a> {
+        let folded = (fold(q.subject), fold(q.text));
+        let folded_hits = sets.folded.as_ref().map(|s| (s.matches(&folded.0), s.matches(&folded.1)));
+        let written_hits = sets.written.as_ref().map(|s| (s.matches(q.subject), s.matches(q.text)));
+        Occurrences { folded, written: (q.subject, q.text), folded_hits, written_hits }
+    }
+
+    /// Whether `t` occurs in the subject (`in_subject`) or else in the text.
+    fn found(&self, t: &Term, in_subject: bool) -> bool {
+        let hits = if t.folded { &self.folded_hits } else { &self.written_hits };
+        if let Some((subject, text)) = hits {
+            return if in_subject { subject.matched(t.at) } else { text.matched(t.at) };
+        }
+        let (subject, text) = if t.folded { (self.folded.0.as_str(), self.folded.1.as_str()) } else { self.written };
+        t.regex.is_match(if in_subject { subject } else { text })
     }
 }
 
@@ -165,7 +222,7 @@ impl Kb {
             }
             errors.extend(s.errors);
         }
-        if errors.is_empty() { Ok(Kb { articles }) } else { Err(Diagnostics(errors)) }
+        if errors.is_empty() { Ok(Kb::new(articles)) } else { Err(Diagnostics(errors)) }
     }
 
     /// The articles.
@@ -181,20 +238,21 @@ impl Kb {
     /// Every article for the query's language and product with at least one term
     /// that occurs, best first (score, then the order of the files).
     pub fn candidates(&self, q: &Query<'_>) -> Vec<Candidate> {
-        let (subject, text) = (fold(q.subject), fold(q.text));
-        let mut out: Vec<Candidate> = self
-            .articles
-            .iter()
-            .filter(|a| a.serves(q))
+        let serving: Vec<&Article> = self.articles.iter().filter(|a| a.serves(q)).collect();
+        if serving.is_empty() {
+            return Vec::new();
+        }
+        let occurrences = Occurrences::scan(&self.sets, q);
+        let mut out: Vec<Candidate> = serving
+            .into_iter()
             .filter_map(|a| {
                 let mut hits = Vec::new();
                 let mut score = 0;
                 for t in &a.terms {
-                    let (s, x) = if t.folded { (subject.as_str(), text.as_str()) } else { (q.subject, q.text) };
-                    if t.regex.is_match(s) {
+                    if occurrences.found(t, true) {
                         score += 2;
                         hits.push(Hit { term: t.source.clone(), place: "subject" });
-                    } else if t.regex.is_match(x) {
+                    } else if occurrences.found(t, false) {
                         score += 1;
                         hits.push(Hit { term: t.source.clone(), place: "text" });
                     }
@@ -237,31 +295,40 @@ impl Article {
 /// phrases are matched on.
 pub fn fold(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars().flat_map(char::to_lowercase) {
-        match c {
-            'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' | 'ă' | 'ą' => out.push('a'),
-            'ç' | 'ć' | 'ĉ' | 'ċ' | 'č' => out.push('c'),
-            'ď' | 'đ' => out.push('d'),
-            'è' | 'é' | 'ê' | 'ë' | 'ē' | 'ĕ' | 'ė' | 'ę' | 'ě' => out.push('e'),
-            'ì' | 'í' | 'î' | 'ï' | 'ĩ' | 'ī' | 'ĭ' | 'į' | 'ı' => out.push('i'),
-            'ñ' | 'ń' | 'ņ' | 'ň' => out.push('n'),
-            'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'ō' | 'ŏ' | 'ő' => out.push('o'),
-            'ù' | 'ú' | 'û' | 'ü' | 'ũ' | 'ū' | 'ŭ' | 'ů' | 'ű' | 'ų' => out.push('u'),
-            'ý' | 'ÿ' | 'ŷ' => out.push('y'),
-            'ś' | 'ŝ' | 'ş' | 'š' => out.push('s'),
-            'ź' | 'ż' | 'ž' => out.push('z'),
-            'ğ' | 'ĝ' | 'ġ' | 'ģ' => out.push('g'),
-            'ł' => out.push('l'),
-            'ŕ' | 'ř' | 'ŗ' => out.push('r'),
-            'ť' | 'ţ' => out.push('t'),
-            'ß' => out.push_str("ss"),
-            'æ' => out.push_str("ae"),
-            'œ' => out.push_str("oe"),
-            '’' | '‘' | 'ʼ' => out.push('\''),
-            other => out.push(other),
+    for c in text.chars() {
+        if c.is_ascii() {
+            out.push(c.to_ascii_lowercase());
+        } else {
+            c.to_lowercase().for_each(|c| fold_lowercase(c, &mut out));
         }
     }
     out
+}
+
+/// Appends a lower-case character to folded text, without its diacritic.
+fn fold_lowercase(c: char, out: &mut String) {
+    match c {
+        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' | 'ă' | 'ą' => out.push('a'),
+        'ç' | 'ć' | 'ĉ' | 'ċ' | 'č' => out.push('c'),
+        'ď' | 'đ' => out.push('d'),
+        'è' | 'é' | 'ê' | 'ë' | 'ē' | 'ĕ' | 'ė' | 'ę' | 'ě' => out.push('e'),
+        'ì' | 'í' | 'î' | 'ï' | 'ĩ' | 'ī' | 'ĭ' | 'į' | 'ı' => out.push('i'),
+        'ñ' | 'ń' | 'ņ' | 'ň' => out.push('n'),
+        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'ō' | 'ŏ' | 'ő' => out.push('o'),
+        'ù' | 'ú' | 'û' | 'ü' | 'ũ' | 'ū' | 'ŭ' | 'ů' | 'ű' | 'ų' => out.push('u'),
+        'ý' | 'ÿ' | 'ŷ' => out.push('y'),
+        'ś' | 'ŝ' | 'ş' | 'š' => out.push('s'),
+        'ź' | 'ż' | 'ž' => out.push('z'),
+        'ğ' | 'ĝ' | 'ġ' | 'ģ' => out.push('g'),
+        'ł' => out.push('l'),
+        'ŕ' | 'ř' | 'ŗ' => out.push('r'),
+        'ť' | 'ţ' => out.push('t'),
+        'ß' => out.push_str("ss"),
+        'æ' => out.push_str("ae"),
+        'œ' => out.push_str("oe"),
+        '’' | '‘' | 'ʼ' => out.push('\''),
+        other => out.push(other),
+    }
 }
 
 /// The regex that finds a plain term (a word or a phrase, `*` ending a word for
@@ -303,9 +370,9 @@ fn compile_term(source: &str) -> Result<Term, String> {
             .case_insensitive(true)
             .size_limit(1 << 20)
             .build()
-            .map(|regex| Term { source: source.to_string(), regex, folded: false })
+            .map(|regex| Term { source: source.to_string(), regex, folded: false, at: 0 })
             .map_err(|e| format!("bad regex `{r}`: {}", regex_message(&e))),
-        None => words_regex(trimmed).map(|regex| Term { source: source.to_string(), regex, folded: true }),
+        None => words_regex(trimmed).map(|regex| Term { source: source.to_string(), regex, folded: true, at: 0 }),
     }
 }
 
@@ -492,6 +559,24 @@ match = ["vpn", "tunnel", "verbindung*", "re:auth(entication)? failed"]
         assert_eq!(en[0].why(), "down (subject), cannot reach (text), /\\b50[234]\\b/ (text)");
         let fr = kb.suggest(&q("Portail en PANNE", "Le portail est indisponible, il ne répond plus.", "fr", None), |_| false);
         assert_eq!(ids(&fr), vec!["status-fr"], "accents and case do not matter; `répond*` matches répond");
+    }
+
+    /// The terms gathered in two sets find what each term finds on its own.
+    #[test]
+    fn the_term_sets_find_what_each_term_finds() {
+        let (with_sets, without) = (kb(), Kb { sets: TermSets::default(), ..kb() });
+        assert!(with_sets.sets.folded.is_some() && with_sets.sets.written.is_some());
+        let queries = [
+            q("Portal down", "Since 9:00 we cannot reach the portal: 503 on every page.", "en", None),
+            q("Portail en PANNE", "Le portail est indisponible, il ne répond plus.", "fr", None),
+            q("VPN", "The VPN client cannot connect since the update; tunnel drops.", "en", Some("vpn")),
+            q("Hello", "Nothing to see.", "de", None),
+        ];
+        for query in &queries {
+            let (a, b) = (with_sets.candidates(query), without.candidates(query));
+            assert_eq!(ids(&a), ids(&b));
+            assert_eq!(a.iter().map(Candidate::why).collect::<Vec<_>>(), b.iter().map(Candidate::why).collect::<Vec<_>>());
+        }
     }
 
     #[test]

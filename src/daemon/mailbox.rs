@@ -3,7 +3,9 @@
 //!
 //! One pass ([`cycle`]) fetches new mail by UID in ascending batches, hands each
 //! batch to [`super::ingest`] on a blocking thread, runs the durability barrier,
-//! and only then flags or moves the batch's mails on the server. Mail too large
+//! and only then flags or moves the batch's mails on the server. The next batch is
+//! fetched and parsed while one is decided and committed; nothing of it is
+//! committed before the batch in hand is durable and flagged. Mail too large
 //! to fetch is handled in its place among the others, so the mailbox position
 //! never passes a UID that is not committed.
 
@@ -80,6 +82,25 @@ async fn fetch(conn: &mut Connection, batch: &[(u32, u64)], max: u64) -> anyhow:
         }
     }
     Ok(out)
+}
+
+/// Fetches one batch and parses it (off the runtime): its mails, and whether every
+/// mail listed was fetched. `None` when none was. A mail listed but not fetched
+/// (expunged meanwhile, or a server hiccup) ends the pass after what was fetched:
+/// the next pass lists again, so none is passed unread.
+async fn fetch_and_prepare(
+    gw: &Arc<Gateway>,
+    conn: &mut Connection,
+    batch: Vec<(u32, u64)>,
+    max: u64,
+) -> anyhow::Result<Option<(Vec<Prepared>, bool)>> {
+    let fetched = fetch(conn, &batch, max).await?;
+    if fetched.is_empty() {
+        return Ok(None);
+    }
+    let fetched_all = fetched.len() == batch.len();
+    let prepared = gw.blocking(move |_| ingest::prepare(fetched)).await?;
+    Ok(Some((prepared, fetched_all)))
 }
 
 /// Verifies the senders of a parsed batch where the decision depends on them (DNS:
@@ -176,22 +197,29 @@ pub(super) async fn cycle(
     let uids = conn.uids_after(after).await?;
     let sizes = conn.sizes(&uids).await?;
     let max = gw.setup().config.max_message_bytes as u64;
-    for batch in batches(&sizes, max) {
-        let fetched = fetch(conn, &batch, max).await?;
-        if fetched.is_empty() {
-            break;
-        }
-        // A mail listed but not fetched (expunged meanwhile, or a server hiccup) ends the
-        // pass after what was fetched: the next pass lists again, so none is passed unread.
-        let fetched_all = fetched.len() == batch.len();
-        let prepared = gw.blocking(move |_| ingest::prepare(fetched)).await?;
+    let mut batches = batches(&sizes, max).into_iter();
+    let mut next = match batches.next() {
+        Some(first) => fetch_and_prepare(gw, conn, first, max).await?,
+        None => None,
+    };
+    // Batch N is decided and committed while batch N+1 is fetched and parsed.
+    while let Some((prepared, fetched_all)) = next.take() {
         let (prepared, verified_all) = authenticate(gw, conn, mb, prepared).await?;
         let complete = fetched_all && verified_all;
         if prepared.is_empty() {
             break;
         }
         let (mailbox, stop_flag) = (mb.clone(), stop.clone());
-        let outcome = gw.blocking(move |gw| gw.ingest_batch(&mailbox, validity, prepared, &stop_flag)).await?;
+        let ingesting = gw.blocking(move |gw| gw.ingest_batch(&mailbox, validity, prepared, &stop_flag));
+        let following = batches.next().filter(|_| complete && !*stop.borrow());
+        let reading_ahead = async {
+            match following {
+                Some(batch) => fetch_and_prepare(gw, conn, batch, max).await,
+                None => Ok(None),
+            }
+        };
+        let (outcome, ahead) = tokio::join!(ingesting, reading_ahead);
+        let outcome = outcome?;
         stats.processed += outcome.stats.processed;
         stats.duplicates += outcome.stats.duplicates;
         stats.quarantined += outcome.stats.quarantined;
@@ -214,6 +242,8 @@ pub(super) async fn cycle(
         if *stop.borrow() || !complete {
             break;
         }
+        // A failed read ahead counts only now, after the batch before it is flagged.
+        next = ahead?;
     }
     gw.metrics.polled(&mb.name, crate::time::wall_seconds());
     gw.metrics.store(None);

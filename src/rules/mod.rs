@@ -20,7 +20,7 @@ pub(crate) mod spans;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use regex::{Regex, RegexBuilder};
+use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 use serde::Serialize;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
@@ -186,18 +186,75 @@ fn excerpt(s: &str) -> String {
     out
 }
 
-fn first_match(patterns: &[Pattern], what: &str, haystack: &str) -> Option<String> {
-    patterns.iter().find_map(|p| p.find(what, haystack))
+/// A condition's regexes: each as written (for the reason), and all of them in one
+/// set, so that a haystack is scanned once however many there are.
+#[derive(Debug, Clone)]
+struct Patterns {
+    list: Vec<Pattern>,
+    /// `None` for a single regex, or when the set outgrows the regex size limit its
+    /// members kept to: then each regex scans on its own.
+    set: Option<RegexSet>,
+    /// Where the list starts in the rule set's [`TextScan`], when it is there.
+    in_text_scan: Option<usize>,
+}
+
+impl Patterns {
+    fn new(list: Vec<Pattern>) -> Patterns {
+        let set = if list.len() > 1 { regex_set(&list) } else { None };
+        Patterns { list, set, in_text_scan: None }
+    }
+
+    /// The reason for the first regex, in the order written, that matches `haystack`.
+    fn first_match(&self, what: &str, haystack: &str) -> Option<String> {
+        match &self.set {
+            Some(set) => self.list.get(set.matches(haystack).into_iter().next()?)?.find(what, haystack),
+            None => self.list.iter().find_map(|p| p.find(what, haystack)),
+        }
+    }
+
+    /// [`Patterns::first_match`] on the mail's text, read from the scan made once for every rule.
+    fn first_text_match(&self, text: &str, scan: &TextScan<'_>) -> Option<String> {
+        match (self.in_text_scan, scan.matches()) {
+            (Some(at), Some(hits)) => {
+                let first = (0..self.list.len()).find(|i| hits.matched(at + i))?;
+                self.list.get(first)?.find("text", text)
+            }
+            _ => self.first_match("text", text),
+        }
+    }
+}
+
+/// Every regex of every rule that looks at the text, in one set: a long text is
+/// scanned once for the whole rule set, not once per rule.
+#[derive(Debug, Clone, Default)]
+struct TextSet(Option<RegexSet>);
+
+/// The [`TextSet`]'s scan of one mail's text, made when a rule first asks.
+struct TextScan<'a> {
+    set: &'a TextSet,
+    text: &'a str,
+    done: std::cell::OnceCell<Option<regex::SetMatches>>,
+}
+
+impl TextScan<'_> {
+    fn matches(&self) -> Option<&regex::SetMatches> {
+        self.done.get_or_init(|| self.set.0.as_ref().map(|s| s.matches(self.text))).as_ref()
+    }
+}
+
+/// One set of `list`'s regexes, case-insensitive as each is.
+fn regex_set(list: &[Pattern]) -> Option<RegexSet> {
+    RegexSetBuilder::new(list.iter().map(|p| p.source.as_str())).case_insensitive(true).build().ok()
 }
 
 /// One condition of a rule's `when`.
 #[derive(Debug, Clone)]
 enum Condition {
-    Subject(Vec<Pattern>),
-    Text(Vec<Pattern>),
-    SubjectOrText(Vec<Pattern>),
-    Sender(Vec<Pattern>),
-    Header(String, Vec<Pattern>),
+    Subject(Patterns),
+    Text(Patterns),
+    SubjectOrText(Patterns),
+    Sender(Patterns),
+    Header(String, Patterns),
     Language(Vec<String>),
     Account(Vec<String>),
     Tier(Vec<String>),
@@ -213,17 +270,17 @@ fn one_of(what: &str, value: Option<&str>, list: &[String]) -> Option<String> {
 
 impl Condition {
     /// The reason this condition holds for `facts`, or `None`.
-    fn check(&self, f: &Facts<'_>) -> Option<String> {
+    fn check(&self, f: &Facts<'_>, scan: &TextScan<'_>) -> Option<String> {
         match self {
-            Condition::Subject(p) => first_match(p, "subject", f.subject),
-            Condition::Text(p) => first_match(p, "text", f.text),
-            Condition::SubjectOrText(p) => first_match(p, "subject", f.subject).or_else(|| first_match(p, "text", f.text)),
-            Condition::Sender(p) => first_match(p, "sender", f.sender),
+            Condition::Subject(p) => p.first_match("subject", f.subject),
+            Condition::Text(p) => p.first_text_match(f.text, scan),
+            Condition::SubjectOrText(p) => p.first_match("subject", f.subject).or_else(|| p.first_text_match(f.text, scan)),
+            Condition::Sender(p) => p.first_match("sender", f.sender),
             Condition::Header(name, p) => f
                 .headers
                 .iter()
                 .filter(|(n, _)| n.eq_ignore_ascii_case(name))
-                .find_map(|(_, value)| first_match(p, &format!("header {name}"), value)),
+                .find_map(|(_, value)| p.first_match(&format!("header {name}"), value)),
             Condition::Language(list) => one_of("detected language", f.detected_language, list),
             Condition::Account(list) => one_of("account", f.account, list),
             Condition::Tier(list) => one_of("tier", f.tier, list),
@@ -277,6 +334,7 @@ impl Rule {
 #[derive(Debug, Clone, Default)]
 pub struct RuleSet {
     rules: Vec<Rule>,
+    text_set: TextSet,
 }
 
 impl RuleSet {
@@ -332,7 +390,20 @@ impl RuleSet {
             }
             errors.extend(s.errors);
         }
-        if errors.is_empty() { Ok(RuleSet { rules }) } else { Err(Diagnostics(errors)) }
+        if errors.is_empty() { Ok(RuleSet::new(rules)) } else { Err(Diagnostics(errors)) }
+    }
+
+    /// The set of compiled `rules`, with every regex on the text gathered in one [`TextSet`].
+    fn new(mut rules: Vec<Rule>) -> RuleSet {
+        let mut all = Vec::new();
+        for c in rules.iter_mut().flat_map(|r| r.conditions.iter_mut()) {
+            if let Condition::Text(p) | Condition::SubjectOrText(p) = c {
+                p.in_text_scan = Some(all.len());
+                all.extend(p.list.iter().cloned());
+            }
+        }
+        let text_set = TextSet(regex_set(&all));
+        RuleSet { rules, text_set }
     }
 
     /// The rules, in evaluation order.
@@ -353,9 +424,10 @@ impl RuleSet {
     /// Runs every rule over `facts`, first wins (see the module documentation).
     pub fn evaluate(&self, facts: &Facts<'_>) -> Verdict {
         let mut v = Verdict::default();
+        let scan = TextScan { set: &self.text_set, text: facts.text, done: std::cell::OnceCell::new() };
         for rule in &self.rules {
             let mut reasons = Vec::with_capacity(rule.conditions.len());
-            let holds = rule.conditions.iter().all(|c| match c.check(facts) {
+            let holds = rule.conditions.iter().all(|c| match c.check(facts, &scan) {
                 Some(r) => {
                     reasons.push(r);
                     true
@@ -481,7 +553,7 @@ fn compile_rule(s: &mut Sink<'_>, item: &Spanned<DeValue<'_>>, roster: &RosterVi
     (s.errors.len() == before).then(|| Rule { name, file: s.path.to_path_buf(), line, conditions, actions })
 }
 
-fn compile_patterns(s: &mut Sink<'_>, key: &str, value: &Spanned<DeValue<'_>>) -> Vec<Pattern> {
+fn compile_patterns(s: &mut Sink<'_>, key: &str, value: &Spanned<DeValue<'_>>) -> Patterns {
     let texts = s.strings(key, value);
     if texts.is_empty() {
         s.error(&value.span(), format!("`{key}`: give at least one regex"));
@@ -493,7 +565,7 @@ fn compile_patterns(s: &mut Sink<'_>, key: &str, value: &Spanned<DeValue<'_>>) -
             Err(e) => s.error(&span, format!("`{key}`: bad regex `{text}`: {}", regex_message(&e))),
         }
     }
-    out
+    Patterns::new(out)
 }
 
 /// The one-line cause of a regex error (regex prints a multi-line picture).

@@ -139,6 +139,23 @@ fn first_wins_tags_accumulate_and_reasons_are_given() {
     assert_eq!(json["matched"][0]["line"], 5);
 }
 
+/// The regexes of a condition are scanned together (one set per condition, one set for
+/// every rule's text), and the reason is still the first regex in the order written.
+#[test]
+fn the_reason_is_the_first_regex_written_that_matches() {
+    let src = "[[rule]]\nname = \"a\"\nwhen.text = ['zzz', 'beta', 'alpha']\nthen.tags = [\"a\"]\n\n\
+               [[rule]]\nname = \"b\"\nwhen.subject_or_text = ['alpha', 'beta']\nthen.tags = [\"b\"]\n\n\
+               [[rule]]\nname = \"c\"\nwhen.text = 'gamma'\nthen.tags = [\"c\"]\n";
+    let set = one(src).expect("compiles");
+    let v = set.evaluate(&facts("no match here", "alpha and then beta"));
+    assert_eq!(v.tags, vec!["a", "b"]);
+    assert_eq!(v.matched[0].reasons, vec!["text matches \"(?i)beta\" (\"beta\")"]);
+    assert_eq!(v.matched[1].reasons, vec!["text matches \"(?i)alpha\" (\"alpha\")"]);
+    let v = set.evaluate(&facts("BETA in the subject", "gamma"));
+    assert_eq!(v.tags, vec!["b", "c"]);
+    assert_eq!(v.matched[0].reasons, vec!["subject matches \"(?i)beta\" (\"BETA\")"]);
+}
+
 #[test]
 fn every_condition_kind() {
     let src = r#"
