@@ -143,7 +143,7 @@ pub fn inspect_json(raw: &[u8]) -> Value {
         "references": mail.references,
         "content_type": mail.content_type,
         "content_language": mail.content_language,
-        "language": crate::lang::detect(&mail.new_text, mail.content_language.as_deref()),
+        "language": mail.detected_language,
         "bounce_of": mail.report_ids,
         "attachments": mail.attachments.iter().map(|a| json!({"name": a.name, "content_type": a.content_type, "size": a.data.len()})).collect::<Vec<_>>(),
         "new_text": mail.new_text,

@@ -59,7 +59,7 @@ pub fn triage(ctx: Ctx<'_>, mail: &Inbound, new: &NewSr<'_>, now: Timestamp) -> 
     let (config, rules, policy) = (ctx.config, ctx.rules, ctx.policy);
     let (mailbox, loads, rr) = (new.mailbox, new.loads, new.rr);
     let account = config.account_of(&mail.from);
-    let detected = crate::lang::detect(&mail.new_text, mail.content_language.as_deref());
+    let detected = mail.detected_language.clone();
     let business_hours = policy.is_business_time(now);
     let support_address = config.written_to(&mail.to, &mail.cc, &mail.delivered_to);
     let defaults = config.address_entry(support_address);

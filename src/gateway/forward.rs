@@ -130,6 +130,7 @@ fn as_original(mail: &Inbound, found: &Forward, original: &Original) -> Inbound 
     m.quote_cut = None;
     m.cc = Vec::new();
     m.content_language = None;
+    m.detected_language = crate::lang::detect(&m.new_text, None);
     m.authentication = auth::Authentication::default();
     m.forward = None;
     if found.shape == Shape::Attached {

@@ -149,6 +149,7 @@ fn request_of(ctx: Ctx<'_>, intake: &Intake, message_id: String, mail: Option<&I
         attachments: mail.map(|m| m.attachments.clone()).unwrap_or_default(),
         headers: Vec::new(),
         content_language: None,
+        detected_language: crate::lang::detect(&intake.summary, None),
         content_type: "text/plain".into(),
         report_type: None,
         report_ids: Vec::new(),

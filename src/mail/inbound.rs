@@ -50,6 +50,9 @@ pub struct Inbound {
     pub headers: Vec<(String, String)>,
     /// The Content-Language header, a hint for language detection.
     pub content_language: Option<String>,
+    /// The language of `new_text`, or of the `content_language` hint, detected once when
+    /// the mail is read (on the parsing threads, not on the deciding one): see [`crate::lang::detect`].
+    pub detected_language: Option<String>,
     /// The top-level MIME type (`multipart/report`, `text/plain` …).
     pub content_type: String,
     /// The `report-type` parameter of a `multipart/report`.
@@ -411,7 +414,9 @@ fn parse_at(raw: &[u8], outer: bool) -> Result<Inbound, Unreadable> {
     let subject = msg.subject().unwrap_or_default().trim().to_string();
     let fingerprint = fingerprint(&from, &subject, &text, &attachments);
     let forward = if outer { forward::find(&msg, &text, &subject, &new_text) } else { None };
+    let detected_language = crate::lang::detect(&new_text, content_language.as_deref());
     Ok(Inbound {
+        detected_language,
         content_type,
         report_type,
         report_ids,

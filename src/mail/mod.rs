@@ -49,7 +49,7 @@ pub fn read_path(raw: &[u8]) -> usize {
     let marker = thread::marker_in(&mail.text, "a1b2c3d4e5f6").unwrap_or(0) as usize;
     let clean = thread::clean_subject(&mail.subject).len() + usize::from(thread::is_reply_subject(&mail.subject));
     let cut = quote::new_text(&mail.text).len() + quote::new_text_from_html(&mail.text).len();
-    let language = crate::lang::detect(&mail.new_text, mail.content_language.as_deref()).map_or(0, |l| l.len());
+    let language = mail.detected_language.as_ref().map_or(0, |l| l.len());
     usize::from(c.class.is_machine()) + token + mentions + marker + clean + cut + language
 }
 
