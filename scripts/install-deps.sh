@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # scripts/install-deps.sh -- install what srgate's demo and tests need on Debian/Ubuntu, when missing:
+# make (the build compiles jemalloc, srgate's allocator, from source),
 # Dovecot (IMAP + LMTP), Postfix, OpenDKIM (the stack signs its domains' mail), dnsmasq (the tests'
 # DNS server: DKIM keys, DMARC and SPF records), openssl (makes the test DKIM key), mutt and swaks,
 # Node.js + npm + curl (the tests' OAuth2 authorization server, tests/oauth, run by scripts/oauth-server.sh),
@@ -14,11 +15,11 @@
 # on the PATH is used as it is.
 set -euo pipefail
 
-PKGS=(dovecot-imapd dovecot-lmtpd postfix opendkim dnsmasq-base openssl mutt swaks ca-certificates nodejs npm curl postgresql python3)
+PKGS=(make dovecot-imapd dovecot-lmtpd postfix opendkim dnsmasq-base openssl mutt swaks ca-certificates nodejs npm curl postgresql python3)
 OAUTH_APP=$(cd "$(dirname "$0")/.." && pwd -P)/tests/oauth
 
 have_all() {
-  [ -x /usr/sbin/dovecot ] && [ -x /usr/lib/dovecot/imap ] && [ -x /usr/lib/dovecot/lmtp ] &&
+  command -v make >/dev/null && [ -x /usr/sbin/dovecot ] && [ -x /usr/lib/dovecot/imap ] && [ -x /usr/lib/dovecot/lmtp ] &&
     [ -x /usr/lib/postfix/sbin/master ] && [ -x /usr/sbin/opendkim ] && [ -x /usr/sbin/dnsmasq ] && [ -x /usr/bin/openssl ] &&
     command -v mutt >/dev/null && command -v swaks >/dev/null &&
     [ -e /etc/ssl/certs/ca-certificates.crt ] &&

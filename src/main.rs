@@ -451,12 +451,14 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             let place = setup.config.data_dir.display().to_string();
             let n = tokio::task::spawn_blocking(move || -> anyhow::Result<usize> {
                 let store = Store::open_configured(&setup.config, std::time::Duration::ZERO).map_err(|e| anyhow::anyhow!("{e}"))?;
-                Ok(if file.as_os_str() == "-" {
+                let n = if file.as_os_str() == "-" {
                     srgate::backup::import(&store, std::io::stdin().lock(), &setup.policy)?
                 } else {
                     let f = std::fs::File::open(&file).with_context(|| format!("cannot read {}", file.display()))?;
                     srgate::backup::import(&store, std::io::BufReader::new(f), &setup.policy)?
-                })
+                };
+                store.close()?;
+                Ok(n)
             })
             .await??;
             eprintln!("imported {n} SRs into {place}");
@@ -494,7 +496,9 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             let copied = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
                 let read = Store::open_configured(&source.config, std::time::Duration::ZERO)?;
                 let write = Store::open_configured(&target.config, std::time::Duration::ZERO)?;
-                Ok(srgate::backup::copy(&read, &write, &target.policy)?)
+                let copied = srgate::backup::copy(&read, &write, &target.policy)?;
+                write.close()?;
+                Ok(copied)
             })
             .await??;
             eprintln!(

@@ -156,6 +156,23 @@ fn raw_header(name: &'static str, value: String) -> HeaderValue {
     HeaderValue::new(HeaderName::new_from_ascii_str(name), value)
 }
 
+/// `text` with every line ending CRLF (a lone LF gets its CR; CRLF stays as it is).
+fn crlf_line_ends(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 32);
+    let mut rest = text;
+    while let Some(lf) = rest.find('\n') {
+        let line = &rest[..lf];
+        out.push_str(line);
+        if !line.ends_with('\r') {
+            out.push('\r');
+        }
+        out.push('\n');
+        rest = &rest[lf + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Renders `mail` to RFC 5322 bytes, with threading and loop-prevention headers.
 pub fn render(mail: &OutMail) -> Result<Vec<u8>, RenderError> {
     let from = mailbox(mail.from_name.as_deref(), &mail.from)?;
@@ -178,7 +195,9 @@ pub fn render(mail: &OutMail) -> Result<Vec<u8>, RenderError> {
         let refs: Vec<String> = mail.references.iter().map(|r| format!("<{r}>")).collect();
         builder = builder.references(refs.join(" "));
     }
-    let text = SinglePart::plain(mail.body.clone());
+    // Line ends made CRLF here, in one pass: lettre inserts each missing CR in place,
+    // which moves the rest of the body every line (a 10,000-line digest took minutes).
+    let text = SinglePart::plain(crlf_line_ends(&mail.body));
     let built = if mail.attachments.is_empty() {
         builder.singlepart(text)
     } else {
@@ -203,6 +222,16 @@ pub fn render(mail: &OutMail) -> Result<Vec<u8>, RenderError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn line_ends_become_crlf_once() {
+        assert_eq!(crlf_line_ends("a\nb\r\nc\n\nd"), "a\r\nb\r\nc\r\n\r\nd");
+        assert_eq!(crlf_line_ends("\n"), "\r\n");
+        assert_eq!(crlf_line_ends("no line end"), "no line end");
+        assert_eq!(crlf_line_ends("é\nü\r\n"), "é\r\nü\r\n");
+        let long = "SR 100001, waiting on the customer since Monday\n".repeat(10_000);
+        assert_eq!(crlf_line_ends(&long), long.replace('\n', "\r\n"));
+    }
 
     #[test]
     fn renders_threading_headers() {

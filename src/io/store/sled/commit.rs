@@ -256,6 +256,26 @@ pub(super) mod tests {
         Ok(())
     }
 
+    /// A store closed after a bulk write opens again with everything in it, and its
+    /// lock let go (the data directory can be opened at once).
+    #[test]
+    fn a_closed_store_opens_again_whole() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let store = Store::open(dir.path(), std::time::Duration::ZERO, 8 << 20)?;
+        let t: Timestamp = "2026-03-03T10:00:00Z".parse()?;
+        for id in 100_001..100_201 {
+            let sr = lifecycle::open(id, reply(0, t), None, "Printer".into(), None, t);
+            let write = SrWrite { sr, created: true, stored: (0, 0), wake: None, counted_before: None, before: None };
+            store.commit(&Commit { srs: vec![write], ..Commit::default() })?;
+        }
+        store.close()?;
+        let store = Store::open(dir.path(), std::time::Duration::ZERO, 8 << 20)?;
+        assert_eq!(store.get_sr(100_200)?.map(|s| s.messages.len()), Some(1));
+        let snapshot = std::fs::read_dir(dir.path().join("db"))?.flatten().any(|e| e.file_name().to_string_lossy().starts_with("snap."));
+        assert!(snapshot, "sled's recovery snapshot is written");
+        Ok(())
+    }
+
     /// A change that would drop stored history is refused.
     #[test]
     fn history_is_append_only() -> Result<(), Box<dyn std::error::Error>> {
