@@ -128,13 +128,18 @@ fn recover_and_check(ms: &MailStack, desk: &Desk, customers: &[String], quaranti
     eprintln!("recovered: {} SRs, {} quarantined, {duplicates} duplicate acknowledgements", srs.len(), records.len());
 }
 
-/// One crash window: `n` new mails, a crash at `failpoint`, a restart, the invariants.
+/// One crash window: 12 new mails, a crash at `failpoint`, a restart, the invariants.
 fn window(failpoint: &str, moving: bool) {
+    window_of(failpoint, moving, 12);
+}
+
+/// One crash window with `n` new mails.
+fn window_of(failpoint: &str, moving: bool, n: usize) {
     let ms = stack();
     let mailbox = if moving { "processed_folder = \"Processed\"".to_string() } else { String::new() };
     let desk = Desk::with(ms, Options { mailbox, ..Options::default() });
     let prefix = failpoint.split('=').next().unwrap().replace('.', "-");
-    let list = customers(ms, &desk, &prefix, 12);
+    let list = customers(ms, &desk, &prefix, n);
     crash(&desk, failpoint);
     recover_and_check(ms, &desk, &list, &[], moving, IN_FLIGHT);
 }
@@ -147,6 +152,13 @@ fn a_crash_while_a_batch_is_staged_loses_nothing() {
 #[test]
 fn a_crash_between_two_mails_of_a_batch_loses_nothing() {
     window("ingest.between_mails=5*off->return", false);
+}
+
+/// 250 mails are two fetch batches: the crash comes while batch 1 is decided and batch 2
+/// is being fetched and parsed beside it (read ahead, nothing of it committed or flagged).
+#[test]
+fn a_crash_while_the_next_batch_is_read_ahead_loses_nothing() {
+    window_of("ingest.between_mails=150*off->return", false, 250);
 }
 
 #[test]
