@@ -18,6 +18,9 @@ pub use crate::mail::auth::Provider;
 /// default, 1 GiB, lets memory grow with the store).
 pub const DEFAULT_STORE_CACHE_MB: u64 = 32;
 
+/// The most SRs one list of a desk mail shows unless `digest_limit` says otherwise.
+pub const DEFAULT_DIGEST_LIMIT: usize = 100;
+
 mod address;
 mod compile;
 mod credential;
@@ -142,6 +145,9 @@ pub struct Config {
     /// When the digests go out, local time in the policy's zone (`digest_at = "09:00"`);
     /// `None`: when business hours start that day.
     pub digest_at: Option<jiff::civil::Time>,
+    /// The most SRs one list of a digest or a `#queue` answer shows, most urgent (or
+    /// oldest) first; the rest are counted, not listed (`digest_limit = 100`).
+    pub digest_limit: usize,
 }
 
 /// Service tier of an account.

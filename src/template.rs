@@ -105,18 +105,27 @@ pub struct DeskContext {
     pub cse_email: String,
     /// The day, in the policy's time zone ("Tuesday 3 March 2026").
     pub date: String,
-    /// The CSE's open SRs by priority, oldest first within one (queue and digest).
+    /// The CSE's open SRs by priority, oldest first within one (queue and digest): the
+    /// first `digest_limit` of them.
     pub srs: Vec<QueueEntry>,
+    /// How many open SRs the CSE has, listed or not (queue and digest).
+    pub srs_total: u64,
     /// SRs not closed, by state and priority (team digest).
     pub by_state: Vec<StateCount>,
     /// SRs not closed (team digest).
     pub open_total: u64,
-    /// First-response targets missed since the previous business day began (team digest).
+    /// First-response targets missed since the previous business day began, oldest SR
+    /// first: the first `digest_limit` (team digest).
     pub missed: Vec<QueueEntry>,
+    /// How many targets were missed, listed or not (team digest).
+    pub missed_total: u64,
     /// The oldest SRs not closed (team digest).
     pub oldest: Vec<QueueEntry>,
-    /// SRs not closed that nobody is assigned to (team digest).
+    /// SRs not closed that nobody is assigned to, oldest first: the first `digest_limit`
+    /// (team digest).
     pub unassigned: Vec<QueueEntry>,
+    /// How many SRs not closed nobody is assigned to, listed or not (team digest).
+    pub unassigned_total: u64,
     /// The subject of the mail answered (desk_error).
     pub subject: String,
     /// What was wrong with a `#new` or `#queue` (desk_error).
@@ -425,11 +434,14 @@ pub fn sample_desk() -> DeskContext {
         cse_email: "sam@example.test".into(),
         date: "Tuesday 3 March 2026".into(),
         srs: vec![entry.clone()],
+        srs_total: 120,
         by_state: vec![StateCount { state: "open".into(), p1: 0, p2: 1, p3: 2, p4: 0, total: 3 }],
         open_total: 3,
         missed: vec![entry.clone()],
+        missed_total: 2,
         oldest: vec![entry.clone()],
         unassigned: vec![entry],
+        unassigned_total: 1,
         subject: "Call with Jane".into(),
         errors: vec!["#new jane: write #new customer@example.com".into()],
         commands_help: "#new ...".into(),

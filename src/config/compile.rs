@@ -257,6 +257,7 @@ pub fn compile_with(path: &Path, source: &str, groups: GroupLookup<'_>) -> Resul
     let mut admin_address: Option<String> = None;
     let mut digest = true;
     let mut digest_at: Option<jiff::civil::Time> = None;
+    let mut digest_limit = super::DEFAULT_DIGEST_LIMIT;
 
     let mut present = std::collections::HashSet::new();
     for (key, value) in root.get_ref() {
@@ -347,6 +348,12 @@ pub fn compile_with(path: &Path, source: &str, groups: GroupLookup<'_>) -> Resul
                         Ok(t) => digest_at = Some(t),
                         Err(_) => c.error(Some(value.span()), format!("`digest_at`: `{text}` is not a time of day (\"09:00\")")),
                     }
+                }
+            }
+            "digest_limit" => {
+                digest_limit = c.value(value).unwrap_or(digest_limit);
+                if !(1..=10_000).contains(&digest_limit) {
+                    c.error(Some(value.span()), format!("`digest_limit`: {digest_limit} is out of range (1 to 10000)"));
                 }
             }
             "control_socket" => control_socket_path = c.value::<PathBuf>(value),
@@ -494,6 +501,7 @@ pub fn compile_with(path: &Path, source: &str, groups: GroupLookup<'_>) -> Resul
         admin_address,
         digest,
         digest_at,
+        digest_limit,
     })
 }
 

@@ -49,6 +49,14 @@ fn the_store_stall_limit_defaults_to_two_minutes_and_refuses_a_hair_trigger() {
 }
 
 #[test]
+fn desk_lists_are_100_long_unless_set() {
+    assert_eq!(compile(Path::new("c.toml"), GOOD).expect("valid").digest_limit, 100);
+    assert_eq!(compile(Path::new("c.toml"), &format!("digest_limit = 25\n{GOOD}")).expect("valid").digest_limit, 25);
+    let errs = compile(Path::new("c.toml"), &format!("digest_limit = 0\n{GOOD}")).expect_err("zero").to_string();
+    assert!(errs.contains("c.toml:1:") && errs.contains("digest_limit"), "{errs}");
+}
+
+#[test]
 fn the_store_cache_is_32_mib_unless_set() {
     assert_eq!(compile(Path::new("c.toml"), GOOD).expect("valid").store_cache_mb, 32);
     assert_eq!(compile(Path::new("c.toml"), &format!("store_cache_mb = 16\n{GOOD}")).expect("valid").store_cache_mb, 16);

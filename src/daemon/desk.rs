@@ -27,8 +27,13 @@ impl Gateway {
         let ctx = self.ctx_of(&setup);
         let Some(day) = queue::digest_due(ctx, self.store.digest_day()?, now) else { return Ok(0) };
         let _guard = self.decide_guard();
-        let open = self.store.open_srs()?;
-        let outbox = match queue::digests(ctx, &open, day, now)
+        let mut tally = queue::DigestTally::new(ctx, day, now);
+        let mut open = 0u64;
+        self.store.each_open_sr(&mut |sr| {
+            open += 1;
+            tally.add(sr);
+        })?;
+        let outbox = match queue::digests(ctx, tally, day, now)
             .map_err(|e| e.to_string())
             .and_then(|m| render_outbox(&m, now).map_err(|e| e.to_string()))
         {
@@ -48,7 +53,7 @@ impl Gateway {
             }
             result => result?,
         };
-        info!(%day, mails = n, open = open.len(), "daily digests queued");
+        info!(%day, mails = n, open, "daily digests queued");
         Ok(n)
     }
 

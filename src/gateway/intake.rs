@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use super::new_sr::{OnBehalf, inbound_record};
 use super::outgoing::{Draft, Outgoing};
+use super::shortlist::Shortlist;
 use super::{Ctx, Decision, Lookup, NewSr, machine, message_id, queue};
 use crate::config::Cse;
 use crate::mail::inbound::Inbound;
@@ -267,8 +268,9 @@ pub(super) fn staff_request(
         if !errors.is_empty() {
             return Ok(Some(StaffRequest::Answer(vec![queue::refusal(ctx, mail, errors, now)?])));
         }
-        let srs = lookup.open_srs_of(&cse.email);
-        return Ok(Some(StaffRequest::Answer(vec![queue::answer(ctx, cse, &srs, mail, now)?])));
+        let mut mine = Shortlist::new(ctx.config.digest_limit);
+        lookup.open_srs_of(&cse.email, &mut |sr| mine.offer(queue::urgency(sr), sr));
+        return Ok(Some(StaffRequest::Answer(vec![queue::answer(ctx, cse, mine, mail, now)?])));
     }
     let intake = match intake.checked(ctx) {
         Ok(intake) if errors.is_empty() => intake,
@@ -361,8 +363,8 @@ email = "bob@example.test"
         fn automated_since(&self, _: &str, _: Timestamp) -> u32 {
             0
         }
-        fn open_srs_of(&self, cse: &str) -> Vec<Sr> {
-            self.srs.iter().filter(|s| s.state != State::Closed && s.assignee.as_deref() == Some(cse)).cloned().collect()
+        fn open_srs_of(&self, cse: &str, each: &mut dyn FnMut(&Sr)) {
+            self.srs.iter().filter(|s| s.state != State::Closed && s.assignee.as_deref() == Some(cse)).for_each(each);
         }
     }
 

@@ -22,6 +22,7 @@ mod machine;
 mod new_sr;
 mod outgoing;
 pub mod queue;
+pub mod shortlist;
 mod staff;
 mod suspicious;
 mod tick;
@@ -57,8 +58,9 @@ pub trait Lookup {
     fn contact(&self, address: &str) -> Option<Contact>;
     /// How many automated mails went to `address` since `since`.
     fn automated_since(&self, address: &str, since: Timestamp) -> u32;
-    /// The SRs not closed that are assigned to `cse`, as facts (messages and events may be empty).
-    fn open_srs_of(&self, cse: &str) -> Vec<Sr>;
+    /// Hands `each` the SRs not closed that are assigned to `cse`, one at a time, in any
+    /// order, as facts (messages and events may be empty).
+    fn open_srs_of(&self, cse: &str, each: &mut dyn FnMut(&Sr));
     /// When knowledge-base article `article` was last suggested to `customer`, if ever
     /// (a store that keeps no such record answers `None`).
     fn suggested_at(&self, customer: &str, article: &str) -> Option<Timestamp> {
@@ -386,9 +388,7 @@ mod tests {
         fn automated_since(&self, address: &str, _: Timestamp) -> u32 {
             if self.0 == "*" || address == self.0 { u32::MAX } else { 0 }
         }
-        fn open_srs_of(&self, _: &str) -> Vec<Sr> {
-            Vec::new()
-        }
+        fn open_srs_of(&self, _: &str, _: &mut dyn FnMut(&Sr)) {}
         fn sr_exists(&self, _: u64) -> bool {
             false
         }
@@ -404,11 +404,8 @@ mod tests {
         fn automated_since(&self, _: &str, _: Timestamp) -> u32 {
             0
         }
-        fn open_srs_of(&self, cse: &str) -> Vec<Sr> {
-            let mut srs: Vec<Sr> =
-                self.srs.values().filter(|s| s.state != sr::State::Closed && s.assignee.as_deref() == Some(cse)).cloned().collect();
-            srs.sort_by_key(|s| s.id);
-            srs
+        fn open_srs_of(&self, cse: &str, each: &mut dyn FnMut(&Sr)) {
+            self.srs.values().filter(|s| s.state != sr::State::Closed && s.assignee.as_deref() == Some(cse)).for_each(each);
         }
         fn sr_exists(&self, id: u64) -> bool {
             self.srs.contains_key(&id)

@@ -7,10 +7,13 @@
 //! are made from what they answer (the CSE's mail, the day), so a mail decided
 //! again after a crash makes the same mail.
 
+use std::collections::HashMap;
+
 use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp};
 
 use super::Ctx;
+use super::shortlist::Shortlist;
 use crate::config::Cse;
 use crate::mail::inbound::{Inbound, hex};
 use crate::mail::outbound::{OutKind, OutMail};
@@ -78,11 +81,24 @@ pub fn entry(ctx: Ctx<'_>, sr: &Sr, now: Timestamp) -> QueueEntry {
     }
 }
 
-/// The SRs not closed among `srs`, by priority, oldest first within one.
-pub fn entries(ctx: Ctx<'_>, srs: &[Sr], now: Timestamp) -> Vec<QueueEntry> {
-    let mut open: Vec<&Sr> = srs.iter().filter(|s| s.state != State::Closed).collect();
-    open.sort_by_key(|s| (s.priority, s.created_at, s.id));
-    open.into_iter().map(|s| entry(ctx, s, now)).collect()
+/// The order of a CSE's list: by priority, oldest first within one.
+pub type Urgency = (Priority, Timestamp, u64);
+
+/// Where `sr` comes in a CSE's list.
+pub fn urgency(sr: &Sr) -> Urgency {
+    (sr.priority, sr.created_at, sr.id)
+}
+
+/// The order of the team's lists: oldest first.
+type Seniority = (Timestamp, u64);
+
+fn seniority(sr: &Sr) -> Seniority {
+    (sr.created_at, sr.id)
+}
+
+/// The entries of a shortlist, in its order.
+fn entries<K: Ord>(ctx: Ctx<'_>, list: Shortlist<K>, now: Timestamp) -> Vec<QueueEntry> {
+    list.into_sorted().iter().map(|s| entry(ctx, s, now)).collect()
 }
 
 /// "Tuesday 3 March 2026".
@@ -138,13 +154,15 @@ fn desk_id(ctx: Ctx<'_>, what: &str, key: &str) -> String {
     format!("{what}.{key}.{}@{domain}", ctx.instance)
 }
 
-/// The answer to a CSE's `#queue`: their open SRs (`srs`), by priority.
-pub(super) fn answer(ctx: Ctx<'_>, cse: &Cse, srs: &[Sr], mail: &Inbound, now: Timestamp) -> Result<OutMail, RenderError> {
+/// The answer to a CSE's `#queue`: their open SRs (`mine`, by [`urgency`]; the first
+/// `digest_limit` listed, all counted).
+pub(super) fn answer(ctx: Ctx<'_>, cse: &Cse, mine: Shortlist<Urgency>, mail: &Inbound, now: Timestamp) -> Result<OutMail, RenderError> {
     let mut context = desk(ctx, ctx.policy.local_date(now));
     context.cse_name = cse.name.clone();
     context.cse_email = cse.email.clone();
-    context.srs = entries(ctx, srs, now);
-    let subject = format!("Your queue: {} open SR(s)", context.srs.len());
+    context.srs_total = mine.total();
+    context.srs = entries(ctx, mine, now);
+    let subject = format!("Your queue: {} open SR(s)", context.srs_total);
     let id = desk_id(ctx, "queue", &hex(&mail.fingerprint[..8]));
     render(
         ctx,
@@ -199,23 +217,78 @@ pub fn digest_due(ctx: Ctx<'_>, last: Option<Date>, now: Timestamp) -> Option<Da
     (now >= at && last.is_none_or(|l| l < today)).then_some(today)
 }
 
-/// The digests of `day`, from every SR not closed (`open`, facts are enough): each
-/// roster CSE with open SRs gets them by priority; `escalation_address` gets the
-/// team's summary. Message-IDs are the day's, so a pass made again makes the same mails.
-pub fn digests(ctx: Ctx<'_>, open: &[Sr], day: Date, now: Timestamp) -> Result<Vec<OutMail>, RenderError> {
+/// What the daily digests show of the SRs not closed, gathered one SR at a time (a desk
+/// may have a million): for each roster CSE the most urgent `digest_limit` of theirs and
+/// how many they have; for the team the counts by state and priority and its lists, each
+/// at most `digest_limit` long (the oldest: five).
+#[derive(Debug)]
+pub struct DigestTally {
+    /// By roster CSE address, lowercase.
+    mine: HashMap<String, Shortlist<Urgency>>,
+    /// Counts by state (New, Open, AwaitingCustomer, OnHold) and priority (P1..P4).
+    by_state: [[u64; 4]; 4],
+    missed: Shortlist<Seniority>,
+    oldest: Shortlist<Seniority>,
+    unassigned: Shortlist<Seniority>,
+    /// Targets due in `[since, today)` that were missed count as the previous business day's.
+    since: Timestamp,
+    today: Timestamp,
+    now: Timestamp,
+}
+
+/// The states the team summary counts, in its order.
+const COUNTED: [State; 4] = [State::New, State::Open, State::AwaitingCustomer, State::OnHold];
+
+impl DigestTally {
+    /// An empty tally for the digests of `day`, made at `now`.
+    pub fn new(ctx: Ctx<'_>, day: Date, now: Timestamp) -> Self {
+        let limit = ctx.config.digest_limit;
+        let today = ctx.policy.local_instant(day, jiff::civil::Time::midnight());
+        DigestTally {
+            mine: ctx.config.cses.iter().map(|c| (c.email.to_ascii_lowercase(), Shortlist::new(limit))).collect(),
+            by_state: [[0; 4]; 4],
+            missed: Shortlist::new(limit),
+            oldest: Shortlist::new(OLDEST),
+            unassigned: Shortlist::new(limit),
+            since: previous_business_day_start(ctx, day).unwrap_or(today),
+            today,
+            now,
+        }
+    }
+
+    /// Counts `sr` (closed SRs are not counted).
+    pub fn add(&mut self, sr: &Sr) {
+        let Some(state) = COUNTED.iter().position(|s| *s == sr.state) else { return };
+        self.by_state[state][sr.priority as usize] += 1;
+        match sr.assignee.as_deref() {
+            Some(a) => {
+                if let Some(list) = self.mine.get_mut(&a.to_ascii_lowercase()) {
+                    list.offer(urgency(sr), sr);
+                }
+            }
+            None => self.unassigned.offer(seniority(sr), sr),
+        }
+        self.oldest.offer(seniority(sr), sr);
+        if sr.first_response_due.is_some_and(|d| self.since <= d && d < self.today) && missed(sr, self.now) {
+            self.missed.offer(seniority(sr), sr);
+        }
+    }
+}
+
+/// The digests of `day` from the tally of every SR not closed: each roster CSE with open
+/// SRs gets them by priority; `escalation_address` gets the team's summary. Message-IDs
+/// are the day's, so a pass made again makes the same mails.
+pub fn digests(ctx: Ctx<'_>, mut tally: DigestTally, day: Date, now: Timestamp) -> Result<Vec<OutMail>, RenderError> {
     let mut out = Vec::new();
     let date = day.to_string();
     for cse in &ctx.config.cses {
-        let mine: Vec<Sr> =
-            open.iter().filter(|s| s.assignee.as_deref().is_some_and(|a| a.eq_ignore_ascii_case(&cse.email))).cloned().collect();
-        if mine.iter().all(|s| s.state == State::Closed) {
-            continue;
-        }
+        let Some(mine) = tally.mine.remove(&cse.email.to_ascii_lowercase()).filter(|m| m.total() > 0) else { continue };
         let mut context = desk(ctx, day);
         context.cse_name = cse.name.clone();
         context.cse_email = cse.email.clone();
-        context.srs = entries(ctx, &mine, now);
-        let subject = format!("Your open SRs on {} ({})", context.date, context.srs.len());
+        context.srs_total = mine.total();
+        context.srs = entries(ctx, mine, now);
+        let subject = format!("Your open SRs on {} ({})", context.date, context.srs_total);
         let id = desk_id(ctx, "digest", &format!("{date}.{}", hex(&sha_prefix(&cse.email))));
         out.push(render(
             ctx,
@@ -232,7 +305,7 @@ pub fn digests(ctx: Ctx<'_>, open: &[Sr], day: Date, now: Timestamp) -> Result<V
         )?);
     }
     if let Some(team) = &ctx.config.escalation_address {
-        let context = team_summary(ctx, open, day, now);
+        let context = team_summary(ctx, tally, day, now);
         let subject = format!("Support desk summary for {}: {} open SR(s)", context.date, context.open_total);
         let id = desk_id(ctx, "team", &date);
         out.push(render(
@@ -275,34 +348,20 @@ fn previous_business_day_start(ctx: Ctx<'_>, day: Date) -> Option<Timestamp> {
 
 /// The team's summary: SRs by state and priority, targets missed since the previous
 /// business day began, the oldest open SRs, the unassigned ones.
-fn team_summary(ctx: Ctx<'_>, open: &[Sr], day: Date, now: Timestamp) -> DeskContext {
-    let open: Vec<&Sr> = open.iter().filter(|s| s.state != State::Closed).collect();
+fn team_summary(ctx: Ctx<'_>, tally: DigestTally, day: Date, now: Timestamp) -> DeskContext {
     let mut context = desk(ctx, day);
-    context.open_total = open.len() as u64;
-    for state in [State::New, State::Open, State::AwaitingCustomer, State::OnHold] {
-        let of = |p: Priority| open.iter().filter(|s| s.state == state && s.priority == p).count() as u64;
-        let c = StateCount {
-            state: state.as_str().into(),
-            p1: of(Priority::P1),
-            p2: of(Priority::P2),
-            p3: of(Priority::P3),
-            p4: of(Priority::P4),
-            total: 0,
-        };
-        let total = c.p1 + c.p2 + c.p3 + c.p4;
+    for (state, [p1, p2, p3, p4]) in COUNTED.iter().zip(tally.by_state) {
+        let total = p1 + p2 + p3 + p4;
         if total > 0 {
-            context.by_state.push(StateCount { total, ..c });
+            context.by_state.push(StateCount { state: state.as_str().into(), p1, p2, p3, p4, total });
         }
+        context.open_total += total;
     }
-    let today = ctx.policy.local_instant(day, jiff::civil::Time::midnight());
-    let since = previous_business_day_start(ctx, day).unwrap_or(today);
-    let mut by_age = open.clone();
-    by_age.sort_by_key(|s| (s.created_at, s.id));
-    let show = |srs: Vec<&&Sr>| srs.into_iter().map(|s| entry(ctx, s, now)).collect::<Vec<_>>();
-    context.missed =
-        show(by_age.iter().filter(|s| s.first_response_due.is_some_and(|d| since <= d && d < today) && missed(s, now)).collect());
-    context.oldest = show(by_age.iter().take(OLDEST).collect());
-    context.unassigned = show(by_age.iter().filter(|s| s.assignee.is_none()).collect());
+    context.missed_total = tally.missed.total();
+    context.missed = entries(ctx, tally.missed, now);
+    context.oldest = entries(ctx, tally.oldest, now);
+    context.unassigned_total = tally.unassigned.total();
+    context.unassigned = entries(ctx, tally.unassigned, now);
     context
 }
 
@@ -373,8 +432,9 @@ mod digest_tests {
             }
             assert!(q.body.contains("first response:") && q.body.contains("MISSED"), "a day later the targets are missed: {}", q.body);
         }
-        let entries = entries(desk.ctx(), &desk.srs, at("2026-03-04T15:00:00Z"));
-        assert_eq!(entries[0].priority, "P1", "by priority");
+        let mut all = Shortlist::new(10);
+        desk.srs.iter().for_each(|s| all.offer(urgency(s), s));
+        assert_eq!(all.into_sorted()[0].priority, Priority::P1, "by priority");
     }
 
     #[test]
@@ -401,7 +461,7 @@ mod digest_tests {
     fn each_cse_gets_their_list_and_the_team_its_summary() {
         let desk = desk_with_srs("2026-03-03T10:00:00Z");
         let now = at("2026-03-04T08:00:00Z");
-        let mails = digests(desk.ctx(), &desk.srs, Date::constant(2026, 3, 4), now).expect("rendered");
+        let mails = digests(desk.ctx(), tally(&desk, now), Date::constant(2026, 3, 4), now).expect("rendered");
         let cses: std::collections::BTreeSet<&str> = desk.srs.iter().filter_map(|s| s.assignee.as_deref()).collect();
         assert_eq!(mails.iter().filter(|m| m.kind == OutKind::Digest).count(), cses.len());
         for m in mails.iter().filter(|m| m.kind == OutKind::Digest) {
@@ -417,11 +477,72 @@ mod digest_tests {
         let p1 = desk.srs.iter().find(|s| s.priority == Priority::P1).expect("a P1");
         let missed = team.body.split("First-response targets missed").nth(1).and_then(|t| t.split("Oldest").next()).unwrap_or_default();
         assert!(missed.contains(&p1.token()), "{}", team.body);
-        let again = digests(desk.ctx(), &desk.srs, Date::constant(2026, 3, 4), now).expect("rendered");
+        let again = digests(desk.ctx(), tally(&desk, now), Date::constant(2026, 3, 4), now).expect("rendered");
         assert_eq!(
             mails.iter().map(|m| &m.message_id).collect::<Vec<_>>(),
             again.iter().map(|m| &m.message_id).collect::<Vec<_>>(),
             "the same day makes the same mails"
         );
+    }
+
+    /// Every SR of `desk`, tallied for Wednesday 4 March 2026's digests.
+    fn tally(desk: &Desk, now: Timestamp) -> DigestTally {
+        let mut tally = DigestTally::new(desk.ctx(), Date::constant(2026, 3, 4), now);
+        desk.srs.iter().for_each(|s| tally.add(s));
+        tally
+    }
+
+    /// The tokens listed in a desk mail, in order.
+    fn tokens(body: &str) -> Vec<&str> {
+        body.lines().filter_map(|l| l.trim_start().strip_prefix("[SR#")?.split(']').next()).collect()
+    }
+
+    #[test]
+    fn long_lists_show_the_most_urgent_and_count_the_rest() {
+        let mut desk = desk_with_srs("2026-03-03T10:00:00Z");
+        let model = desk.srs[0].clone();
+        // Ann gets 40 more SRs of every priority, opened one minute apart; 20 more are unassigned.
+        for i in 0..60u64 {
+            let mut sr = model.clone();
+            sr.id = 200_000 + i;
+            sr.priority = [Priority::P4, Priority::P3, Priority::P2, Priority::P1][i as usize % 4];
+            sr.created_at = at("2026-03-02T10:00:00Z") + SignedDuration::from_mins(i as i64);
+            sr.assignee = (i < 40).then(|| "ann@example.test".to_string());
+            desk.srs.push(sr);
+        }
+        desk.config.digest_limit = 3;
+        let now = at("2026-03-04T08:00:00Z");
+        let ann_total = desk.srs.iter().filter(|s| s.assignee.as_deref() == Some("ann@example.test")).count();
+        let unassigned_total = desk.srs.iter().filter(|s| s.assignee.is_none()).count();
+        let mails = digests(desk.ctx(), tally(&desk, now), Date::constant(2026, 3, 4), now).expect("rendered");
+        let ann = mails.iter().find(|m| m.to == ["ann@example.test"]).expect("Ann's digest");
+        // The three most urgent: the P1s, oldest first (200003, 200007, 200011).
+        assert_eq!(tokens(&ann.body), ["200003", "200007", "200011"], "{}", ann.body);
+        assert!(ann.subject.contains(&format!("({ann_total})")), "{}", ann.subject);
+        assert!(ann.body.contains(&format!("({ann_total}), by priority")) && ann.body.contains("the 3 most urgent"), "{}", ann.body);
+        assert!(ann.body.contains(&format!("... and {} more, not listed here.", ann_total - 3)), "{}", ann.body);
+        let team = mails.iter().find(|m| m.kind == OutKind::TeamDigest).expect("the team summary");
+        let unassigned = team.body.split("Unassigned SRs").nth(1).unwrap_or_default();
+        assert!(unassigned.starts_with(&format!(" ({unassigned_total}; the 3 oldest):")), "{}", team.body);
+        assert_eq!(tokens(unassigned), ["200040", "200041", "200042"], "{}", team.body);
+        assert!(team.body.contains(&format!("{} SR(s) not closed", desk.srs.len())), "{}", team.body);
+        // #queue lists the same three and counts the rest.
+        let Outcome::Answer { mails } = crate::gateway::decide(
+            desk.ctx(),
+            &mail("ann@example.test", "queue", "", true),
+            None,
+            &crate::gateway::NewSr { id: 300_000, mailbox: "support", loads: &Default::default(), rr: 0 },
+            &desk,
+            now,
+        )
+        .expect("decided") else {
+            panic!("answered")
+        };
+        assert_eq!(tokens(&mails[0].body), ["200003", "200007", "200011"], "{}", mails[0].body);
+        assert!(mails[0].subject.contains(&format!("{ann_total} open SR")), "{}", mails[0].subject);
+        // A short list says nothing of more.
+        desk.config.digest_limit = 100;
+        let mails = digests(desk.ctx(), tally(&desk, now), Date::constant(2026, 3, 4), now).expect("rendered");
+        assert!(mails.iter().all(|m| !m.body.contains("more, not listed") && !m.body.contains("oldest)")), "{mails:?}");
     }
 }

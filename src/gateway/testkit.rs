@@ -25,7 +25,5 @@ impl Lookup for NoStore {
     fn automated_since(&self, _: &str, _: Timestamp) -> u32 {
         0
     }
-    fn open_srs_of(&self, _: &str) -> Vec<Sr> {
-        Vec::new()
-    }
+    fn open_srs_of(&self, _: &str, _: &mut dyn FnMut(&Sr)) {}
 }

@@ -26,9 +26,7 @@ impl Lookup for Shown {
     fn suggested_at(&self, _: &str, article: &str) -> Option<Timestamp> {
         self.at.filter(|_| article == self.article)
     }
-    fn open_srs_of(&self, _: &str) -> Vec<crate::sr::Sr> {
-        Vec::new()
-    }
+    fn open_srs_of(&self, _: &str, _: &mut dyn FnMut(&crate::sr::Sr)) {}
 }
 
 const OUTAGE: &str = "From: jane@example.com\r\nSubject: Portal down\r\nMessage-ID: <o1@example.com>\r\n\r\nWe cannot reach the portal: 503 Service Unavailable.\r\n";

@@ -254,15 +254,10 @@ impl Store {
         on_engine!(self, s => Box::new(s.srs()))
     }
 
-    /// The SRs not closed that are assigned to `assignee` (`None`: to nobody), as their
-    /// facts (without messages and events), oldest first.
-    pub fn open_srs_assigned(&self, assignee: Option<&str>) -> Result<Vec<Sr>, StoreError> {
-        on_engine!(self, s => s.open_srs_assigned(assignee))
-    }
-
-    /// Every SR not closed, as its facts (without messages and events).
-    pub fn open_srs(&self) -> Result<Vec<Sr>, StoreError> {
-        on_engine!(self, s => s.open_srs())
+    /// Hands `each` every SR not closed, one at a time, as its facts (without messages and
+    /// events): a desk of a million SRs is read through, never held.
+    pub fn each_open_sr(&self, each: &mut dyn FnMut(&Sr)) -> Result<(), StoreError> {
+        on_engine!(self, s => s.each_open_sr(each))
     }
 
     /// The last day the daily digests went out (policy time zone).
@@ -506,8 +501,8 @@ impl Lookup for Prefetched<'_> {
         self.store.contact(address)
     }
 
-    fn open_srs_of(&self, cse: &str) -> Vec<Sr> {
-        self.store.open_srs_of(cse)
+    fn open_srs_of(&self, cse: &str, each: &mut dyn FnMut(&Sr)) {
+        self.store.open_srs_of(cse, each)
     }
 
     fn suggested_at(&self, customer: &str, article: &str) -> Option<Timestamp> {
@@ -532,8 +527,8 @@ impl Lookup for Store {
         on_engine!(self, s => s.contact(address))
     }
 
-    fn open_srs_of(&self, cse: &str) -> Vec<Sr> {
-        on_engine!(self, s => s.open_srs_of(cse))
+    fn open_srs_of(&self, cse: &str, each: &mut dyn FnMut(&Sr)) {
+        on_engine!(self, s => s.open_srs_of(cse, each))
     }
 
     fn suggested_at(&self, customer: &str, article: &str) -> Option<Timestamp> {

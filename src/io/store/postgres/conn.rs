@@ -206,6 +206,23 @@ impl Conn {
         self.runtime.block_on(self.client.query(&s, params))
     }
 
+    /// Hands `each` the rows of `sql` as they arrive, never all held at once, until it
+    /// answers false.
+    pub fn for_each_row(&mut self, sql: &str, params: Params<'_>, each: &mut dyn FnMut(Row) -> bool) -> Result<(), postgres::Error> {
+        use futures_util::StreamExt as _;
+        let s = self.prepared(sql)?;
+        let client = &self.client;
+        self.runtime.block_on(async {
+            let mut rows = std::pin::pin!(client.query_raw(&s, params.iter().copied()).await?);
+            while let Some(row) = rows.next().await {
+                if !each(row?) {
+                    break;
+                }
+            }
+            Ok(())
+        })
+    }
+
     /// The one row of `sql`.
     pub fn query_one(&mut self, sql: &str, params: Params<'_>) -> Result<Row, postgres::Error> {
         let s = self.prepared(sql)?;

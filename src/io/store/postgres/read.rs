@@ -78,21 +78,40 @@ impl PgStore {
         })
     }
 
-    fn facts_where(&self, condition: &str, params: &[&(dyn postgres::types::ToSql + Sync)]) -> Result<Vec<Sr>, StoreError> {
-        let sql = format!("SELECT facts FROM srs WHERE {condition} ORDER BY id");
-        let rows = self.client()?.query(sql.as_str(), params).map_err(db)?;
-        rows.iter().map(|r| decode("srs", r.get::<_, Json<serde_json::Value>>(0).0)).collect()
-    }
-
-    /// The SRs not closed that are assigned to `assignee` (`None`: to nobody), as facts.
-    pub fn open_srs_assigned(&self, assignee: Option<&str>) -> Result<Vec<Sr>, StoreError> {
+    /// Hands `each` the SRs not closed that are assigned to `assignee` (`None`: to
+    /// nobody), as facts, as the rows arrive.
+    pub fn each_open_sr_assigned(&self, assignee: Option<&str>, each: &mut dyn FnMut(&Sr)) -> Result<(), StoreError> {
         let who = assignee.unwrap_or_default().to_ascii_lowercase();
-        self.facts_where("state <> 'closed' AND coalesce(assignee, '') = $1", &[&who])
+        self.each_facts_where("state <> 'closed' AND coalesce(assignee, '') = $1", &[&who], each)
     }
 
-    /// Every SR not closed, as facts.
-    pub fn open_srs(&self) -> Result<Vec<Sr>, StoreError> {
-        self.facts_where("state <> 'closed'", &[])
+    /// Hands `each` every SR not closed, as facts, as the rows arrive.
+    pub fn each_open_sr(&self, each: &mut dyn FnMut(&Sr)) -> Result<(), StoreError> {
+        self.each_facts_where("state <> 'closed'", &[], each)
+    }
+
+    /// Streams the facts of the SRs that meet `condition` (never all held at once).
+    fn each_facts_where(
+        &self,
+        condition: &str,
+        params: &[&(dyn postgres::types::ToSql + Sync)],
+        each: &mut dyn FnMut(&Sr),
+    ) -> Result<(), StoreError> {
+        let sql = format!("SELECT facts FROM srs WHERE {condition}");
+        let mut failed = None;
+        self.client()?
+            .for_each_row(&sql, params, &mut |row| match decode("srs", row.get::<_, Json<serde_json::Value>>(0).0) {
+                Ok(sr) => {
+                    each(&sr);
+                    true
+                }
+                Err(e) => {
+                    failed = Some(e);
+                    false
+                }
+            })
+            .map_err(db)?;
+        failed.map_or(Ok(()), Err)
     }
 
     /// True when the store holds no SR.
@@ -369,11 +388,10 @@ impl Lookup for PgStore {
         decode("contacts", row.get::<_, Json<serde_json::Value>>(0).0).ok()
     }
 
-    fn open_srs_of(&self, cse: &str) -> Vec<Sr> {
-        self.open_srs_assigned(Some(cse)).unwrap_or_else(|e| {
+    fn open_srs_of(&self, cse: &str, each: &mut dyn FnMut(&Sr)) {
+        if let Err(e) = self.each_open_sr_assigned(Some(cse), each) {
             tracing::error!(error = %e, "cannot read the open SRs of {cse}");
-            Vec::new()
-        })
+        }
     }
 
     fn suggested_at(&self, customer: &str, article: &str) -> Option<Timestamp> {

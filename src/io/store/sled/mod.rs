@@ -300,19 +300,24 @@ impl SledStore {
 
     /// The SRs not closed that are assigned to `assignee` (`None`: to nobody), as their
     /// facts (without messages and events), oldest first. Reads the open index only.
-    pub fn open_srs_assigned(&self, assignee: Option<&str>) -> Result<Vec<Sr>, StoreError> {
-        let prefix = keys::open_prefix(assignee.unwrap_or_default());
-        self.tree(Tree::Open)
-            .scan_prefix(prefix)
-            .keys()
-            .filter_map(|k| k.map(|k| keys::open_id(&k)).transpose())
-            .map(|id| self.facts(id?))
-            .collect()
+    pub fn each_open_sr_assigned(&self, assignee: Option<&str>, each: &mut dyn FnMut(&Sr)) -> Result<(), StoreError> {
+        self.each_listed(self.tree(Tree::Open).scan_prefix(keys::open_prefix(assignee.unwrap_or_default())), each)
     }
 
-    /// Every SR not closed, as its facts (without messages and events). Reads the open index only.
-    pub fn open_srs(&self) -> Result<Vec<Sr>, StoreError> {
-        self.tree(Tree::Open).iter().keys().filter_map(|k| k.map(|k| keys::open_id(&k)).transpose()).map(|id| self.facts(id?)).collect()
+    /// Hands `each` every SR not closed, as its facts (without messages and events). Reads
+    /// the open index only.
+    pub fn each_open_sr(&self, each: &mut dyn FnMut(&Sr)) -> Result<(), StoreError> {
+        self.each_listed(self.tree(Tree::Open).iter(), each)
+    }
+
+    /// Hands `each` the facts of every SR an open-index scan lists.
+    fn each_listed(&self, scan: sled::Iter, each: &mut dyn FnMut(&Sr)) -> Result<(), StoreError> {
+        for key in scan.keys() {
+            if let Some(id) = keys::open_id(&key?) {
+                each(&self.facts(id)?);
+            }
+        }
+        Ok(())
     }
 
     /// The facts of SR `id` (without messages and events).
@@ -546,11 +551,10 @@ impl Lookup for SledStore {
         self.tree(Tree::Contacts).get(address.to_ascii_lowercase()).ok().flatten().and_then(|v| decode("contacts", &v).ok())
     }
 
-    fn open_srs_of(&self, cse: &str) -> Vec<Sr> {
-        self.open_srs_assigned(Some(cse)).unwrap_or_else(|e| {
+    fn open_srs_of(&self, cse: &str, each: &mut dyn FnMut(&Sr)) {
+        if let Err(e) = self.each_open_sr_assigned(Some(cse), each) {
             tracing::error!(error = %e, "cannot read the open SRs of {cse}");
-            Vec::new()
-        })
+        }
     }
 
     fn suggested_at(&self, customer: &str, article: &str) -> Option<Timestamp> {
