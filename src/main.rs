@@ -21,7 +21,7 @@ use srgate::time::Clock;
 use srgate::triage::triage;
 
 /// jemalloc rather than the C library's allocator, with two arenas and memory handed back
-/// within a second (`.cargo/config.toml`): the C library's per-thread arenas left
+/// within a tenth of a second (`.cargo/config.toml`): the C library's per-thread arenas left
 /// `run --once` on a 10,000-mail backlog at 371 MB resident against 218 MB
 /// (BENCHMARKS.md, issue 16).
 #[global_allocator]
