@@ -298,8 +298,8 @@ impl SledStore {
         })
     }
 
-    /// The SRs not closed that are assigned to `assignee` (`None`: to nobody), as their
-    /// facts (without messages and events), oldest first. Reads the open index only.
+    /// Hands `each` the SRs not closed that are assigned to `assignee` (`None`: to nobody),
+    /// as their facts (without messages and events), oldest first. Reads the open index only.
     pub fn each_open_sr_assigned(&self, assignee: Option<&str>, each: &mut dyn FnMut(&Sr)) -> Result<(), StoreError> {
         self.each_listed(self.tree(Tree::Open).scan_prefix(keys::open_prefix(assignee.unwrap_or_default())), each)
     }
