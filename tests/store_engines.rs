@@ -151,6 +151,15 @@ fn both_engines_read_back_what_they_were_given() -> Result {
     for store in [&sled, &pg] {
         store.commit(&Commit { srs: vec![write(Some(&sr), &closed)], ..Commit::default() })?;
         assert_eq!(open(store)?, (100_002..=100_020).collect::<Vec<_>>());
+        // A CSE's own open SRs (the `#queue` answer reads them so), and nobody else's.
+        let id = store.next_sr_id()?;
+        let ann = lifecycle::open(id, mail(21, "x@example.com", now), None, "Assigned".into(), Some("ann@example.test".into()), now);
+        store.commit(&Commit { srs: vec![write(None, &ann)], ..Commit::default() })?;
+        let mut mine = Vec::new();
+        srgate::gateway::Lookup::open_srs_of(store, "ann@example.test", &mut |sr| mine.push(sr.id));
+        assert_eq!(mine, vec![id]);
+        srgate::gateway::Lookup::open_srs_of(store, "bob@example.test", &mut |sr| mine.push(sr.id));
+        assert_eq!(mine, vec![id], "Bob has none");
     }
     Ok(())
 }
