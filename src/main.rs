@@ -22,7 +22,7 @@ use srgate::triage::triage;
 
 /// jemalloc rather than the C library's allocator, with two arenas and memory handed back
 /// within a tenth of a second (`.cargo/config.toml`): the C library's per-thread arenas left
-/// `run --once` on a 10,000-mail backlog at 371 MB resident against 218 MB
+/// `run --once` on a 10,000-mail backlog at 371 MB resident against 185–216 MB
 /// (BENCHMARKS.md, issue 16).
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;

@@ -97,7 +97,7 @@ fn seniority(sr: &Sr) -> Seniority {
 }
 
 /// The entries of a shortlist, in its order.
-fn entries<K: Ord>(ctx: Ctx<'_>, list: Shortlist<K>, now: Timestamp) -> Vec<QueueEntry> {
+fn entries<K: Ord>(ctx: Ctx<'_>, list: Shortlist<K, Sr>, now: Timestamp) -> Vec<QueueEntry> {
     list.into_sorted().iter().map(|s| entry(ctx, s, now)).collect()
 }
 
@@ -156,7 +156,13 @@ fn desk_id(ctx: Ctx<'_>, what: &str, key: &str) -> String {
 
 /// The answer to a CSE's `#queue`: their open SRs (`mine`, by [`urgency`]; the first
 /// `digest_limit` listed, all counted).
-pub(super) fn answer(ctx: Ctx<'_>, cse: &Cse, mine: Shortlist<Urgency>, mail: &Inbound, now: Timestamp) -> Result<OutMail, RenderError> {
+pub(super) fn answer(
+    ctx: Ctx<'_>,
+    cse: &Cse,
+    mine: Shortlist<Urgency, Sr>,
+    mail: &Inbound,
+    now: Timestamp,
+) -> Result<OutMail, RenderError> {
     let mut context = desk(ctx, ctx.policy.local_date(now));
     context.cse_name = cse.name.clone();
     context.cse_email = cse.email.clone();
@@ -224,12 +230,12 @@ pub fn digest_due(ctx: Ctx<'_>, last: Option<Date>, now: Timestamp) -> Option<Da
 #[derive(Debug)]
 pub struct DigestTally {
     /// By roster CSE address, lowercase.
-    mine: HashMap<String, Shortlist<Urgency>>,
+    mine: HashMap<String, Shortlist<Urgency, Sr>>,
     /// Counts by state (New, Open, AwaitingCustomer, OnHold) and priority (P1..P4).
     by_state: [[u64; 4]; 4],
-    missed: Shortlist<Seniority>,
-    oldest: Shortlist<Seniority>,
-    unassigned: Shortlist<Seniority>,
+    missed: Shortlist<Seniority, Sr>,
+    oldest: Shortlist<Seniority, Sr>,
+    unassigned: Shortlist<Seniority, Sr>,
     /// Targets due in `[since, today)` that were missed count as the previous business day's.
     since: Timestamp,
     today: Timestamp,

@@ -78,11 +78,10 @@ impl PgStore {
         })
     }
 
-    /// Hands `each` the SRs not closed that are assigned to `assignee` (`None`: to
-    /// nobody), as facts, as the rows arrive.
-    pub fn each_open_sr_assigned(&self, assignee: Option<&str>, each: &mut dyn FnMut(&Sr)) -> Result<(), StoreError> {
-        let who = assignee.unwrap_or_default().to_ascii_lowercase();
-        self.each_facts_where("state <> 'closed' AND coalesce(assignee, '') = $1", &[&who], each)
+    /// Hands `each` the SRs not closed that are assigned to `cse`, as facts, as the rows
+    /// arrive (the condition is the index `srs_open_by_assignee`'s, so that it is used).
+    fn each_open_sr_of(&self, cse: &str, each: &mut dyn FnMut(&Sr)) -> Result<(), StoreError> {
+        self.each_facts_where("state <> 'closed' AND coalesce(assignee, '') = $1", &[&cse.to_ascii_lowercase()], each)
     }
 
     /// Hands `each` every SR not closed, as facts, as the rows arrive.
@@ -389,7 +388,7 @@ impl Lookup for PgStore {
     }
 
     fn open_srs_of(&self, cse: &str, each: &mut dyn FnMut(&Sr)) {
-        if let Err(e) = self.each_open_sr_assigned(Some(cse), each) {
+        if let Err(e) = self.each_open_sr_of(cse, each) {
             tracing::error!(error = %e, "cannot read the open SRs of {cse}");
         }
     }

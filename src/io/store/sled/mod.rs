@@ -298,10 +298,10 @@ impl SledStore {
         })
     }
 
-    /// Hands `each` the SRs not closed that are assigned to `assignee` (`None`: to nobody),
-    /// as their facts (without messages and events), oldest first. Reads the open index only.
-    pub fn each_open_sr_assigned(&self, assignee: Option<&str>, each: &mut dyn FnMut(&Sr)) -> Result<(), StoreError> {
-        self.each_listed(self.tree(Tree::Open).scan_prefix(keys::open_prefix(assignee.unwrap_or_default())), each)
+    /// Hands `each` the SRs not closed that are assigned to `cse`, as their facts (without
+    /// messages and events). Reads the open index only.
+    fn each_open_sr_of(&self, cse: &str, each: &mut dyn FnMut(&Sr)) -> Result<(), StoreError> {
+        self.each_listed(self.tree(Tree::Open).scan_prefix(keys::open_prefix(cse)), each)
     }
 
     /// Hands `each` every SR not closed, as its facts (without messages and events). Reads
@@ -552,7 +552,7 @@ impl Lookup for SledStore {
     }
 
     fn open_srs_of(&self, cse: &str, each: &mut dyn FnMut(&Sr)) {
-        if let Err(e) = self.each_open_sr_assigned(Some(cse), each) {
+        if let Err(e) = self.each_open_sr_of(cse, each) {
             tracing::error!(error = %e, "cannot read the open SRs of {cse}");
         }
     }
