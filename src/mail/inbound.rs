@@ -3,7 +3,7 @@
 use mail_parser::{MessageParser, MimeHeaders};
 use sha2::{Digest, Sha256};
 
-use super::{Attachment, bare_id, dsn, forward, quote};
+use super::{Attachment, bare_id, dsn, forward, quote, shape};
 
 /// A received message, reduced to what the gateway uses.
 #[derive(Debug, Clone)]
@@ -109,6 +109,12 @@ pub enum Unreadable {
     /// More MIME parts than the limit.
     #[error("{0} MIME parts (limit {MAX_PARTS})")]
     TooManyParts(usize),
+    /// More distinct MIME boundaries declared than there may be parts.
+    #[error("more than {MAX_PARTS} MIME boundaries declared")]
+    TooManyBoundaries,
+    /// More header fields, over all header sections, than the limit.
+    #[error("{0} header fields (limit {MAX_HEADER_FIELDS})")]
+    TooManyHeaderFields(usize),
     /// Multiparts nested deeper than the limit.
     #[error("multiparts nested {0} deep (limit {MAX_DEPTH})")]
     TooDeep(usize),
@@ -120,8 +126,11 @@ pub const MAX_HEADER_LINE: usize = 64 * 1024;
 pub const MAX_PARTS: usize = 2_000;
 /// The deepest multipart nesting accepted.
 pub const MAX_DEPTH: usize = 64;
+/// The most header fields accepted, the top section's and every part's together (a
+/// mail of 2,000 parts with four fields each is 8,001).
+pub const MAX_HEADER_FIELDS: usize = 10_000;
 
-/// Structural limits checked on the raw header section before parsing.
+/// Structural limits checked on the raw mail before parsing.
 fn check_headers(raw: &[u8]) -> Result<(), Unreadable> {
     let end = raw.windows(4).position(|w| w == b"\r\n\r\n").or_else(|| raw.windows(2).position(|w| w == b"\n\n")).unwrap_or(raw.len());
     let head = &raw[..end];
@@ -131,6 +140,16 @@ fn check_headers(raw: &[u8]) -> Result<(), Unreadable> {
     let longest = head.split(|b| *b == b'\n').map(<[u8]>::len).max().unwrap_or(0);
     if longest > MAX_HEADER_LINE {
         return Err(Unreadable::HeaderLineTooLong(longest));
+    }
+    // What mail-parser would build a structure for, counted before it does (see `shape`).
+    let shape = shape::count(raw, MAX_PARTS).ok_or(Unreadable::TooManyBoundaries)?;
+    if shape.header_fields > MAX_HEADER_FIELDS {
+        return Err(Unreadable::TooManyHeaderFields(shape.header_fields));
+    }
+    // Each multipart's closing delimiter starts no part.
+    let parts = shape.delimiters.saturating_sub(shape.boundaries);
+    if parts > MAX_PARTS {
+        return Err(Unreadable::TooManyParts(parts));
     }
     Ok(())
 }
@@ -482,6 +501,25 @@ mod tests {
         assert!(matches!(parse(deep.as_bytes()), Err(Unreadable::TooDeep(_))));
         // NUL bytes in a body are only data.
         assert!(parse(b"From: a@example.com\r\nSubject: x\r\n\r\nbo\0dy").is_ok());
+    }
+
+    #[test]
+    fn structures_too_large_for_the_parser_are_refused_before_it_runs() {
+        let top = format!("From: a@example.com\r\n{}\r\nbody", "X-A: v\r\n".repeat(MAX_HEADER_FIELDS));
+        assert_eq!(parse(top.as_bytes()).map(|_| ()), Err(Unreadable::TooManyHeaderFields(MAX_HEADER_FIELDS + 1)));
+        // In a part, and in an attached mail's own headers.
+        let fields = "X-A: v\r\n".repeat(MAX_HEADER_FIELDS);
+        let multipart = "From: a@example.com\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n";
+        let in_part = format!("{multipart}--b\r\n{fields}\r\nx\r\n--b--\r\n");
+        assert!(matches!(parse(in_part.as_bytes()), Err(Unreadable::TooManyHeaderFields(_))));
+        let attached = format!("{multipart}--b\r\nContent-Type: message/rfc822\r\n\r\nFrom: c@example.com\r\n{fields}\r\nx\r\n--b--\r\n");
+        assert!(matches!(parse(attached.as_bytes()), Err(Unreadable::TooManyHeaderFields(_))));
+        // As many parts as the limit are read; the parts' own field lines count, the text's do not.
+        let parts = |n: usize| format!("{multipart}{}--b--\r\n", "--b\r\nContent-Type: text/plain\r\n\r\nNote: x\r\n".repeat(n));
+        assert_eq!(parse(parts(MAX_PARTS - 1).as_bytes()).map(|m| m.raw_len > 0), Ok(true));
+        assert_eq!(parse(parts(MAX_PARTS + 1).as_bytes()).map(|_| ()), Err(Unreadable::TooManyParts(MAX_PARTS + 1)));
+        let boundaries: String = (0..=MAX_PARTS).map(|i| format!("X-B{i}: multipart/mixed; boundary=b{i}\r\n")).collect();
+        assert_eq!(parse(format!("From: a@example.com\r\n{boundaries}\r\nx").as_bytes()).map(|_| ()), Err(Unreadable::TooManyBoundaries));
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub mod forward;
 pub mod inbound;
 pub mod outbound;
 pub mod quote;
+pub mod shape;
 pub mod thread;
 
 /// A file attached to a mail.

@@ -49,6 +49,9 @@ use markers::{hard_stop, header_block_at, is_forward_marker, is_outlook_separato
 
 /// Plain text beyond this many bytes is not looked at (the writer's text is at the top).
 const MAX_TEXT_BYTES: usize = 8 << 20;
+/// Nor beyond this many lines: the scan keeps about 50 bytes per line, so a text of
+/// nothing but line breaks would otherwise cost fifty times its size.
+const MAX_TEXT_LINES: usize = 100_000;
 /// Lines longer than this are never markers or attributions.
 const MAX_MARKER_LEN: usize = 400;
 /// How many blank lines may separate an attribution from its quote.
@@ -169,15 +172,16 @@ struct Scan {
 }
 
 fn scan(text: &str) -> Scan {
-    let text = clamp(text, MAX_TEXT_BYTES);
+    let text = clamp_lines(clamp(text, MAX_TEXT_BYTES), MAX_TEXT_LINES);
     let unified;
     let text = if text.contains('\r') {
         unified = text.replace("\r\n", "\n").replace('\r', "\n");
-        unified.as_str()
+        clamp_lines(&unified, MAX_TEXT_LINES)
     } else {
         text
     };
-    let mut lines: Vec<Line> = text.split('\n').map(Line::new).collect();
+    let mut lines: Vec<Line> = Vec::with_capacity(text.matches('\n').count() + 1);
+    lines.extend(text.split('\n').map(Line::new));
     mark_supercite(&mut lines);
     mark_wrapped_rests(&mut lines);
     let mut kept: Vec<&str> = Vec::new();
@@ -400,6 +404,14 @@ fn unquote_once(line: &str) -> &str {
     match t.strip_prefix('>') {
         Some(rest) => rest.strip_prefix(' ').unwrap_or(rest),
         None => line,
+    }
+}
+
+/// The first `max` lines of `s` (split at `\n`, at least one), without the break after the last.
+fn clamp_lines(s: &str, max: usize) -> &str {
+    match s.match_indices('\n').nth(max.saturating_sub(1)) {
+        Some((end, _)) => s.get(..end).unwrap_or_default(),
+        None => s,
     }
 }
 

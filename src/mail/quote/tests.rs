@@ -512,6 +512,31 @@ fn fuzzish_never_panics() {
 }
 
 #[test]
+fn clamp_lines_keeps_the_first_lines() {
+    assert_eq!(clamp_lines("a\nb\nc", 2), "a\nb");
+    assert_eq!(clamp_lines("a\nb\n", 2), "a\nb");
+    assert_eq!(clamp_lines("a\nb", 2), "a\nb");
+    assert_eq!(clamp_lines("", 2), "");
+}
+
+#[test]
+fn a_text_of_more_lines_than_are_read_is_cut_within_them() {
+    // The writer's text and the attribution at the top, a history longer than the window.
+    let history: String = (0..MAX_TEXT_LINES + 10).map(|i| format!("> line {i}\r\n")).collect();
+    let input = format!("Thanks, that fixed it.\r\n\r\nOn Mon, 2 Mar 2026 at 10:00, Sam wrote:\r\n{history}");
+    assert_eq!(new_text(&input), "Thanks, that fixed it.");
+    // Nothing but line breaks (bare CRs too): nothing to keep, whatever the count.
+    for breaks in ["\n", "\r", "\r\n"] {
+        assert_eq!(new_text(&breaks.repeat(MAX_TEXT_LINES * 3)), "");
+    }
+    // A writer's text longer than the window keeps its first lines only.
+    let long: String = (0..MAX_TEXT_LINES + 10).map(|i| format!("row {i}\n")).collect();
+    let kept = new_text(&long);
+    assert_eq!(kept.lines().count(), MAX_TEXT_LINES);
+    assert!(kept.ends_with(&format!("row {}", MAX_TEXT_LINES - 1)), "{}", &kept[kept.len() - 20..]);
+}
+
+#[test]
 fn clamp_respects_char_boundaries() {
     assert_eq!(clamp("aé", 2), "a");
     assert_eq!(clamp("aé", 3), "aé");
