@@ -26,13 +26,15 @@ impl Gateway {
         let setup = self.setup();
         let ctx = self.ctx_of(&setup);
         let Some(day) = queue::digest_due(ctx, self.store.digest_day()?, now) else { return Ok(0) };
-        let _guard = self.decide_guard();
+        // The scan (seconds at a million open SRs) runs beside the decisions, not under their
+        // lock: the digest shows each SR as it was when read. Only the commit is serial.
         let mut tally = queue::DigestTally::new(ctx, day, now);
         let mut open = 0u64;
         self.store.each_open_sr(&mut |sr| {
             open += 1;
             tally.add(sr);
         })?;
+        let _guard = self.decide_guard();
         let outbox = match queue::digests(ctx, tally, day, now)
             .map_err(|e| e.to_string())
             .and_then(|m| render_outbox(&m, now).map_err(|e| e.to_string()))

@@ -180,7 +180,7 @@ fn scan(text: &str) -> Scan {
     } else {
         text
     };
-    let mut lines: Vec<Line> = Vec::with_capacity(text.matches('\n').count() + 1);
+    let mut lines: Vec<Line> = Vec::with_capacity(memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1);
     lines.extend(text.split('\n').map(Line::new));
     mark_supercite(&mut lines);
     mark_wrapped_rests(&mut lines);
@@ -409,8 +409,8 @@ fn unquote_once(line: &str) -> &str {
 
 /// The first `max` lines of `s` (split at `\n`, at least one), without the break after the last.
 fn clamp_lines(s: &str, max: usize) -> &str {
-    match s.match_indices('\n').nth(max.saturating_sub(1)) {
-        Some((end, _)) => s.get(..end).unwrap_or_default(),
+    match memchr::memchr_iter(b'\n', s.as_bytes()).nth(max.saturating_sub(1)) {
+        Some(end) => s.get(..end).unwrap_or_default(),
         None => s,
     }
 }
