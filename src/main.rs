@@ -20,10 +20,10 @@ use srgate::sr::{Priority, State};
 use srgate::time::Clock;
 use srgate::triage::triage;
 
-/// jemalloc rather than the C library's allocator, with two arenas and memory handed back
-/// within a tenth of a second (`.cargo/config.toml`): the C library's per-thread arenas left
-/// `run --once` on a 10,000-mail backlog at 371 MB resident against 185–216 MB
-/// (BENCHMARKS.md, issue 16).
+/// jemalloc rather than the C library's allocator, with two arenas, memory handed back
+/// within a tenth of a second and small per-thread caches (`.cargo/config.toml`): the C
+/// library's per-thread arenas left `run --once` on a 10,000-mail backlog at 371 MB resident
+/// against 133–143 MB (BENCHMARKS.md, issue 16).
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 

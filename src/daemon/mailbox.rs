@@ -23,8 +23,9 @@ use crate::failpoint::crash_point;
 use crate::io::imap::{Connection, Wake};
 use crate::io::store::{Disposition, Pending};
 
-/// Mails fetched and committed per barrier (group commit).
-const BATCH: usize = 200;
+/// Mails fetched and committed per barrier (group commit). 200 measured no faster and
+/// 16 MB larger at its peak on a 10,000-mail backlog (BENCHMARKS.md, issue 16 round four).
+const BATCH: usize = 100;
 /// Bytes fetched per batch, at most (about): memory stays bounded.
 const BATCH_BYTES: u64 = 64 * 1024 * 1024;
 /// How much of the headers of a mail too large to fetch is read.
