@@ -131,7 +131,7 @@ pub const MAX_DEPTH: usize = 64;
 pub const MAX_HEADER_FIELDS: usize = 10_000;
 
 /// Structural limits checked on the raw mail before parsing.
-fn check_headers(raw: &[u8]) -> Result<(), Unreadable> {
+fn check_structure(raw: &[u8]) -> Result<(), Unreadable> {
     let end = raw.windows(4).position(|w| w == b"\r\n\r\n").or_else(|| raw.windows(2).position(|w| w == b"\n\n")).unwrap_or(raw.len());
     let head = &raw[..end];
     if head.contains(&0) {
@@ -360,7 +360,7 @@ pub fn parse_nested(raw: &[u8]) -> Result<Inbound, Unreadable> {
 }
 
 fn parse_at(raw: &[u8], outer: bool) -> Result<Inbound, Unreadable> {
-    check_headers(raw)?;
+    check_structure(raw)?;
     let msg = MessageParser::default().parse(raw).ok_or(Unreadable::NotAMessage)?;
     if msg.parts.len() > MAX_PARTS {
         return Err(Unreadable::TooManyParts(msg.parts.len()));
