@@ -241,10 +241,13 @@ impl Sections<'_> {
                 content
             } else {
                 self.found.header_fields += 1;
-                let (name, value) = content.split_at(content.iter().position(|b| *b == b':').map_or(0, |colon| colon + 1));
-                field = if name.eq_ignore_ascii_case(b"content-type:") {
+                // The name up to the colon, blanks before it allowed (RFC 5322's obsolete syntax).
+                let colon = memchr::memchr(b':', content);
+                let name = colon.and_then(|at| content.get(..at)).unwrap_or_default().trim_ascii_end();
+                let value = colon.and_then(|at| content.get(at + 1..)).unwrap_or(content);
+                field = if name.eq_ignore_ascii_case(b"content-type") {
                     Field::ContentType
-                } else if name.eq_ignore_ascii_case(b"content-transfer-encoding:") {
+                } else if name.eq_ignore_ascii_case(b"content-transfer-encoding") {
                     Field::TransferEncoding
                 } else {
                     Field::Other
@@ -312,6 +315,8 @@ mod tests {
         assert_eq!(shape(raw).header_fields, 4);
         // Without `message/` the part's body is not read as headers.
         assert_eq!(shape(&raw.replace("message/rfc822", "text/plain")).header_fields, 2);
+        // A blank before the colon, any case.
+        assert_eq!(shape(&raw.replace("Content-Type:\r\n", "CONTENT-type \t:\r\n")).header_fields, 4);
     }
 
     #[test]
