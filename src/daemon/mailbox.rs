@@ -374,9 +374,9 @@ mod tests {
         let max = 1000;
         let sizes = vec![(1, 10), (2, 5_000_000), (3, 10)];
         assert_eq!(batches(&sizes, max), vec![sizes.clone()]);
-        let many: Vec<(u32, u64)> = (1..=450).map(|u| (u, 10)).collect();
+        let many: Vec<(u32, u64)> = (1..=2 * BATCH as u32 + 50).map(|u| (u, 10)).collect();
         let b = batches(&many, max);
-        assert_eq!(b.iter().map(Vec::len).collect::<Vec<_>>(), vec![200, 200, 50]);
+        assert_eq!(b.iter().map(Vec::len).collect::<Vec<_>>(), vec![BATCH, BATCH, 50]);
         assert!(b.concat().windows(2).all(|w| w[0].0 < w[1].0));
     }
 }
