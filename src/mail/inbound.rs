@@ -360,6 +360,8 @@ pub fn parse_nested(raw: &[u8]) -> Result<Inbound, Unreadable> {
 }
 
 fn parse_at(raw: &[u8], outer: bool) -> Result<Inbound, Unreadable> {
+    // An attached mail is counted again although its mail's count covered it: parsed on its
+    // own, the encoded mails inside it are decoded afresh, a level deeper than that count went.
     check_structure(raw)?;
     let msg = MessageParser::default().parse(raw).ok_or(Unreadable::NotAMessage)?;
     if msg.parts.len() > MAX_PARTS {
